@@ -1,0 +1,138 @@
+//! Writing files so that a crash never leaves a half-written file or tree behind: write to a
+//! temporary file or directory beside the target, flush it to disk, then rename it into place.
+
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Replaces `path` with `bytes` atomically (temp file + fsync + rename + directory fsync).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent(path);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let tmp = temp_name(path);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io("write", path, e));
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Removes a file; a file already gone is fine.
+pub fn remove_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {
+            sync_dir(parent(path));
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("remove", path, e)),
+    }
+}
+
+/// Creates `target` holding exactly `files` (relative paths), all or nothing: the tree is built
+/// in a temporary directory beside it and renamed into place. `target` must not exist or be an
+/// empty directory.
+pub fn create_tree(target: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    if target.exists() {
+        let empty = std::fs::read_dir(target)
+            .map_err(|e| Error::io("read", target, e))?
+            .next()
+            .is_none();
+        if !empty {
+            return Err(Error::NotEmpty(target.to_path_buf()));
+        }
+    }
+    let staging = temp_name(target);
+    let build = || -> Result<()> {
+        for (rel, bytes) in files {
+            let path = staging.join(rel);
+            let dir = parent(&path);
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+            let mut f = std::fs::File::create(&path).map_err(|e| Error::io("write", &path, e))?;
+            f.write_all(bytes)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| Error::io("write", &path, e))?;
+        }
+        std::fs::create_dir_all(&staging).map_err(|e| Error::io("create", &staging, e))?;
+        if target.exists() {
+            std::fs::remove_dir(target).map_err(|e| Error::io("replace", target, e))?;
+        }
+        std::fs::rename(&staging, target).map_err(|e| Error::io("create", target, e))?;
+        sync_dir(parent(target));
+        Ok(())
+    };
+    let result = build();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// `.<name>.plinth-tmp-<pid>-<n>` beside `path`: hidden, and unique per process and call.
+pub fn temp_name(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    parent(path).join(format!(".{name}.plinth-tmp-{}-{n}", std::process::id()))
+}
+
+/// Makes a rename durable; best effort where directories cannot be opened.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_a_tree_or_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let target = tmp.path().join("new");
+        create_tree(&target, &[("a/b.txt".into(), b"x".to_vec())]).expect("create");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a/b.txt")).expect("read"),
+            "x"
+        );
+        // A non-empty target is refused and left alone.
+        let err = create_tree(&target, &[("c".into(), b"y".to_vec())]).expect_err("refused");
+        assert!(matches!(err, Error::NotEmpty(_)));
+        assert!(!target.join("c").exists());
+        // Nothing else was left beside it.
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .expect("ls")
+            .map(|e| e.expect("e").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("new")]);
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let p = tmp.path().join("f");
+        write_atomic(&p, b"1").expect("write");
+        write_atomic(&p, b"2").expect("write");
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "2");
+        assert_eq!(std::fs::read_dir(tmp.path()).expect("ls").count(), 1);
+    }
+}

@@ -1,0 +1,73 @@
+//! Plinth's model and logic: platform definitions (one code base, several environments),
+//! Kubestack-exact inheritance, naming, validation, and generation of what the engines apply.
+//!
+//! The CLI crate is a thin layer over this one: it parses arguments and renders what this crate
+//! returns. Nothing here prints.
+
+pub mod cluster;
+pub mod component;
+pub mod diagnostic;
+pub mod edit;
+pub mod environment;
+pub mod error;
+pub mod fsutil;
+pub mod inheritance;
+pub mod keys;
+pub mod load;
+pub mod naming;
+pub mod node_pool;
+pub mod platform;
+pub mod provider;
+pub mod resolve;
+pub mod scaffold;
+pub mod schema;
+pub mod service;
+pub mod source;
+pub mod value;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use error::{Error, Result};
+pub use platform::Platform;
+pub use resolve::{Resolution, Resolved};
+pub use source::SourceMap;
+
+use std::path::Path;
+
+/// A platform read and checked: everything `validate` reports, and the resolved environments
+/// when the definition could be read.
+#[derive(Debug)]
+pub struct Checked {
+    pub platform: Option<Platform>,
+    pub resolution: Option<Resolution>,
+    pub sources: SourceMap,
+    pub diagnostics: Diagnostics,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.has_errors()
+    }
+}
+
+/// Reads, resolves and validates the platform in `dir`.
+pub fn check(dir: &Path) -> Checked {
+    check_loaded(load::load(dir))
+}
+
+/// Resolves and validates an already-read platform.
+pub fn check_loaded(loaded: load::Loaded) -> Checked {
+    let mut diagnostics = loaded.diagnostics;
+    let resolution = loaded.platform.as_ref().map(Platform::resolve);
+    if let Some(r) = &resolution {
+        diagnostics.extend(r.diagnostics.clone());
+    }
+    Checked {
+        platform: loaded.platform,
+        resolution,
+        sources: loaded.sources,
+        diagnostics,
+    }
+}
+
+/// Plinth's version, written into generated files.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,884 @@
+//! Reading a platform directory: `plinth.toml` and `clusters/<key>.toml`.
+//!
+//! Every problem becomes a [`Diagnostic`] with a position; reading goes on after a problem so
+//! `validate` reports everything at once. Nothing here writes.
+
+use crate::cluster::ClusterDef;
+use crate::component::{self, Header};
+use crate::diagnostic::{Diagnostic, Diagnostics, suggest};
+use crate::environment::{self, Environment, Environments};
+use crate::inheritance::Mode;
+use crate::keys::{self, Ctx};
+use crate::node_pool::{DEFAULT_POOL, NodePoolDef};
+use crate::platform::{PLATFORM_KEYS, Platform, Priority, Settings, StateLayout};
+use crate::provider;
+use crate::service::{self, SERVICE_KEYS, ServiceDef, ServiceKind};
+use crate::source::{FileId, SourceMap, Span, display_path};
+use crate::value::{Kind, Origin, Table, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The definition's root file.
+pub const ROOT_FILE: &str = "plinth.toml";
+/// Directory of per-cluster files, `clusters/<key>.toml`.
+pub const CLUSTERS_DIR: &str = "clusters";
+/// Files larger than this are refused before parsing.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The outcome of reading a platform.
+#[derive(Debug)]
+pub struct Loaded {
+    /// `None` when not even the root file could be read.
+    pub platform: Option<Platform>,
+    pub sources: SourceMap,
+    pub diagnostics: Diagnostics,
+}
+
+/// Files to read from memory instead of disk (`None` = deleted), keyed by path relative to the
+/// platform root; used to check an edit before writing it.
+pub type Overlay = BTreeMap<PathBuf, Option<String>>;
+
+pub fn load(dir: &Path) -> Loaded {
+    load_with(dir, &Overlay::new())
+}
+
+pub fn load_with(dir: &Path, overlay: &Overlay) -> Loaded {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let root_path = dir.join(ROOT_FILE);
+    let root = match read(dir, Path::new(ROOT_FILE), overlay, &mut sources, &mut diags) {
+        Read::Parsed(file, table) => Some((file, table)),
+        Read::Missing => {
+            diags.push(
+                Diagnostic::error("no-platform", format!("no `{ROOT_FILE}` in `{}`", dir.display()))
+                    .path(root_path.display().to_string())
+                    .hint("create a platform with `plinth init <dir> --example minimal`, or point at the directory that holds `plinth.toml`"),
+            );
+            None
+        }
+        Read::Failed => None,
+    };
+
+    let mut cluster_files = Vec::new();
+    for rel in cluster_file_paths(dir, overlay, &mut diags) {
+        let stem = rel
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Read::Parsed(file, table) = read(dir, &rel, overlay, &mut sources, &mut diags) {
+            cluster_files.push((stem, file, table));
+        }
+    }
+
+    let Some((root_file, root)) = root else {
+        return Loaded {
+            platform: None,
+            sources,
+            diagnostics: diags,
+        };
+    };
+
+    let mut loader = Loader { diags: &mut diags };
+    let platform = loader.platform(dir, root_file, &root, cluster_files, &sources);
+    Loaded {
+        platform: platform.map(|mut p| {
+            p.sources = sources.clone();
+            p
+        }),
+        sources,
+        diagnostics: diags,
+    }
+}
+
+enum Read {
+    Parsed(FileId, Table),
+    Missing,
+    Failed,
+}
+
+/// Reads and parses one file; problems go to `diags` with the file's position.
+fn read(
+    dir: &Path,
+    rel: &Path,
+    overlay: &Overlay,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Read {
+    let name = display_path(rel, Path::new(""));
+    let path = dir.join(rel);
+    let text = match overlay.get(rel) {
+        Some(Some(text)) => text.clone(),
+        Some(None) => return Read::Missing,
+        None => match read_text(&path, &name, sources, diags) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Read::Missing,
+            Err(()) => return Read::Failed,
+        },
+    };
+    let file = sources.add(name, path, text);
+    let text = &sources
+        .get(file)
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    match toml::de::DeTable::parse(text) {
+        Ok(t) => Read::Parsed(file, crate::value::from_toml(file, t.get_ref(), diags)),
+        Err(e) => {
+            let span = e.span().map_or(Span::EMPTY, Span::new);
+            let msg = e.message().trim().to_string();
+            diags.push(
+                Diagnostic::error("toml-syntax", format!("invalid TOML: {msg}"))
+                    .label(file, span, msg.clone())
+                    .maybe_hint(toml_hint(&msg)),
+            );
+            Read::Failed
+        }
+    }
+}
+
+fn toml_hint(msg: &str) -> Option<String> {
+    if msg.contains("duplicate key") {
+        Some("each key may appear once per table; merge the two entries".into())
+    } else if msg.contains("invalid table header") || msg.contains("duplicate") {
+        Some("each table header may appear once per file".into())
+    } else {
+        None
+    }
+}
+
+/// Reads a file's bytes; `Ok(None)` when it does not exist.
+fn read_text(
+    path: &Path,
+    name: &str,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Result<Option<String>, ()> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A dangling symlink is "there" but unreadable; a plain absence is not an error here.
+            if std::fs::symlink_metadata(path).is_ok() {
+                diags.push(
+                    Diagnostic::error("unreadable", format!("cannot read `{name}`: {e}"))
+                        .path(name),
+                );
+                return Err(());
+            }
+            return Ok(None);
+        }
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("unreadable", format!("cannot read `{name}`: {e}")).path(name),
+            );
+            return Err(());
+        }
+    };
+    if !meta.is_file() {
+        diags.push(
+            Diagnostic::error("unreadable", format!("`{name}` is not a regular file")).path(name),
+        );
+        return Err(());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        diags.push(
+            Diagnostic::error(
+                "file-too-large",
+                format!(
+                    "`{name}` is {} MiB; definition files are limited to {} MiB",
+                    meta.len() >> 20,
+                    MAX_FILE_BYTES >> 20
+                ),
+            )
+            .path(name)
+            .hint("split the definition into `clusters/<key>.toml` files"),
+        );
+        return Err(());
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("unreadable", format!("cannot read `{name}`: {e}")).path(name),
+            );
+            return Err(());
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // Offsets in the lossy text: the valid prefix is unchanged.
+            let file = sources.add(name.to_string(), path.to_path_buf(), lossy);
+            diags.push(
+                Diagnostic::error("not-utf8", format!("`{name}` is not valid UTF-8"))
+                    .label(file, Span::new(at..at + 1), "invalid byte here")
+                    .hint("save the file as UTF-8"),
+            );
+            Err(())
+        }
+    }
+}
+
+/// `clusters/*.toml`, sorted, relative to the platform root, including overlay additions.
+fn cluster_file_paths(dir: &Path, overlay: &Overlay, diags: &mut Diagnostics) -> Vec<PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    let cdir = dir.join(CLUSTERS_DIR);
+    match std::fs::read_dir(&cdir) {
+        Ok(entries) => {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.ends_with(".toml") && !name.starts_with('.') {
+                    out.insert(Path::new(CLUSTERS_DIR).join(name.as_ref()));
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => diags.push(
+            Diagnostic::error("unreadable", format!("cannot list `{CLUSTERS_DIR}/`: {e}"))
+                .path(CLUSTERS_DIR),
+        ),
+    }
+    for (p, content) in overlay {
+        if p.parent() == Some(Path::new(CLUSTERS_DIR)) && p.extension().is_some_and(|e| e == "toml")
+        {
+            if content.is_some() {
+                out.insert(p.clone());
+            } else {
+                out.remove(p);
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+struct Loader<'a> {
+    diags: &'a mut Diagnostics,
+}
+
+impl Loader<'_> {
+    fn platform(
+        &mut self,
+        dir: &Path,
+        root_file: FileId,
+        root: &Table,
+        cluster_files: Vec<(String, FileId, Table)>,
+        sources: &SourceMap,
+    ) -> Option<Platform> {
+        for (k, v) in root {
+            if !["platform", "environments", "clusters"].contains(&k.as_str()) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "unknown-key",
+                        format!("unknown top-level key `{k}` in `{ROOT_FILE}`"),
+                    )
+                    .at_key(v.origin, "not recognised")
+                    .maybe_hint(suggest(k, ["platform", "environments", "clusters"])),
+                );
+            }
+        }
+        let raw = match root.get("platform") {
+            Some(v) => match v.as_table() {
+                Some(t) => t.clone(),
+                None => {
+                    self.diags.push(
+                        Diagnostic::error("wrong-type", "`platform` must be a table")
+                            .at_value(v.origin, "write `[platform]`"),
+                    );
+                    Table::new()
+                }
+            },
+            None => Table::new(),
+        };
+        let dir_name = std::fs::canonicalize(dir)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "platform".into());
+        let (settings, envs) = self.settings(raw, dir_name, root_file)?;
+        let mut envs = envs;
+        self.environment_intents(root.get("environments"), &mut envs);
+
+        let mut clusters = BTreeMap::new();
+        let mut defined_at: BTreeMap<String, Origin> = BTreeMap::new();
+        if let Some(v) = root.get("clusters") {
+            match v.as_table() {
+                Some(t) => {
+                    for (key, cv) in t {
+                        if let Some(c) = self.cluster(key, cv, root_file, &envs) {
+                            defined_at.insert(key.clone(), cv.origin);
+                            clusters.insert(key.clone(), c);
+                        }
+                    }
+                }
+                None => self.diags.push(
+                    Diagnostic::error("wrong-type", "`clusters` must be a table of clusters")
+                        .at_value(v.origin, "write `[clusters.<key>]`"),
+                ),
+            }
+        }
+        for (stem, file, table) in cluster_files {
+            let name = sources.name(file).to_string();
+            let text_len = sources.get(file).map_or(0, |f| f.text.len());
+            let origin = Origin {
+                file,
+                key: Span::new(0..text_len.min(1)),
+                value: Span::new(0..text_len),
+                env: Origin::NO_ENV,
+            };
+            if let Err(msg) = environment::check_component_key(&stem) {
+                self.diags.push(
+                    Diagnostic::error("invalid-name", format!("cluster file `{name}`: {msg}"))
+                        .path(name.clone())
+                        .hint("the file name (without `.toml`) is the cluster's key"),
+                );
+                continue;
+            }
+            if table.contains_key("clusters") || table.contains_key("platform") {
+                let v = table
+                    .get("clusters")
+                    .or(table.get("platform"))
+                    .map_or(origin, |v| v.origin);
+                self.diags.push(
+                    Diagnostic::error("unknown-key", format!("`{name}` holds one cluster: its keys go at the top level"))
+                        .at_key(v, "not expected in a cluster file")
+                        .hint(format!("write `provider = ...` and `[config.<env>]` directly; the file name `{stem}` is the key")),
+                );
+                continue;
+            }
+            if let Some(prev) = defined_at.get(&stem) {
+                let first_line = sources
+                    .get(file)
+                    .map_or(0, |f| f.text.find('\n').unwrap_or(f.text.len()));
+                self.diags.push(
+                    Diagnostic::error("duplicate-cluster", format!("cluster `{stem}` is defined twice"))
+                        .at_key(*prev, "defined here")
+                        .label(file, Span::new(0..first_line), format!("and again here: `{name}` defines cluster `{stem}`"))
+                        .hint(format!("keep one definition: either `[clusters.{stem}]` in `{ROOT_FILE}` or `{name}`")),
+                );
+                continue;
+            }
+            let value = Value {
+                kind: Kind::Table(table),
+                origin,
+            };
+            if let Some(c) = self.cluster(&stem, &value, file, &envs) {
+                clusters.insert(stem, c);
+            }
+        }
+        if clusters.is_empty() && !self.diags.has_errors() {
+            self.diags.push(
+                Diagnostic::error("no-clusters", "the platform defines no cluster")
+                    .label(root_file, Span::EMPTY, "")
+                    .path(ROOT_FILE)
+                    .hint(
+                        "add one with `plinth add cluster <key> --provider eks --region eu-west-1`",
+                    ),
+            );
+        }
+        Some(Platform {
+            root: dir.to_path_buf(),
+            sources: SourceMap::default(),
+            settings,
+            environments: envs,
+            clusters,
+        })
+    }
+
+    fn settings(
+        &mut self,
+        raw: Table,
+        dir_name: String,
+        root_file: FileId,
+    ) -> Option<(Settings, Environments)> {
+        let checked = keys::check_table(
+            PLATFORM_KEYS,
+            &raw,
+            Ctx {
+                component: "`[platform]`",
+                environment: None,
+            },
+            self.diags,
+        );
+        let get_str = |k: &str| -> String {
+            checked
+                .get(k)
+                .and_then(Value::as_str)
+                .map(String::from)
+                .or_else(|| {
+                    keys::find(PLATFORM_KEYS, k)
+                        .and_then(keys::literal_default)
+                        .and_then(|d| Value::builtin(d).as_str().map(String::from))
+                })
+                .unwrap_or_default()
+        };
+        // The chain.
+        let mut chain: Vec<Environment> = Vec::new();
+        match checked.get("environments") {
+            Some(list) => {
+                for item in list.as_array().unwrap_or_default() {
+                    let name = item.as_str().unwrap_or_default().to_string();
+                    if let Err(msg) = environment::check_name(&name) {
+                        self.diags.push(
+                            Diagnostic::error("invalid-name", msg)
+                                .at_value(item.origin, "invalid environment name"),
+                        );
+                        continue;
+                    }
+                    if let Some(prev) = chain.iter().find(|e| e.name == name) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "duplicate-environment",
+                                format!(
+                                    "environment `{name}` appears twice in the promotion chain"
+                                ),
+                            )
+                            .at_value(item.origin, "again here")
+                            .at_value(prev.origin, "first here")
+                            .hint("each environment has one place in the promotion order"),
+                        );
+                        continue;
+                    }
+                    chain.push(Environment {
+                        name,
+                        intent: Default::default(),
+                        origin: item.origin,
+                    });
+                }
+                if chain.len() < 2
+                    && raw
+                        .get("environments")
+                        .is_some_and(|v| v.as_array().is_some())
+                {
+                    let origin = list.origin;
+                    self.diags.push(
+                        Diagnostic::error(
+                            "too-few-environments",
+                            format!("a platform needs at least two environments; this chain has {}", chain.len()),
+                        )
+                        .at_value(origin, "the promotion chain")
+                        .hint("every change is validated on an internal environment (`ops`) before it reaches the external one (`apps`): write `environments = [\"ops\", \"apps\"]`"),
+                    );
+                }
+            }
+            None => {
+                for name in ["ops", "apps"] {
+                    chain.push(Environment {
+                        name: name.into(),
+                        intent: Default::default(),
+                        origin: Origin::BUILTIN,
+                    });
+                }
+            }
+        }
+        if chain.is_empty() {
+            return None;
+        }
+        let base_name = get_str("base_environment");
+        let base = match chain.iter().position(|e| e.name == base_name) {
+            Some(i) => i,
+            None => {
+                let origin = raw.get("base_environment").map(|v| v.origin);
+                let names = chain.iter().map(|e| e.name.as_str()).collect::<Vec<_>>();
+                let mut d = Diagnostic::error(
+                    "unknown-environment",
+                    format!("the base environment `{base_name}` is not in the promotion chain"),
+                );
+                d = match origin {
+                    Some(o) => d.at_value(o, "not one of `environments`"),
+                    None => d.label(
+                        root_file,
+                        raw.get("environments")
+                            .map_or(Span::EMPTY, |v| v.origin.value),
+                        "`apps` is the default base",
+                    ),
+                };
+                let hint = match crate::diagnostic::did_you_mean(&base_name, names.iter().copied())
+                {
+                    Some(b) => format!("did you mean `{b}`?"),
+                    None => format!(
+                        "set `base_environment` to one of {}",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                self.diags.push(d.hint(hint));
+                return None;
+            }
+        };
+        let mode = Mode::parse(&get_str("inheritance")).unwrap_or(Mode::Nested);
+        let state = if get_str("state") == "cluster" {
+            StateLayout::Cluster
+        } else {
+            StateLayout::Platform
+        };
+        let priority = checked.get("priority").and_then(Value::as_str).map(|p| {
+            if p == "utilization" {
+                Priority::Utilization
+            } else {
+                Priority::BlastRadius
+            }
+        });
+        let name = checked
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or(dir_name, String::from);
+        let settings = Settings {
+            name,
+            base_domain: get_str("base_domain"),
+            name_prefix: get_str("name_prefix"),
+            label_namespace: get_str("label_namespace"),
+            name_delimiter: get_str("name_delimiter"),
+            inheritance: mode,
+            state,
+            priority,
+            backend: checked
+                .get("backend")
+                .and_then(Value::as_table)
+                .cloned()
+                .unwrap_or_default(),
+            raw,
+        };
+        Some((settings, Environments { chain, base }))
+    }
+
+    fn environment_intents(&mut self, v: Option<&Value>, envs: &mut Environments) {
+        let Some(v) = v else { return };
+        let Some(t) = v.as_table() else {
+            self.diags.push(
+                Diagnostic::error(
+                    "wrong-type",
+                    "`environments` must be a table of environments",
+                )
+                .at_value(v.origin, "write `[environments.<name>]`")
+                .hint("the promotion chain itself is `[platform] environments = [...]`"),
+            );
+            return;
+        };
+        for (name, ev) in t {
+            let what = format!("environment `{name}`");
+            let Some(i) = envs.index(name) else {
+                self.diags.push(
+                    Diagnostic::error(
+                        "unknown-environment",
+                        format!("`[environments.{name}]` is not in the promotion chain"),
+                    )
+                    .at_key(ev.origin, "unknown environment")
+                    .maybe_hint(suggest(name, envs.names())),
+                );
+                continue;
+            };
+            let Some(et) = ev.as_table() else {
+                self.diags.push(
+                    Diagnostic::error("wrong-type", format!("{what} must be a table"))
+                        .at_value(ev.origin, "expected a table"),
+                );
+                continue;
+            };
+            component::check_structure(
+                &what,
+                et,
+                &["tenant", "stage", "workload", "description"],
+                &[],
+                envs.base_name(),
+                self.diags,
+            );
+            envs.chain[i].intent = component::decode_intent(&what, et, self.diags);
+        }
+    }
+
+    fn cluster(
+        &mut self,
+        key: &str,
+        v: &Value,
+        file: FileId,
+        envs: &Environments,
+    ) -> Option<ClusterDef> {
+        let what = format!("cluster `{key}`");
+        if !component::check_key("cluster", key, v.origin, self.diags) {
+            return None;
+        }
+        let Some(t) = v.as_table() else {
+            self.diags.push(
+                Diagnostic::error("wrong-type", format!("{what} must be a table"))
+                    .at_value(v.origin, "expected a table"),
+            );
+            return None;
+        };
+        let provider = match t.get("provider") {
+            None => {
+                self.diags.push(
+                    Diagnostic::error("missing-key", format!("{what} has no `provider`"))
+                        .at_key(v.origin, "which cloud?")
+                        .hint("add `provider = \"eks\"` (or `aks`, `gke`, `kind`)"),
+                );
+                return None;
+            }
+            Some(p) => {
+                let id = p.as_str().unwrap_or_default();
+                match provider::by_id(id) {
+                    Some(p) => p,
+                    None => {
+                        let by_cloud = provider::ALL.iter().find(|x| {
+                            x.provider_name == id
+                                || (id == "google" && x.id == "gke")
+                                || (id == "azurerm" && x.id == "aks")
+                        });
+                        let hint = match by_cloud {
+                            Some(x) => {
+                                Some(format!("Plinth calls {} clusters `{}`", x.title, x.id))
+                            }
+                            None => suggest(id, provider::ids()),
+                        };
+                        self.diags.push(
+                            Diagnostic::error(
+                                "unknown-provider",
+                                format!("{what}: unknown provider `{id}`"),
+                            )
+                            .at_value(p.origin, "not a provider")
+                            .maybe_hint(hint),
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        component::check_structure(
+            &what,
+            t,
+            &[
+                "provider",
+                "inheritance",
+                "tenant",
+                "stage",
+                "workload",
+                "description",
+                "config",
+                "node_pools",
+                "services",
+            ],
+            provider.cluster_keys,
+            envs.base_name(),
+            self.diags,
+        );
+        let header = component::decode_header(&what, t, self.diags);
+        let configs = component::decode_configs(
+            &what,
+            t.get("config"),
+            v.origin,
+            provider.cluster_keys,
+            envs,
+            self.diags,
+        );
+        if t.get("config").is_none() {
+            self.diags.push(
+                Diagnostic::error("missing-base", format!("{what} has no configuration"))
+                    .at_key(v.origin, "no `config` tables")
+                    .hint(format!(
+                        "add `[clusters.{key}.config.{}]` with at least `region`",
+                        envs.base_name()
+                    )),
+            );
+        }
+        let mut node_pools = BTreeMap::new();
+        if let Some(np) = t.get("node_pools") {
+            match np.as_table() {
+                Some(pools) => {
+                    for (pk, pv) in pools {
+                        if let Some(p) = self.node_pool(key, pk, pv, provider, envs) {
+                            node_pools.insert(pk.clone(), p);
+                        }
+                    }
+                }
+                None => self.diags.push(
+                    Diagnostic::error(
+                        "wrong-type",
+                        format!("`node_pools` of {what} must be a table of pools"),
+                    )
+                    .at_value(np.origin, "expected a table"),
+                ),
+            }
+        }
+        if !node_pools.contains_key(DEFAULT_POOL)
+            && t.get("node_pools")
+                .is_none_or(|v| v.as_table().is_some_and(|p| !p.contains_key(DEFAULT_POOL)))
+        {
+            self.diags.push(
+                Diagnostic::error("missing-default-pool", format!("{what} has no `default` node pool"))
+                    .at_key(v.origin, "every cluster needs its default pool")
+                    .hint(format!(
+                        "add `[clusters.{key}.node_pools.default.config.{}]`: it is the pool created with the cluster",
+                        envs.base_name()
+                    )),
+            );
+        }
+        let mut services = BTreeMap::new();
+        if let Some(sv) = t.get("services") {
+            match sv.as_table() {
+                Some(st) => {
+                    for (sk, s) in st {
+                        if let Some(s) = self.service(key, sk, s, envs) {
+                            services.insert(sk.clone(), s);
+                        }
+                    }
+                }
+                None => self.diags.push(
+                    Diagnostic::error(
+                        "wrong-type",
+                        format!("`services` of {what} must be a table of services"),
+                    )
+                    .at_value(sv.origin, "expected a table"),
+                ),
+            }
+        }
+        Some(ClusterDef {
+            key: key.to_string(),
+            provider,
+            header,
+            configs,
+            node_pools,
+            services,
+            origin: v.origin,
+            file,
+        })
+    }
+
+    fn node_pool(
+        &mut self,
+        cluster: &str,
+        key: &str,
+        v: &Value,
+        provider: &'static provider::Provider,
+        envs: &Environments,
+    ) -> Option<NodePoolDef> {
+        let what = format!("node pool `{cluster}.{key}`");
+        if !component::check_key("node pool", key, v.origin, self.diags) {
+            return None;
+        }
+        let Some(t) = v.as_table() else {
+            self.diags.push(
+                Diagnostic::error("wrong-type", format!("{what} must be a table"))
+                    .at_value(v.origin, "expected a table"),
+            );
+            return None;
+        };
+        component::check_structure(
+            &what,
+            t,
+            &[
+                "inheritance",
+                "tenant",
+                "stage",
+                "workload",
+                "description",
+                "config",
+            ],
+            provider.pool_keys,
+            envs.base_name(),
+            self.diags,
+        );
+        let header = component::decode_header(&what, t, self.diags);
+        let configs = component::decode_configs(
+            &what,
+            t.get("config"),
+            v.origin,
+            provider.pool_keys,
+            envs,
+            self.diags,
+        );
+        Some(NodePoolDef {
+            key: key.to_string(),
+            header,
+            configs,
+            origin: v.origin,
+        })
+    }
+
+    fn service(
+        &mut self,
+        cluster: &str,
+        key: &str,
+        v: &Value,
+        envs: &Environments,
+    ) -> Option<ServiceDef> {
+        let what = format!("service `{cluster}.{key}`");
+        if !component::check_key("service", key, v.origin, self.diags) {
+            return None;
+        }
+        let Some(t) = v.as_table() else {
+            self.diags.push(
+                Diagnostic::error("wrong-type", format!("{what} must be a table"))
+                    .at_value(v.origin, "expected a table"),
+            );
+            return None;
+        };
+        component::check_structure(
+            &what,
+            t,
+            &[
+                "kind",
+                "source",
+                "catalog",
+                "inheritance",
+                "description",
+                "config",
+            ],
+            SERVICE_KEYS,
+            envs.base_name(),
+            self.diags,
+        );
+        let header = component::decode_header(&what, t, self.diags);
+        let kind = match t.get("kind") {
+            Some(k) => match k.as_str().and_then(ServiceKind::parse) {
+                Some(kind) => Some(kind),
+                None => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "invalid-value",
+                            format!("`kind` of {what} is not a service kind"),
+                        )
+                        .at_value(k.origin, "unknown kind")
+                        .maybe_hint(suggest(
+                            k.as_str().unwrap_or_default(),
+                            ServiceKind::NAMES.iter().copied(),
+                        )),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.diags.push(
+                    Diagnostic::error("missing-key", format!("{what} has no `kind`"))
+                        .at_key(v.origin, "what does it do?")
+                        .hint(format!(
+                            "add `kind = ...`, one of {}",
+                            ServiceKind::NAMES.join(", ")
+                        )),
+                );
+                None
+            }
+        };
+        let source = service::decode_source(&what, t.get("source"), v.origin, self.diags);
+        let catalog = t.get("catalog").and_then(Value::as_str).map(String::from);
+        let configs = component::decode_configs(
+            &what,
+            t.get("config"),
+            v.origin,
+            SERVICE_KEYS,
+            envs,
+            self.diags,
+        );
+        Some(ServiceDef {
+            key: key.to_string(),
+            kind: kind?,
+            source_origin: t.get("source").map_or(v.origin, |s| s.origin),
+            source: source?,
+            catalog,
+            header: Header { ..header },
+            configs,
+            origin: v.origin,
+        })
+    }
+}

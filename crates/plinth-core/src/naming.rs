@@ -1,0 +1,255 @@
+//! Cluster names, domains, labels and tags, by Kubestack's metadata rules, and the providers'
+//! real limits that Kubestack does not check.
+
+use std::collections::BTreeMap;
+
+/// The inputs of a cluster's metadata.
+#[derive(Clone, Debug)]
+pub struct NameParts<'a> {
+    pub name_prefix: &'a str,
+    pub environment: &'a str,
+    pub region: &'a str,
+    pub delimiter: &'a str,
+    pub base_domain: &'a str,
+    /// `aws`, `azure`, `gcp` or `kind`.
+    pub provider_name: &'a str,
+    pub label_namespace: &'a str,
+}
+
+/// A cluster's derived identity in one environment.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Metadata {
+    pub name: String,
+    pub domain: String,
+    pub fqdn: String,
+    pub labels: BTreeMap<String, String>,
+    pub tags: Vec<String>,
+}
+
+/// `name` = the non-empty parts of [name_prefix, environment, region] joined by the delimiter.
+pub fn name(p: &NameParts<'_>) -> String {
+    [p.name_prefix, p.environment, p.region]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(p.delimiter)
+}
+
+/// `domain` = provider name, then the non-empty dot-separated parts of the base domain.
+pub fn domain(provider_name: &str, base_domain: &str) -> String {
+    std::iter::once(provider_name)
+        .chain(base_domain.split('.').filter(|s| !s.is_empty()))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+pub fn metadata(p: &NameParts<'_>) -> Metadata {
+    let name = name(p);
+    let domain = domain(p.provider_name, p.base_domain);
+    let fqdn = format!("{name}.{domain}");
+    let ns = p.label_namespace;
+    let labels = [
+        ("cluster_name", name.as_str()),
+        ("cluster_domain", domain.as_str()),
+        ("cluster_fqdn", fqdn.as_str()),
+        ("cluster_workspace", p.environment),
+        ("cluster_provider_name", p.provider_name),
+        ("cluster_provider_region", p.region),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("{ns}{k}"), v.to_string()))
+    .collect();
+    let tags = vec![
+        name.clone(),
+        p.environment.to_string(),
+        p.provider_name.to_string(),
+        p.region.to_string(),
+    ];
+    Metadata {
+        name,
+        domain,
+        fqdn,
+        labels,
+        tags,
+    }
+}
+
+/// Azure tag keys cannot hold `/`: AKS uses the label namespace with a trailing `/` as `-`.
+pub fn azure_label_namespace(ns: &str) -> String {
+    match ns.strip_suffix('/') {
+        Some(stem) => format!("{stem}-"),
+        None => ns.to_string(),
+    }
+}
+
+/// A problem with a derived name, and which input to change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameProblem {
+    pub message: String,
+    pub hint: String,
+}
+
+/// Limits every cluster shares: DNS labels and the fqdn.
+pub fn check_dns(meta: &Metadata, p: &NameParts<'_>) -> Vec<NameProblem> {
+    let mut out = Vec::new();
+    if !is_hostname_label(&meta.name) {
+        out.push(NameProblem {
+            message: format!(
+                "cluster name `{}` is not a valid DNS label (lowercase letters, digits and `-`, at most 63 characters)",
+                meta.name
+            ),
+            hint: shorten_hint(p, 63, &meta.name),
+        });
+    }
+    for label in meta.domain.split('.') {
+        if label.len() > 63 {
+            out.push(NameProblem {
+                message: format!("domain label `{label}` is longer than 63 characters"),
+                hint: "shorten `base_domain`".into(),
+            });
+        }
+    }
+    if meta.fqdn.len() > 253 {
+        out.push(NameProblem {
+            message: format!(
+                "fqdn `{}` is {} characters; DNS allows 253",
+                meta.fqdn,
+                meta.fqdn.len()
+            ),
+            hint: format!(
+                "shorten `base_domain` ({} characters) or the name",
+                p.base_domain.len()
+            ),
+        });
+    }
+    out
+}
+
+fn is_hostname_label(s: &str) -> bool {
+    crate::keys::is_dns_label(s)
+}
+
+/// Tells which part of a too-long or invalid name to shorten, with each part's length.
+pub fn shorten_hint(p: &NameParts<'_>, limit: usize, name: &str) -> String {
+    let parts = [
+        ("name_prefix", p.name_prefix),
+        ("environment", p.environment),
+        ("region", p.region),
+    ];
+    let detail = parts
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k} `{v}` ({})", v.len()))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let invalid: Vec<_> = parts
+        .iter()
+        .filter(|(_, v)| {
+            v.chars()
+                .any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        })
+        .map(|(k, _)| format!("`{k}`"))
+        .collect();
+    if name.len() > limit {
+        let over = name.len() - limit;
+        let longest = parts
+            .iter()
+            .filter(|(k, _)| *k != "environment")
+            .max_by_key(|(_, v)| v.len());
+        let what = longest.map_or("name_prefix".to_string(), |(k, _)| (*k).to_string());
+        format!(
+            "the name is {} characters, {over} over the limit of {limit}: {detail}; shorten `{what}`",
+            name.len()
+        )
+    } else if !invalid.is_empty() {
+        format!(
+            "use only lowercase letters, digits and `-` in {}",
+            invalid.join(" and ")
+        )
+    } else {
+        format!("the name is built from {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts<'a>(
+        prefix: &'a str,
+        env: &'a str,
+        region: &'a str,
+        provider: &'a str,
+        base: &'a str,
+    ) -> NameParts<'a> {
+        NameParts {
+            name_prefix: prefix,
+            environment: env,
+            region,
+            delimiter: "-",
+            base_domain: base,
+            provider_name: provider,
+            label_namespace: "kubestack.com/",
+        }
+    }
+
+    #[test]
+    fn kubestack_worked_check() {
+        let m = metadata(&parts(
+            "testn",
+            "test_defaults",
+            "testr",
+            "testp",
+            "testd.example.com",
+        ));
+        assert_eq!(m.name, "testn-test_defaults-testr");
+        assert_eq!(m.domain, "testp.testd.example.com");
+        assert_eq!(m.fqdn, "testn-test_defaults-testr.testp.testd.example.com");
+        assert_eq!(
+            m.tags,
+            [
+                "testn-test_defaults-testr",
+                "test_defaults",
+                "testp",
+                "testr"
+            ]
+        );
+        assert_eq!(m.labels["kubestack.com/cluster_workspace"], "test_defaults");
+        assert_eq!(m.labels.len(), 6);
+    }
+
+    #[test]
+    fn empty_parts_are_skipped() {
+        let p = parts("", "ops", "europe-west3", "gcp", "");
+        assert_eq!(name(&p), "ops-europe-west3");
+        assert_eq!(domain("gcp", ""), "gcp");
+        assert_eq!(
+            domain("gcp", ".infra..example.com"),
+            "gcp.infra.example.com"
+        );
+        let mut p = parts("kbst", "ops", "europe-west3", "gcp", "");
+        p.delimiter = "";
+        assert_eq!(name(&p), "kbstopseurope-west3");
+    }
+
+    #[test]
+    fn azure_namespace() {
+        assert_eq!(azure_label_namespace("kubestack.com/"), "kubestack.com-");
+        assert_eq!(azure_label_namespace("example.org-"), "example.org-");
+    }
+
+    #[test]
+    fn too_long_names_say_what_to_shorten() {
+        let long = "x".repeat(50);
+        let p = parts(&long, "ops", "europe-west3", "gcp", "example.com");
+        let m = metadata(&p);
+        let problems = check_dns(&m, &p);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].hint.contains("shorten `name_prefix`"),
+            "{}",
+            problems[0].hint
+        );
+    }
+}

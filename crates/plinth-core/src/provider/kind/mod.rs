@@ -1,0 +1,158 @@
+//! kind (Kubernetes in Docker) for local work: Kubestack's release-era keys.
+//!
+//! kind has no node pools of its own; a Plinth pool is a set of worker nodes with shared labels
+//! and taints. kind needs Docker on the machine that applies it.
+
+use super::{
+    Arch, COUNT, PoolShape, Provider, STRING_MAP, Scaffold, TAINTS, base_domain_key, int,
+    name_prefix_key, object_taints, string_map,
+};
+use crate::keys::{Default, DefaultCtx, Key, Ty};
+use crate::value::{Kind, Table};
+
+pub static CLUSTER_KEYS: &[Key] = &[
+    name_prefix_key(),
+    base_domain_key(),
+    Key::new(
+        "region",
+        Ty::String,
+        "Kubestack names local clusters' region `localhost`.",
+    )
+    .default(Default::Str("localhost"))
+    .replaces(),
+    Key::new(
+        "node_image",
+        Ty::String,
+        "kindest/node image, e.g. `kindest/node:v1.32.2`.",
+    )
+    .replaces(),
+    Key::new(
+        "extra_nodes",
+        Ty::List(&Ty::Enum(&["control-plane", "worker"])),
+        "Extra nodes beside the first control plane node, by role.",
+    )
+    .replaces(),
+    Key::new(
+        "http_port",
+        Ty::Integer { min: 1 },
+        "Host port mapped to the ingress's port 80.",
+    )
+    .default(Default::Computed(
+        http_port,
+        "`80` in `apps`, `8080` elsewhere",
+    )),
+    Key::new(
+        "https_port",
+        Ty::Integer { min: 1 },
+        "Host port mapped to the ingress's port 443.",
+    )
+    .default(Default::Computed(
+        https_port,
+        "`443` in `apps`, `8443` elsewhere",
+    )),
+    Key::new(
+        "disable_default_ingress",
+        Ty::Boolean,
+        "Do not map the ingress ports.",
+    )
+    .default(Default::Bool(false)),
+];
+
+pub static POOL_KEYS: &[Key] = &[
+    Key::new(
+        "nodes",
+        COUNT,
+        "Worker nodes in the pool (the default pool's 0 schedules on the control plane).",
+    )
+    .default(Default::Int(1))
+    .replaces(),
+    Key::new(
+        "node_image",
+        Ty::String,
+        "kindest/node image of the pool's nodes; the cluster's when unset.",
+    )
+    .replaces(),
+    Key::new("labels", STRING_MAP, "Kubernetes node labels."),
+    Key::new(
+        "taints",
+        TAINTS,
+        "Kubernetes taints (kubeadm join patches).",
+    ),
+];
+
+fn http_port(ctx: &DefaultCtx<'_>) -> Option<Kind> {
+    Some(Kind::Integer(if ctx.environment == "apps" {
+        80
+    } else {
+        8080
+    }))
+}
+
+fn https_port(ctx: &DefaultCtx<'_>) -> Option<Kind> {
+    Some(Kind::Integer(if ctx.environment == "apps" {
+        443
+    } else {
+        8443
+    }))
+}
+
+fn check_cluster_name(name: &str) -> Result<(), String> {
+    if crate::keys::is_dns_label(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "kind cluster names are lowercase DNS labels: `{name}`"
+        ))
+    }
+}
+
+fn check_pool_name(name: &str) -> Result<(), String> {
+    if crate::keys::is_dns_label(&name.replace('_', "-")) {
+        Ok(())
+    } else {
+        Err(format!("kind pool names are DNS labels: `{name}`"))
+    }
+}
+
+fn pool_shape(pool: &Table, _cluster: &Table) -> PoolShape {
+    let n = int(pool, "nodes").unwrap_or(1);
+    PoolShape {
+        instance_types: vec!["docker".into()],
+        min_nodes: n,
+        max_nodes: n,
+        arch: Arch::Amd64,
+        gpus_per_node: 0,
+        gpu_type: None,
+        taints: object_taints(pool.get("taints")),
+        labels: string_map(pool.get("labels")),
+        max_pods_per_node: super::DEFAULT_MAX_PODS,
+        spot: false,
+        zones: Vec::new(),
+    }
+}
+
+pub static KIND: Provider = Provider {
+    id: "kind",
+    provider_name: "kind",
+    title: "kind (local)",
+    cluster_keys: CLUSTER_KEYS,
+    pool_keys: POOL_KEYS,
+    dash_label_namespace: false,
+    check_cluster_name,
+    max_cluster_name: 63,
+    check_pool_name,
+    pool_name_key: "",
+    size_keys: None,
+    pool_shape,
+    pool_flags: super::PoolFlags {
+        instance: None,
+        taints: ("taints", false),
+        labels: "labels",
+    },
+    scaffold: Scaffold {
+        cluster: "",
+        default_pool: "nodes = 1\n",
+        extra_pool: "nodes = 1\n",
+        example_region: "localhost",
+    },
+};

@@ -1,0 +1,559 @@
+//! Resolution: every component's configuration for every environment, after inheritance and
+//! defaults, with names and metadata — and every problem that only shows after inheritance.
+
+use crate::cluster::{ClusterDef, ResolvedCluster};
+use crate::component::Configs;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::inheritance::{self, Mode, Note};
+use crate::keys::{self, DefaultCtx, Key};
+use crate::naming::{self, NameParts};
+use crate::node_pool::ResolvedPool;
+use crate::platform::Platform;
+use crate::provider::Provider;
+use crate::service::{ResolvedService, SERVICE_KEYS};
+use crate::value::{Origin, Table, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// The whole platform as one environment sees it.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub environment: String,
+    pub clusters: BTreeMap<String, ResolvedCluster>,
+}
+
+/// Every environment resolved, and the problems found doing so.
+#[derive(Debug)]
+pub struct Resolution {
+    pub environments: Vec<Resolved>,
+    pub diagnostics: Diagnostics,
+}
+
+impl Resolution {
+    pub fn get(&self, env: &str) -> Option<&Resolved> {
+        self.environments.iter().find(|r| r.environment == env)
+    }
+}
+
+impl Platform {
+    /// Resolves every environment. Problems that repeat in several environments (a missing
+    /// required key inherited everywhere) are reported once, naming the environments.
+    pub fn resolve(&self) -> Resolution {
+        let mut agg = Aggregator::default();
+        let mut plain = Diagnostics::default();
+        let envs: Vec<&str> = self.environments.names().collect();
+        let mut out: Vec<Resolved> = envs
+            .iter()
+            .map(|e| Resolved {
+                environment: (*e).to_string(),
+                clusters: BTreeMap::new(),
+            })
+            .collect();
+        for cluster in self.clusters.values() {
+            for (i, env) in envs.iter().enumerate() {
+                let rc = self.resolve_cluster(cluster, i, env, &mut agg, &mut plain);
+                out[i].clusters.insert(cluster.key.clone(), rc);
+            }
+        }
+        for r in &out {
+            check_unique_names(self, r, &mut agg);
+        }
+        let mut diagnostics = plain;
+        diagnostics.extend(agg.finish(&envs));
+        Resolution {
+            environments: out,
+            diagnostics,
+        }
+    }
+
+    fn resolve_cluster(
+        &self,
+        c: &ClusterDef,
+        env_index: usize,
+        env: &str,
+        agg: &mut Aggregator,
+        plain: &mut Diagnostics,
+    ) -> ResolvedCluster {
+        let s = &self.settings;
+        let what = format!("cluster `{}`", c.key);
+        let mode = c.header.inheritance.unwrap_or(s.inheritance);
+        let mut config = self.resolve_table(&c.configs, env_index, mode, plain, env);
+        apply_defaults(c.provider.cluster_keys, &mut config, env, Some(self), None);
+        check_required(
+            &what,
+            c.provider.cluster_keys,
+            &config,
+            &c.configs,
+            c.origin,
+            self,
+            env,
+            agg,
+        );
+
+        let get = |k: &str| {
+            config
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let region = get("region");
+        let label_ns = if c.provider.dash_label_namespace {
+            naming::azure_label_namespace(&s.label_namespace)
+        } else {
+            s.label_namespace.clone()
+        };
+        let (prefix, base_domain) = (get("name_prefix"), get("base_domain"));
+        let parts = NameParts {
+            name_prefix: &prefix,
+            environment: env,
+            region: &region,
+            delimiter: &s.name_delimiter,
+            base_domain: &base_domain,
+            provider_name: c.provider.provider_name,
+            label_namespace: &label_ns,
+        };
+        let mut meta = naming::metadata(&parts);
+        if let Some(extra) = config
+            .get("additional_metadata_labels")
+            .and_then(Value::as_table)
+        {
+            for (k, v) in extra {
+                if let Some(v) = v.as_str() {
+                    meta.labels.insert(k.clone(), v.to_string());
+                }
+            }
+        }
+        if !region.is_empty() {
+            let name_origin = |k: &str| config.get(k).map_or(c.origin, |v| v.origin);
+            let mut problems = naming::check_dns(&meta, &parts);
+            if let Err(msg) = (c.provider.check_cluster_name)(&meta.name) {
+                problems.push(naming::NameProblem {
+                    hint: naming::shorten_hint(&parts, c.provider.max_cluster_name, &meta.name),
+                    message: msg,
+                });
+            }
+            for p in problems {
+                let mut d = Diagnostic::error("invalid-name", format!("{what}: {}", p.message))
+                    .hint(p.hint);
+                d = if config
+                    .get("name_prefix")
+                    .is_some_and(|v| !v.origin.is_builtin())
+                {
+                    d.at_value(name_origin("name_prefix"), "name_prefix")
+                } else {
+                    d.at_key(c.origin, "cluster")
+                };
+                d = d.at_value(name_origin("region"), "region");
+                agg.add(env, d);
+            }
+        }
+
+        let mut node_pools = BTreeMap::new();
+        let mut pool_names: HashMap<String, (&str, Origin)> = HashMap::new();
+        for p in c.node_pools.values() {
+            let pwhat = format!("node pool `{}.{}`", c.key, p.key);
+            let pmode = p.header.inheritance.unwrap_or(mode);
+            let mut pc = self.resolve_table(&p.configs, env_index, pmode, plain, env);
+            apply_defaults(
+                c.provider.pool_keys,
+                &mut pc,
+                env,
+                Some(self),
+                Some(&config),
+            );
+            check_required(
+                &pwhat,
+                c.provider.pool_keys,
+                &pc,
+                &p.configs,
+                p.origin,
+                self,
+                env,
+                agg,
+            );
+            check_sizes(&pwhat, c.provider, &pc, agg, env);
+            let name = pc
+                .get(c.provider.pool_name_key)
+                .and_then(Value::as_str)
+                .unwrap_or(&p.key)
+                .to_string();
+            if let Err(msg) = (c.provider.check_pool_name)(&name) {
+                let origin = pc
+                    .get(c.provider.pool_name_key)
+                    .map_or(p.origin, |v| v.origin);
+                agg.add(
+                    env,
+                    Diagnostic::error("invalid-name", format!("{pwhat}: {msg}"))
+                        .at_key(origin, "pool name"),
+                );
+            }
+            if let Some((other, o)) = pool_names.get(&name) {
+                agg.add(
+                    env,
+                    Diagnostic::error(
+                        "duplicate-name",
+                        format!(
+                            "node pools `{other}` and `{}` of cluster `{}` are both named `{name}`",
+                            p.key, c.key
+                        ),
+                    )
+                    .at_key(p.origin, "this pool")
+                    .at_key(*o, "that pool")
+                    .hint(format!(
+                        "set a different `{}` on one of them",
+                        c.provider.pool_name_key
+                    )),
+                );
+            } else {
+                pool_names.insert(name.clone(), (&p.key, p.origin));
+            }
+            let shape = (c.provider.pool_shape)(&pc, &config);
+            node_pools.insert(
+                p.key.clone(),
+                ResolvedPool {
+                    key: p.key.clone(),
+                    name,
+                    config: pc,
+                    shape,
+                    header: p.header.clone(),
+                },
+            );
+        }
+
+        let mut services = BTreeMap::new();
+        for sv in c.services.values() {
+            let smode = sv.header.inheritance.unwrap_or(mode);
+            let mut sc = self.resolve_table(&sv.configs, env_index, smode, plain, env);
+            apply_defaults(SERVICE_KEYS, &mut sc, env, Some(self), None);
+            services.insert(
+                sv.key.clone(),
+                ResolvedService {
+                    key: sv.key.clone(),
+                    kind: sv.kind,
+                    source: sv.source.clone(),
+                    catalog: sv.catalog.clone(),
+                    config: sc,
+                },
+            );
+        }
+
+        ResolvedCluster {
+            key: c.key.clone(),
+            provider: c.provider,
+            region,
+            meta,
+            config,
+            node_pools,
+            services,
+            header: c.header.clone(),
+        }
+    }
+
+    /// Inheritance for one component in one environment; notes become diagnostics.
+    fn resolve_table(
+        &self,
+        configs: &Configs,
+        env_index: usize,
+        mode: Mode,
+        diags: &mut Diagnostics,
+        env: &str,
+    ) -> Table {
+        let base = configs
+            .get(self.environments.base_name())
+            .cloned()
+            .unwrap_or_default();
+        if env_index == self.environments.base {
+            return base;
+        }
+        let Some(own) = configs.get(env) else {
+            return base;
+        };
+        let (table, notes) = inheritance::merge(&base, own, mode);
+        for note in notes {
+            diags.push(match note {
+                Note::EmptyStringInherits { path, origin, inherited } => {
+                    let what = match &inherited {
+                        Some(v) => format!("it resolves to the base value {v}"),
+                        None => "the base does not set it either, so its default applies".to_string(),
+                    };
+                    let mut d = Diagnostic::warning(
+                        "empty-string-inherits",
+                        format!("`{path} = \"\"` in environment `{env}` does not clear the value: {what}"),
+                    )
+                    .at_value(origin, "inherits under `nested`");
+                    if let Some(b) = inherited {
+                        d = d.at_value(b.origin, "the base value");
+                    }
+                    d.hint("Kubestack's nested inheritance treats \"\" like null; remove the line, or use `inheritance = \"shallow\"` or `\"deep\"` where \"\" should override")
+                }
+                Note::TypeMismatch { path, env: eo, base: bo, env_type, base_type } => Diagnostic::error(
+                    "type-mismatch",
+                    format!("`{path}` is a {env_type} in environment `{env}` but a {base_type} in the base"),
+                )
+                .at_value(eo, format!("{env_type} here"))
+                .at_value(bo, format!("{base_type} in the base"))
+                .hint("Kubestack would silently drop this override and use the base value; make both the same type"),
+            });
+        }
+        table
+    }
+}
+
+/// Fills keys nobody set with their documented defaults (after inheritance).
+fn apply_defaults(
+    key_table: &[Key],
+    config: &mut Table,
+    env: &str,
+    platform: Option<&Platform>,
+    cluster: Option<&Table>,
+) {
+    use keys::Default as D;
+    for k in key_table {
+        if config.contains_key(k.name) {
+            continue;
+        }
+        let v = match &k.default {
+            D::Platform(field) => platform.and_then(|p| {
+                let s = match *field {
+                    "name_prefix" => &p.settings.name_prefix,
+                    "base_domain" => &p.settings.base_domain,
+                    _ => return None,
+                };
+                let mut v = Value::string(s.clone());
+                v.origin = p.settings.origin(field);
+                Some(v)
+            }),
+            D::ClusterKey(ck) => cluster.and_then(|c| c.get(*ck)).cloned(),
+            D::Key(_) | D::Computed(..) | D::None => None,
+            _ => keys::literal_default(k).map(Value::builtin),
+        };
+        if let Some(v) = v {
+            config.insert(k.name.to_string(), v);
+        }
+    }
+    // Defaults that depend on other keys, once those are known.
+    for k in key_table {
+        if config.contains_key(k.name) || !matches!(k.default, D::Key(_) | D::Computed(..)) {
+            continue;
+        }
+        let ctx = DefaultCtx {
+            environment: env,
+            config,
+        };
+        if let Some(v) = keys::default_value(k, &ctx) {
+            config.insert(k.name.to_string(), v);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_required(
+    what: &str,
+    key_table: &[Key],
+    config: &Table,
+    configs: &Configs,
+    origin: Origin,
+    p: &Platform,
+    env: &str,
+    agg: &mut Aggregator,
+) {
+    let base = p.environments.base_name();
+    if !configs.by_env.is_empty() && !configs.by_env.contains_key(base) {
+        return; // the missing base is reported; every missing key would only repeat it
+    }
+    for k in key_table.iter().filter(|k| k.required) {
+        if config.contains_key(k.name) || configs.invalid.contains(k.name) {
+            continue;
+        }
+        let at = configs.by_env.get(base).map_or(origin, |c| c.origin);
+        agg.add(
+            env,
+            Diagnostic::error(
+                "missing-key",
+                format!("required key `{}` of {what} is missing", k.name),
+            )
+            .at_key(at, format!("`{}` is not set here nor inherited", k.name))
+            .hint(format!(
+                "set `{}` in `config.{base}` (inherited by every environment): {}",
+                k.name, k.doc
+            )),
+        );
+    }
+}
+
+/// min ≤ initial ≤ max, per environment, pointing at both values wherever they were written.
+fn check_sizes(what: &str, provider: &Provider, config: &Table, agg: &mut Aggregator, env: &str) {
+    let Some(sk) = &provider.size_keys else {
+        return;
+    };
+    let get = |k: &str| {
+        config
+            .get(k)
+            .and_then(|v| v.as_i64().map(|i| (i, v.origin)))
+    };
+    let autoscaling = config
+        .get("enable_auto_scaling")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    if !autoscaling {
+        return;
+    }
+    if provider.id == "aks" && get(sk.max).is_none() {
+        agg.add(
+            env,
+            Diagnostic::error(
+                "missing-key",
+                format!("{what}: `max_count` is required while `enable_auto_scaling` is true"),
+            )
+            .at_value(
+                config
+                    .get("enable_auto_scaling")
+                    .map_or(Origin::BUILTIN, |v| v.origin),
+                "autoscaling",
+            )
+            .hint("set `max_count`, or `enable_auto_scaling = false` with a fixed `node_count`"),
+        );
+    }
+    let pairs = [
+        (Some(sk.min), Some(sk.max)),
+        (Some(sk.min), sk.initial),
+        (sk.initial, Some(sk.max)),
+    ];
+    for (lo, hi) in pairs {
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            continue;
+        };
+        let (Some((a, ao)), Some((b, bo))) = (get(lo), get(hi)) else {
+            continue;
+        };
+        // A default derived from another key (initial size = min) repeats that key's problem.
+        let derived = |k: &str, o: Origin| Some(k) == sk.initial && o.is_builtin();
+        if a > b && !derived(lo, ao) && !derived(hi, bo) {
+            let side = |o: Origin| if o.is_builtin() { " (default)" } else { "" };
+            agg.add(
+                env,
+                Diagnostic::error("inconsistent-sizes", format!("{what}: `{lo}` ({a}) is above `{hi}` ({b})"))
+                    .at_value(ao, format!("`{lo}` = {a}{}", side(ao)))
+                    .at_value(bo, format!("`{hi}` = {b}{}", side(bo)))
+                    .hint(format!("keep `{lo}` ≤ `{hi}` in every environment; an override of one often needs the other overridden too")),
+            );
+        }
+    }
+}
+
+fn check_unique_names(p: &Platform, r: &Resolved, agg: &mut Aggregator) {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for (key, c) in &r.clusters {
+        if c.region.is_empty() {
+            continue;
+        }
+        if let Some(other) = seen.get(c.meta.name.as_str()) {
+            let o1 = p.clusters.get(*other).map_or(Origin::BUILTIN, |d| d.origin);
+            let o2 = p.clusters.get(key).map_or(Origin::BUILTIN, |d| d.origin);
+            agg.add(
+                &r.environment,
+                Diagnostic::error(
+                    "duplicate-name",
+                    format!("clusters `{other}` and `{key}` resolve to the same name `{}`", c.meta.name),
+                )
+                .at_key(o1, "this cluster")
+                .at_key(o2, "and this one")
+                .hint("give one of them a different `name_prefix` or region: two clusters cannot share a name"),
+            );
+        } else {
+            seen.insert(&c.meta.name, key);
+        }
+    }
+}
+
+/// Code, message and label positions: what makes two environments' diagnostics the same.
+type AggKey = (String, String, Vec<(u32, u32, u32)>);
+
+/// Collects diagnostics per environment and reports identical ones once, naming the environments.
+#[derive(Default)]
+struct Aggregator {
+    items: Vec<(Diagnostic, Vec<String>)>,
+    index: HashMap<AggKey, usize>,
+}
+
+impl Aggregator {
+    fn add(&mut self, env: &str, d: Diagnostic) {
+        let key = (
+            d.code.to_string(),
+            d.message.clone(),
+            d.labels
+                .iter()
+                .map(|l| (l.file.0, l.span.start, l.span.end))
+                .collect(),
+        );
+        match self.index.get(&key) {
+            Some(&i) => self.items[i].1.push(env.to_string()),
+            None => {
+                self.index.insert(key, self.items.len());
+                self.items.push((d, vec![env.to_string()]));
+            }
+        }
+    }
+
+    fn finish(self, all: &[&str]) -> Diagnostics {
+        let mut out = Diagnostics::default();
+        for (mut d, envs) in self.items {
+            let quoted = envs
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            d.message = if envs.len() == all.len() && all.len() > 1 {
+                format!("{} in every environment", d.message)
+            } else if envs.len() == 1 {
+                format!("{} in environment {quoted}", d.message)
+            } else {
+                format!("{} in environments {quoted}", d.message)
+            };
+            out.push(d);
+        }
+        out
+    }
+}
+
+impl Resolved {
+    /// The `show --output json` shape.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let clusters: serde_json::Map<_, _> = self
+            .clusters
+            .iter()
+            .map(|(k, c)| {
+                let pools: serde_json::Map<_, _> = c
+                    .node_pools
+                    .iter()
+                    .map(|(pk, p)| (pk.clone(), json!({"name": p.name, "config": Value::table(p.config.clone()).to_json()})))
+                    .collect();
+                let services: serde_json::Map<_, _> = c
+                    .services
+                    .iter()
+                    .map(|(sk, s)| {
+                        (sk.clone(), json!({"kind": s.kind, "source": s.source, "config": Value::table(s.config.clone()).to_json()}))
+                    })
+                    .collect();
+                (
+                    k.clone(),
+                    json!({
+                        "name": c.meta.name,
+                        "domain": c.meta.domain,
+                        "fqdn": c.meta.fqdn,
+                        "provider": c.provider.id,
+                        "provider_name": c.provider.provider_name,
+                        "region": c.region,
+                        "labels": c.meta.labels,
+                        "tags": c.meta.tags,
+                        "config": Value::table(c.config.clone()).to_json(),
+                        "node_pools": pools,
+                        "services": services,
+                    }),
+                )
+            })
+            .collect();
+        json!({"environment": self.environment, "clusters": clusters})
+    }
+}

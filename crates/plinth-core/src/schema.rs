@@ -1,0 +1,181 @@
+//! `plinth schema`: the JSON schema of a definition, built from the same key tables that
+//! validation uses, so editors complete and check exactly what Plinth accepts.
+
+use crate::inheritance::Mode;
+use crate::keys::table_schema;
+use crate::platform::PLATFORM_KEYS;
+use crate::provider::{self, Provider};
+use crate::service::{SERVICE_KEYS, ServiceKind};
+use serde_json::{Value, json};
+
+/// Which file the schema describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `plinth.toml`.
+    Root,
+    /// `clusters/<key>.toml`.
+    ClusterFile,
+}
+
+fn env_map(inner: Value, what: &str) -> Value {
+    json!({
+        "type": "object",
+        "description": format!("{what} by environment name: the base environment's table is inherited by every other environment."),
+        "additionalProperties": inner,
+    })
+}
+
+fn intent_props() -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "tenant".into(),
+        json!({"type": "string", "description": "Tenant this component is dedicated to."}),
+    );
+    m.insert(
+        "stage".into(),
+        json!({"enum": ["prod", "non-prod"], "description": "Stage of the workloads it runs."}),
+    );
+    m.insert("workload".into(), json!({"type": "string", "description": "Type of workload it runs, e.g. `web`, `ml`, `ci`."}));
+    m.insert("description".into(), json!({"type": "string"}));
+    m.insert(
+        "inheritance".into(),
+        serde_json::to_value(schemars::schema_for!(Mode))
+            .unwrap_or_else(|_| json!({"enum": Mode::NAMES})),
+    );
+    m
+}
+
+fn service_schema() -> Value {
+    let mut props = intent_props();
+    props.insert("kind".into(), json!({"enum": ServiceKind::NAMES}));
+    props.insert(
+        "catalog".into(),
+        json!({"type": "string", "description": "Catalog entry the service was added from."}),
+    );
+    props.insert(
+        "source".into(),
+        json!({
+            "description": "A kustomize base inside the platform, a pinned remote base, or a pinned Helm chart.",
+            "oneOf": [
+                {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"], "additionalProperties": false},
+                {"type": "object", "properties": {"url": {"type": "string"}, "ref": {"type": "string"}}, "required": ["url", "ref"], "additionalProperties": false},
+                {"type": "object", "properties": {"repo": {"type": "string"}, "chart": {"type": "string"}, "version": {"type": "string"}, "release_name": {"type": "string"}}, "required": ["repo", "chart", "version"], "additionalProperties": false}
+            ]
+        }),
+    );
+    props.insert(
+        "config".into(),
+        env_map(table_schema(SERVICE_KEYS), "Service configuration"),
+    );
+    json!({"type": "object", "properties": props, "required": ["kind", "source"], "additionalProperties": false})
+}
+
+/// The schema of one cluster of `provider` (the body of `[clusters.<key>]`).
+pub fn cluster_schema(p: &Provider) -> Value {
+    let mut pool_props = intent_props();
+    pool_props.insert(
+        "config".into(),
+        env_map(table_schema(p.pool_keys), "Node pool configuration"),
+    );
+    let pool = json!({"type": "object", "properties": pool_props, "additionalProperties": false});
+    let mut props = intent_props();
+    props.insert(
+        "provider".into(),
+        json!({"const": p.id, "description": p.title}),
+    );
+    props.insert(
+        "config".into(),
+        env_map(table_schema(p.cluster_keys), "Cluster configuration"),
+    );
+    props.insert(
+        "node_pools".into(),
+        json!({"type": "object", "description": "Node pools; `default` is created with the cluster.", "required": ["default"], "additionalProperties": pool}),
+    );
+    props.insert(
+        "services".into(),
+        json!({"type": "object", "additionalProperties": service_schema()}),
+    );
+    json!({"type": "object", "title": p.title, "properties": props, "required": ["provider", "config", "node_pools"], "additionalProperties": false})
+}
+
+fn any_cluster() -> Value {
+    json!({"oneOf": provider::ALL.iter().map(|p| cluster_schema(p)).collect::<Vec<_>>()})
+}
+
+pub fn schema(target: Target) -> Value {
+    let mut out = match target {
+        Target::ClusterFile => any_cluster(),
+        Target::Root => {
+            let intent = json!({"type": "object", "properties": {
+                "tenant": {"type": "string"}, "stage": {"enum": ["prod", "non-prod"]},
+                "workload": {"type": "string"}, "description": {"type": "string"}}, "additionalProperties": false});
+            json!({
+                "type": "object",
+                "properties": {
+                    "platform": table_schema(PLATFORM_KEYS),
+                    "environments": {"type": "object", "description": "What each environment separates.", "additionalProperties": intent},
+                    "clusters": {"type": "object", "additionalProperties": any_cluster()},
+                },
+                "additionalProperties": false,
+            })
+        }
+    };
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema".into();
+    out["title"] = match target {
+        Target::Root => "Plinth platform definition (plinth.toml)",
+        Target::ClusterFile => "Plinth cluster file (clusters/<key>.toml)",
+    }
+    .into();
+    out
+}
+
+/// The configuration reference in Markdown, generated from the key tables (for docs).
+pub fn reference_markdown() -> String {
+    let mut s = String::from(
+        "<!-- Generated by `plinth schema --markdown`; do not edit. -->\n# Configuration reference\n\n",
+    );
+    s.push_str("## `[platform]`\n\n");
+    s.push_str(&crate::keys::markdown(PLATFORM_KEYS));
+    for p in provider::ALL {
+        s.push_str(&format!(
+            "\n## {} (`provider = \"{}\"`)\n\n### Cluster `config.<env>`\n\n",
+            p.title, p.id
+        ));
+        s.push_str(&crate::keys::markdown(p.cluster_keys));
+        s.push_str("\n### Node pool `config.<env>`\n\n");
+        s.push_str(&crate::keys::markdown(p.pool_keys));
+    }
+    s.push_str("\n## Services `config.<env>`\n\n");
+    s.push_str(&crate::keys::markdown(SERVICE_KEYS));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed reference is generated from the key tables; this fails when they drift.
+    #[test]
+    fn committed_reference_is_current() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == reference_markdown(),
+            "docs/configuration.md is stale: run `cargo run -- schema --markdown > docs/configuration.md`"
+        );
+    }
+
+    #[test]
+    fn schema_lists_every_provider_key() {
+        let s = schema(Target::ClusterFile);
+        let providers = s["oneOf"].as_array().expect("providers");
+        assert_eq!(providers.len(), provider::ALL.len());
+        for (p, schema) in provider::ALL.iter().zip(providers) {
+            let keys = &schema["properties"]["config"]["additionalProperties"]["properties"];
+            for k in p.cluster_keys {
+                assert!(keys.get(k.name).is_some(), "{} lacks {}", p.id, k.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The files a platform definition was read from, and positions inside them.
+//!
+//! Every value Plinth reads remembers the file and byte range it came from, so a diagnostic or
+//! `show --explain` can point at the exact text, long after parsing.
+
+use std::path::{Path, PathBuf};
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+impl FileId {
+    /// Marks values that come from Plinth itself (documented defaults), not from a file.
+    pub const BUILTIN: FileId = FileId(u32::MAX);
+}
+
+/// A byte range in a file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub const EMPTY: Span = Span { start: 0, end: 0 };
+
+    pub fn new(range: std::ops::Range<usize>) -> Span {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span {
+            start: clamp(range.start),
+            end: clamp(range.end),
+        }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// One file of the definition: where it lives and what it says.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path as shown to the user: relative to the platform directory where possible.
+    pub name: String,
+    /// Absolute or caller-given path on disk.
+    pub path: PathBuf,
+    /// Text of the file (lossily decoded if it was not UTF-8, so positions can still be shown).
+    pub text: String,
+}
+
+/// A 1-based line and column (columns count characters, not bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// All files read for one platform.
+#[derive(Clone, Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, name: String, path: PathBuf, text: String) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX - 1));
+        self.files.push(SourceFile { name, path, text });
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    pub fn name(&self, id: FileId) -> &str {
+        match self.get(id) {
+            Some(f) => &f.name,
+            None => "<built-in default>",
+        }
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    /// Line and column of a byte offset, for messages and JSON diagnostics.
+    pub fn line_col(&self, id: FileId, offset: u32) -> Option<LineCol> {
+        let text = &self.get(id)?.text;
+        Some(line_col(text, offset as usize))
+    }
+
+    /// The text a span covers, for messages.
+    pub fn snippet(&self, id: FileId, span: Span) -> Option<&str> {
+        self.get(id)?.text.get(span.range())
+    }
+}
+
+/// 1-based line and column of `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> LineCol {
+    let offset = offset.min(text.len());
+    let mut cut = offset;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let before = &text[..cut];
+    let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    LineCol { line, column }
+}
+
+/// Shows `path` relative to `base` when it lies inside it.
+pub fn display_path(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "ab\ncé=1\n";
+        assert_eq!(line_col(text, 0), LineCol { line: 1, column: 1 });
+        assert_eq!(line_col(text, 3), LineCol { line: 2, column: 1 });
+        // 'é' is two bytes; the '=' after it is the third character.
+        assert_eq!(line_col(text, 6), LineCol { line: 2, column: 3 });
+        // An offset inside a multi-byte character snaps back to its start.
+        assert_eq!(line_col(text, 5), LineCol { line: 2, column: 2 });
+        assert_eq!(line_col(text, 999), LineCol { line: 3, column: 1 });
+    }
+}

@@ -1,0 +1,396 @@
+//! Configuration values that remember where they came from.
+//!
+//! TOML has no null, so "null" in Kubestack's rules is simply an absent key here.
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::{FileId, Span};
+use std::collections::BTreeMap;
+use std::fmt::{self, Write};
+
+/// Where a value was written: its file, the key that introduced it, and the value's own text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub file: FileId,
+    pub key: Span,
+    pub value: Span,
+    /// Index in the promotion chain of the environment whose `config` held it, if any.
+    pub env: u16,
+}
+
+impl Origin {
+    /// A documented default that nobody wrote.
+    pub const BUILTIN: Origin = Origin {
+        file: FileId::BUILTIN,
+        key: Span::EMPTY,
+        value: Span::EMPTY,
+        env: Origin::NO_ENV,
+    };
+
+    /// `env` of a value outside any environment's `config`.
+    pub const NO_ENV: u16 = u16::MAX;
+
+    pub fn is_builtin(&self) -> bool {
+        self.file == FileId::BUILTIN
+    }
+}
+
+/// A table: keys in sorted order so every output is deterministic.
+pub type Table = BTreeMap<String, Value>;
+
+/// A configuration value and its origin. Equality ignores the origin.
+#[derive(Clone, Debug)]
+pub struct Value {
+    pub kind: Kind,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    String(String),
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+    Array(Vec<Value>),
+    Table(Table),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl Value {
+    pub fn new(kind: Kind, origin: Origin) -> Value {
+        Value { kind, origin }
+    }
+
+    pub fn builtin(kind: Kind) -> Value {
+        Value {
+            kind,
+            origin: Origin::BUILTIN,
+        }
+    }
+
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::builtin(Kind::String(s.into()))
+    }
+
+    pub fn table(t: Table) -> Value {
+        Value::builtin(Kind::Table(t))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.kind {
+            Kind::Integer(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.kind {
+            Kind::Integer(i) => Some(i as f64),
+            Kind::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.kind {
+            Kind::Boolean(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match &self.kind {
+            Kind::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn as_table(&self) -> Option<&Table> {
+        match &self.kind {
+            Kind::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn as_table_mut(&mut self) -> Option<&mut Table> {
+        match &mut self.kind {
+            Kind::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Strings of a list value, skipping anything else.
+    pub fn str_list(&self) -> Vec<&str> {
+        self.as_array()
+            .map_or_else(Vec::new, |a| a.iter().filter_map(Value::as_str).collect())
+    }
+
+    /// The name of this value's type, as messages say it.
+    pub fn type_name(&self) -> &'static str {
+        self.kind.type_name()
+    }
+
+    /// A plain JSON value, without origins.
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.kind {
+            Kind::String(s) => serde_json::Value::String(s.clone()),
+            Kind::Integer(i) => (*i).into(),
+            Kind::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
+            Kind::Boolean(b) => (*b).into(),
+            Kind::Array(a) => a.iter().map(Value::to_json).collect(),
+            Kind::Table(t) => {
+                serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+
+    /// Builds a value from plain JSON (nulls are dropped: TOML has none).
+    pub fn from_json(json: &serde_json::Value) -> Option<Value> {
+        let kind = match json {
+            serde_json::Value::Null => return None,
+            serde_json::Value::Bool(b) => Kind::Boolean(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Kind::Integer(i),
+                None => Kind::Float(n.as_f64()?),
+            },
+            serde_json::Value::String(s) => Kind::String(s.clone()),
+            serde_json::Value::Array(a) => {
+                Kind::Array(a.iter().filter_map(Value::from_json).collect())
+            }
+            serde_json::Value::Object(o) => Kind::Table(
+                o.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), Value::from_json(v)?)))
+                    .collect(),
+            ),
+        };
+        Some(Value::builtin(kind))
+    }
+
+    /// Marks this value and everything below it as written in environment `env`.
+    pub fn tag_env(&mut self, env: u16) {
+        self.origin.env = env;
+        match &mut self.kind {
+            Kind::Array(a) => a.iter_mut().for_each(|v| v.tag_env(env)),
+            Kind::Table(t) => t.values_mut().for_each(|v| v.tag_env(env)),
+            _ => {}
+        }
+    }
+
+    /// Returns the value at a dotted path below this table.
+    pub fn get_path(&self, path: &[&str]) -> Option<&Value> {
+        let mut cur = self;
+        for p in path {
+            cur = cur.as_table()?.get(*p)?;
+        }
+        Some(cur)
+    }
+}
+
+impl Kind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Kind::String(_) => "string",
+            Kind::Integer(_) => "integer",
+            Kind::Float(_) => "float",
+            Kind::Boolean(_) => "boolean",
+            Kind::Array(_) => "list",
+            Kind::Table(_) => "table",
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// TOML inline syntax, for messages and text output.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        write_inline(&mut s, self);
+        f.write_str(&s)
+    }
+}
+
+fn write_inline(out: &mut String, v: &Value) {
+    match &v.kind {
+        Kind::String(s) => write_toml_string(out, s),
+        Kind::Integer(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Kind::Float(x) => {
+            let _ = if x.fract() == 0.0 && x.is_finite() {
+                write!(out, "{x:.1}")
+            } else {
+                write!(out, "{x}")
+            };
+        }
+        Kind::Boolean(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Kind::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_inline(out, x);
+            }
+            out.push(']');
+        }
+        Kind::Table(t) => {
+            if t.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            out.push_str("{ ");
+            for (i, (k, x)) in t.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_key(out, k);
+                out.push_str(" = ");
+                write_inline(out, x);
+            }
+            out.push_str(" }");
+        }
+    }
+}
+
+/// A TOML key, quoted only when it must be.
+pub fn write_key(out: &mut String, k: &str) {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        out.push_str(k);
+    } else {
+        write_toml_string(out, k);
+    }
+}
+
+/// A TOML basic string with every character that needs it escaped.
+pub fn write_toml_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Converts a parsed TOML document into values with origins, reporting what Plinth cannot hold.
+pub(crate) fn from_toml(
+    file: FileId,
+    table: &toml::de::DeTable<'_>,
+    diags: &mut Diagnostics,
+) -> Table {
+    let mut out = Table::new();
+    for (k, v) in table.iter() {
+        let key_span = Span::new(k.span());
+        if let Some(val) = convert(file, key_span, v, diags) {
+            out.insert(k.get_ref().to_string(), val);
+        }
+    }
+    out
+}
+
+fn convert(
+    file: FileId,
+    key: Span,
+    v: &toml::Spanned<toml::de::DeValue<'_>>,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    use toml::de::DeValue;
+    let value_span = Span::new(v.span());
+    let origin = Origin {
+        file,
+        key,
+        value: value_span,
+        env: Origin::NO_ENV,
+    };
+    let kind = match v.get_ref() {
+        DeValue::String(s) => Kind::String(s.to_string()),
+        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(n) => Kind::Integer(n),
+            Err(_) => {
+                diags.push(
+                    Diagnostic::error("invalid-value", "integer does not fit in 64 bits")
+                        .at_value(origin, "too large"),
+                );
+                return None;
+            }
+        },
+        DeValue::Float(x) => match x.as_str().replace('_', "").parse::<f64>() {
+            Ok(n) if n.is_finite() => Kind::Float(n),
+            _ => {
+                diags.push(
+                    Diagnostic::error("invalid-value", "infinite or NaN numbers are not supported")
+                        .at_value(origin, "not a finite number"),
+                );
+                return None;
+            }
+        },
+        DeValue::Boolean(b) => Kind::Boolean(*b),
+        DeValue::Datetime(_) => {
+            diags.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    "dates and times are not a configuration type",
+                )
+                .at_value(origin, "a TOML datetime")
+                .hint("quote it to make it a string, e.g. `\"03:00\"`"),
+            );
+            return None;
+        }
+        DeValue::Array(a) => Kind::Array(
+            a.iter()
+                .filter_map(|item| convert(file, Span::new(item.span()), item, diags))
+                .collect(),
+        ),
+        DeValue::Table(t) => {
+            let mut out = Table::new();
+            for (k, v) in t.iter() {
+                if let Some(val) = convert(file, Span::new(k.span()), v, diags) {
+                    out.insert(k.get_ref().to_string(), val);
+                }
+            }
+            Kind::Table(out)
+        }
+    };
+    Some(Value { kind, origin })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_rendering_escapes() {
+        let mut t = Table::new();
+        t.insert("a b".into(), Value::string("x\"y\n"));
+        t.insert("n".into(), Value::builtin(Kind::Float(2.0)));
+        assert_eq!(
+            Value::table(t).to_string(),
+            r#"{ "a b" = "x\"y\n", n = 2.0 }"#
+        );
+    }
+}

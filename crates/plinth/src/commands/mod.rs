@@ -1,0 +1,85 @@
+//! One module per command, each a function from its arguments to an exit code.
+
+mod add;
+mod init;
+mod list;
+mod schema;
+mod show;
+mod validate;
+
+use crate::cli::Command;
+use crate::ui::Ui;
+use crate::{CliError, Exit};
+use plinth_core::{Checked, Platform, Resolution, SourceMap};
+use std::path::Path;
+
+pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
+    match command {
+        Command::Init(a) => init::run(ui, a),
+        Command::Validate(a) => validate::run(ui, a),
+        Command::Show(a) => show::run(ui, a),
+        Command::List(a) => list::run(ui, a),
+        Command::Add(a) => add::add(ui, a),
+        Command::Remove(a) => add::remove(ui, a),
+        Command::Schema(a) => schema::run(ui, a),
+        Command::Completions(a) => schema::completions(ui, a),
+    }
+}
+
+/// A platform that read and resolved without errors.
+pub struct Valid {
+    pub platform: Platform,
+    pub resolution: Resolution,
+    pub sources: SourceMap,
+}
+
+/// Reads and checks the platform in `dir`: warnings are shown, errors end the command.
+pub fn load_valid(ui: &Ui, dir: &Path) -> Result<Valid, CliError> {
+    let checked = plinth_core::check(dir);
+    into_valid(ui, checked)
+}
+
+pub fn into_valid(ui: &Ui, checked: Checked) -> Result<Valid, CliError> {
+    let files: Vec<&str> = checked
+        .sources
+        .files()
+        .map(|(_, f)| f.name.as_str())
+        .collect();
+    ui.debug(&format!(
+        "read {} file(s): {}",
+        files.len(),
+        files.join(", ")
+    ));
+    ui.diagnostics(&checked.sources, checked.diagnostics.iter());
+    if checked.has_errors() {
+        let n = checked.diagnostics.error_count();
+        ui.error(
+            &format!(
+                "the platform has {n} error{}",
+                if n == 1 { "" } else { "s" }
+            ),
+            Some("fix them, or run `plinth validate` to see them all"),
+        );
+        return Err(CliError::Reported(Exit::Invalid));
+    }
+    match (checked.platform, checked.resolution) {
+        (Some(platform), Some(resolution)) => Ok(Valid {
+            platform,
+            resolution,
+            sources: checked.sources,
+        }),
+        _ => Err(CliError::Reported(Exit::Invalid)),
+    }
+}
+
+/// Checks that `env` is an environment of the platform.
+pub fn check_env(p: &Platform, env: &str) -> Result<(), CliError> {
+    if p.environments.index(env).is_some() {
+        return Ok(());
+    }
+    let names: Vec<&str> = p.environments.names().collect();
+    Err(CliError::refused(
+        format!("`{env}` is not an environment of this platform"),
+        plinth_core::diagnostic::suggest(env, names.iter().copied()),
+    ))
+}

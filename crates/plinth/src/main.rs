@@ -1,0 +1,80 @@
+//! `plinth`: a thin command line over `plinth-core`. Parses arguments, calls the library,
+//! renders its results and maps outcomes to exit codes scripts can rely on.
+
+mod cli;
+mod commands;
+mod ui;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit codes: documented in `plinth --help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    /// Invalid input, or a request refused.
+    Invalid = 1,
+    /// Changes found (`generate --check`, `plan`).
+    Changes = 3,
+    /// An engine (terraform, kubectl, git) failed.
+    Engine = 4,
+}
+
+/// A failure to report. Diagnostics of an invalid definition are rendered where found and
+/// arrive here as `Reported`.
+#[derive(Debug)]
+pub enum CliError {
+    Reported(Exit),
+    Core(plinth_core::Error),
+    Message {
+        message: String,
+        hint: Option<String>,
+        exit: Exit,
+    },
+}
+
+impl From<plinth_core::Error> for CliError {
+    fn from(e: plinth_core::Error) -> Self {
+        CliError::Core(e)
+    }
+}
+
+impl CliError {
+    pub fn refused(message: impl Into<String>, hint: Option<String>) -> CliError {
+        CliError::Message {
+            message: message.into(),
+            hint,
+            exit: Exit::Invalid,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let ui = ui::Ui::new(&cli.global);
+    let exit = match commands::run(&ui, cli.command) {
+        Ok(exit) => exit,
+        Err(CliError::Reported(exit)) => exit,
+        Err(CliError::Core(plinth_core::Error::Invalid(checked))) => {
+            ui.diagnostics(&checked.sources, checked.diagnostics.iter());
+            ui.error(
+                "the change would make the platform invalid; nothing was written",
+                Some("the positions above are in the files as the change would have written them"),
+            );
+            Exit::Invalid
+        }
+        Err(CliError::Core(e)) => {
+            ui.error(&e.to_string(), e.hint().as_deref());
+            Exit::Invalid
+        }
+        Err(CliError::Message {
+            message,
+            hint,
+            exit,
+        }) => {
+            ui.error(&message, hint.as_deref());
+            exit
+        }
+    };
+    ExitCode::from(exit as u8)
+}
