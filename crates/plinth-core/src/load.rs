@@ -525,6 +525,12 @@ impl Loader<'_> {
             .get("name")
             .and_then(Value::as_str)
             .map_or(dir_name, String::from);
+        let backend = checked
+            .get("backend")
+            .and_then(Value::as_table)
+            .cloned()
+            .unwrap_or_default();
+        crate::render::backend::check(&backend, self.diags);
         let settings = Settings {
             name,
             base_domain: get_str("base_domain"),
@@ -534,11 +540,7 @@ impl Loader<'_> {
             inheritance: mode,
             state,
             priority,
-            backend: checked
-                .get("backend")
-                .and_then(Value::as_table)
-                .cloned()
-                .unwrap_or_default(),
+            backend,
             raw,
         };
         Some((settings, Environments { chain, base }))

@@ -81,6 +81,8 @@ pub enum Command {
     /// Remove a cluster, node pool or environment (keeps your comments).
     #[command(subcommand)]
     Remove(RemoveCommand),
+    /// Generate the Terraform roots and modules (and service overlays) the engines apply.
+    Generate(GenerateArgs),
     /// Print the JSON schema of the definition, for editor completion and checks.
     Schema(SchemaArgs),
     /// Print shell completions.
@@ -266,6 +268,26 @@ pub enum RemoveCommand {
         #[arg(long = "dir", default_value = ".", value_name = "DIR")]
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The output is written atomically: a temporary tree beside it is swapped into place, so an\ninterrupted run leaves the old tree or the new one. Files Plinth did not generate (.terraform/,\nstate, lock files, *_override.tf) are kept. A generated file edited by hand stops the run.\n\nExamples:\n  plinth generate demo\n  plinth generate demo --check     # in CI: exit 3 and a diff when the committed output is stale"
+)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Output directory (`<DIR>/generated` by default).
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    /// Write nothing; exit 3 with a unified diff when the files on disk differ.
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite generated files that were edited by hand, keeping each as `<file>.orig`.
+    #[arg(long, conflicts_with = "check")]
+    pub force: bool,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]

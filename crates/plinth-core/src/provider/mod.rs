@@ -41,6 +41,26 @@ pub struct Provider {
     pub scaffold: Scaffold,
     /// Which pool keys `plinth add node-pool`'s flags set.
     pub pool_flags: PoolFlags,
+    /// How the provider appears in generated Terraform.
+    pub terraform: TerraformSpec,
+}
+
+/// The Terraform side of a provider: its module and how roots configure it.
+#[derive(Debug)]
+pub struct TerraformSpec {
+    /// Local name in `required_providers` (`aws`, `google`, `azurerm`, `kind`).
+    pub local_name: &'static str,
+    /// Registry source, e.g. `hashicorp/aws`.
+    pub source: &'static str,
+    /// Version constraint admitting the version Plinth is checked against.
+    pub version: &'static str,
+    /// Plinth's module for this provider: `<id>/terraform/` in this folder, embedded.
+    pub module: &'static include_dir::Dir<'static>,
+    /// The settings of the aliased provider block for one cluster; `cfg` is the HCL expression
+    /// of that cluster's resolved configuration in the current environment.
+    pub provider_settings: fn(cfg: &str) -> Vec<(&'static str, String)>,
+    /// Nested blocks the provider block must have (`features {}` for azurerm).
+    pub provider_blocks: &'static [&'static str],
 }
 
 /// How the CLI's node-pool flags map to this provider's keys.

@@ -1,6 +1,7 @@
 //! One module per command, each a function from its arguments to an exit code.
 
 mod add;
+mod generate;
 mod init;
 mod list;
 mod schema;
@@ -21,6 +22,7 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
         Command::List(a) => list::run(ui, a),
         Command::Add(a) => add::add(ui, a),
         Command::Remove(a) => add::remove(ui, a),
+        Command::Generate(a) => generate::run(ui, a),
         Command::Schema(a) => schema::run(ui, a),
         Command::Completions(a) => schema::completions(ui, a),
     }

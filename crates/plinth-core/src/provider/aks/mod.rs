@@ -26,6 +26,10 @@ const UPGRADE_SETTINGS: &[Field] = &[
     ),
 ];
 
+/// The Terraform module, embedded from `terraform/` beside this file.
+static MODULE: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/src/provider/aks/terraform");
+
 pub static CLUSTER_KEYS: &[Key] = &[
     name_prefix_key(),
     base_domain_key(),
@@ -384,6 +388,14 @@ pub static AKS: Provider = Provider {
         instance: Some(("vm_size", false)),
         taints: ("node_taints", true),
         labels: "node_labels",
+    },
+    terraform: super::TerraformSpec {
+        local_name: "azurerm",
+        source: "hashicorp/azurerm",
+        version: "~> 4.51.0",
+        module: &MODULE,
+        provider_settings: |_| Vec::new(),
+        provider_blocks: &["features"],
     },
     scaffold: Scaffold {
         cluster: "resource_group = \"{prefix}-{region}\"\navailability_zones = [\"1\", \"2\", \"3\"]\n",

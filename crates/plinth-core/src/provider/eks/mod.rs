@@ -68,6 +68,10 @@ const METADATA_OPTIONS: &[Field] = &[
     ),
 ];
 
+/// The Terraform module, embedded from `terraform/` beside this file.
+static MODULE: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/src/provider/eks/terraform");
+
 pub static CLUSTER_KEYS: &[Key] = &[
     name_prefix_key(),
     base_domain_key(),
@@ -346,6 +350,14 @@ pub static EKS: Provider = Provider {
         instance: Some(("instance_types", true)),
         taints: ("taints", false),
         labels: "labels",
+    },
+    terraform: super::TerraformSpec {
+        local_name: "aws",
+        source: "hashicorp/aws",
+        version: "~> 5.100.0",
+        module: &MODULE,
+        provider_settings: |cfg| vec![("region", format!("{cfg}.region"))],
+        provider_blocks: &[],
     },
     scaffold: Scaffold {
         cluster: "cluster_availability_zones = [\"{region}a\", \"{region}b\", \"{region}c\"]\n",

@@ -93,6 +93,10 @@ const NETWORK_CONFIG: &[Field] = &[
     ),
 ];
 
+/// The Terraform module, embedded from `terraform/` beside this file.
+static MODULE: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/src/provider/gke/terraform");
+
 pub static CLUSTER_KEYS: &[Key] = &[
     name_prefix_key(),
     base_domain_key(),
@@ -438,6 +442,19 @@ pub static GKE: Provider = Provider {
         instance: Some(("machine_type", false)),
         taints: ("taints", false),
         labels: "labels",
+    },
+    terraform: super::TerraformSpec {
+        local_name: "google",
+        source: "hashicorp/google",
+        version: "~> 6.50.0",
+        module: &MODULE,
+        provider_settings: |cfg| {
+            vec![
+                ("project", format!("{cfg}.project_id")),
+                ("region", format!("{cfg}.region")),
+            ]
+        },
+        provider_blocks: &[],
     },
     scaffold: Scaffold {
         cluster: "project_id = \"my-project\"\n",

@@ -10,6 +10,10 @@ use super::{
 use crate::keys::{Default, DefaultCtx, Key, Ty};
 use crate::value::{Kind, Table};
 
+/// The Terraform module, embedded from `terraform/` beside this file.
+static MODULE: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/src/provider/kind/terraform");
+
 pub static CLUSTER_KEYS: &[Key] = &[
     name_prefix_key(),
     base_domain_key(),
@@ -148,6 +152,14 @@ pub static KIND: Provider = Provider {
         instance: None,
         taints: ("taints", false),
         labels: "labels",
+    },
+    terraform: super::TerraformSpec {
+        local_name: "kind",
+        source: "tehcyx/kind",
+        version: "~> 0.11.0",
+        module: &MODULE,
+        provider_settings: |_| Vec::new(),
+        provider_blocks: &[],
     },
     scaffold: Scaffold {
         cluster: "",

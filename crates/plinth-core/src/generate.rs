@@ -1,0 +1,524 @@
+//! `plinth generate`: render everything, then replace the output tree in one step.
+//!
+//! The new tree is built in a staging directory beside the output; files Plinth does not own
+//! (Terraform's `.terraform/`, state, lock files, `*_override.tf`, anything else) are carried
+//! over; then the two directories are exchanged atomically (`renameat2(RENAME_EXCHANGE)`), so a
+//! crash leaves either the old tree or the new one, never a mix. Files whose content did not
+//! change are hard-linked, not rewritten. A generated file edited by hand (its hash no longer
+//! matches its header) is never overwritten silently.
+
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+use crate::render::{self, Provenance, Tree};
+use crate::resolve::Resolution;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Renders every generated file of the platform.
+pub fn render_all(p: &Platform, r: &Resolution) -> Result<Tree> {
+    let mut tree = Tree::default();
+    render::terraform::render(p, r, &mut tree)?;
+    Ok(tree)
+}
+
+/// A difference between the tree and the disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    pub kind: ChangeKind,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Removed,
+}
+
+/// What is on disk in the output directory.
+#[derive(Debug, Default)]
+struct Existing {
+    /// Files Plinth generated, with their content and whether they were edited since.
+    ours: BTreeMap<String, (String, Provenance)>,
+    /// Files Plinth did not generate (relative paths).
+    foreign: Vec<String>,
+}
+
+/// Directories and files Terraform owns in a working directory: never read, always kept.
+fn is_engine_entry(name: &str) -> bool {
+    matches!(
+        name,
+        ".terraform" | "terraform.tfstate.d" | ".terraform.lock.hcl"
+    ) || name.ends_with(".tfstate")
+        || name.ends_with(".tfstate.backup")
+        || name.ends_with(".tfplan")
+}
+
+fn scan(out: &Path) -> Result<Existing> {
+    let mut ex = Existing::default();
+    if out.is_dir() {
+        scan_dir(out, "", &mut ex)?;
+    }
+    Ok(ex)
+}
+
+fn scan_dir(dir: &Path, prefix: &str, ex: &mut Existing) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
+    let mut names: Vec<_> = entries.filter_map(|e| e.ok()).collect();
+    names.sort_by_key(|e| e.file_name());
+    for entry in names {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = format!("{prefix}{name}");
+        let ft = entry
+            .file_type()
+            .map_err(|e| Error::io("read", entry.path(), e))?;
+        if is_engine_entry(&name) || ft.is_symlink() {
+            ex.foreign.push(rel);
+        } else if ft.is_dir() {
+            scan_dir(&entry.path(), &format!("{rel}/"), ex)?;
+        } else {
+            match std::fs::read(entry.path())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+            {
+                Some(text) => match render::provenance(&text) {
+                    Provenance::Foreign => ex.foreign.push(rel),
+                    p => {
+                        ex.ours.insert(rel, (text, p));
+                    }
+                },
+                None => ex.foreign.push(rel),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Differences between what `tree` would write and the generated files on disk.
+pub fn changes(out: &Path, tree: &Tree) -> Result<Vec<Change>> {
+    let ex = scan(out)?;
+    let mut v = Vec::new();
+    for (path, new) in tree.files() {
+        match ex.ours.get(path) {
+            Some((old, _)) if old == new => {}
+            Some((old, _)) => v.push(Change {
+                path: path.into(),
+                kind: ChangeKind::Modified,
+                old: Some(old.clone()),
+                new: Some(new.into()),
+            }),
+            None => {
+                let old = ex
+                    .foreign
+                    .iter()
+                    .any(|f| f == path)
+                    .then(|| std::fs::read_to_string(out.join(path)).unwrap_or_default());
+                let kind = if old.is_some() {
+                    ChangeKind::Modified
+                } else {
+                    ChangeKind::Added
+                };
+                v.push(Change {
+                    path: path.into(),
+                    kind,
+                    old,
+                    new: Some(new.into()),
+                });
+            }
+        }
+    }
+    for (path, (old, _)) in &ex.ours {
+        if !tree.contains(path) {
+            v.push(Change {
+                path: path.clone(),
+                kind: ChangeKind::Removed,
+                old: Some(old.clone()),
+                new: None,
+            });
+        }
+    }
+    v.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(v)
+}
+
+/// A unified diff of changes, `a/` being the disk and `b/` what would be generated.
+pub fn unified_diff(changes: &[Change]) -> String {
+    let mut out = String::new();
+    for c in changes {
+        let old = c.old.as_deref().unwrap_or_default();
+        let new = c.new.as_deref().unwrap_or_default();
+        let a = if c.old.is_some() {
+            format!("a/{}", c.path)
+        } else {
+            "/dev/null".into()
+        };
+        let b = if c.new.is_some() {
+            format!("b/{}", c.path)
+        } else {
+            "/dev/null".into()
+        };
+        let diff = similar::TextDiff::from_lines(old, new);
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&a, &b)
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// What a write did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub written: Vec<String>,
+    pub unchanged: usize,
+    pub removed: Vec<String>,
+    /// Hand-edited or foreign files replaced under `--force`, kept as `<path>.orig`.
+    pub kept_as_orig: Vec<String>,
+}
+
+/// Writes `tree` to `out` atomically. Hand-edited generated files, and files Plinth did not
+/// generate where it would write, stop the write unless `force` (which keeps `<path>.orig`).
+pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
+    recover(out)?;
+    let ex = scan(out)?;
+    let mut conflicts = Vec::new();
+    for (path, (_, prov)) in &ex.ours {
+        if *prov == Provenance::Edited
+            && tree.get(path) != ex.ours.get(path).map(|(t, _)| t.as_str())
+        {
+            conflicts.push(path.clone());
+        }
+    }
+    for path in &ex.foreign {
+        if tree.contains(path) || tree.has_dir(path) {
+            conflicts.push(path.clone());
+        }
+    }
+    conflicts.sort();
+    if !conflicts.is_empty() && !force {
+        return Err(Error::refused(
+            format!("{} generated file(s) were changed by hand and would be overwritten: {}", conflicts.len(), conflicts.join(", ")),
+            Some("move the change into the platform definition, or run again with `--force` (each file is kept as `<file>.orig`)".into()),
+        ));
+    }
+
+    let mut report = Report::default();
+    let unchanged = |path: &str, new: &str| ex.ours.get(path).is_some_and(|(old, _)| old == new);
+    if out.is_dir()
+        && conflicts.is_empty()
+        && tree.files().all(|(p, c)| unchanged(p, c))
+        && ex.ours.keys().all(|p| tree.contains(p))
+    {
+        report.unchanged = tree.len();
+        return Ok(report);
+    }
+
+    let staging = staging_path(out);
+    let build = || -> Result<()> {
+        std::fs::create_dir_all(&staging).map_err(|e| Error::io("create", &staging, e))?;
+        for (path, content) in tree.files() {
+            let dst = staging.join(path);
+            if let Some(parent) = dst.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+            }
+            if unchanged(path, content) && std::fs::hard_link(out.join(path), &dst).is_ok() {
+                continue;
+            }
+            write_synced(&dst, content.as_bytes())?;
+        }
+        for path in &conflicts {
+            let src = out.join(path);
+            if src.is_file() {
+                let orig = format!("{path}.orig");
+                std::fs::copy(&src, staging.join(&orig)).map_err(|e| Error::io("keep", &src, e))?;
+            }
+        }
+        // Edited generated files that are no longer generated are kept as `.orig` too.
+        for (path, (text, prov)) in &ex.ours {
+            if *prov == Provenance::Edited && !tree.contains(path) {
+                write_synced(&staging.join(format!("{path}.orig")), text.as_bytes())?;
+            }
+        }
+        // Carry over everything Plinth does not own.
+        for path in &ex.foreign {
+            if conflicts.contains(path) {
+                continue;
+            }
+            carry_over(&out.join(path), &staging.join(path))?;
+        }
+        Ok(())
+    };
+    if let Err(e) = build() {
+        // Nothing of the output was touched except foreign entries already moved: move them back.
+        let _ = recover(out);
+        return Err(e);
+    }
+    crate::fsutil::sync_dir(&staging);
+    swap(&staging, out)?;
+
+    for (path, content) in tree.files() {
+        if unchanged(path, content) {
+            report.unchanged += 1;
+        } else {
+            report.written.push(path.to_string());
+        }
+    }
+    report.removed = ex
+        .ours
+        .keys()
+        .filter(|p| !tree.contains(p))
+        .cloned()
+        .collect();
+    report.kept_as_orig = conflicts.iter().map(|p| format!("{p}.orig")).collect();
+    report.kept_as_orig.extend(
+        ex.ours
+            .iter()
+            .filter(|(p, (_, pr))| *pr == Provenance::Edited && !tree.contains(p))
+            .map(|(p, _)| format!("{p}.orig")),
+    );
+    Ok(report)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    let mut f = std::fs::File::create(path).map_err(|e| Error::io("write", path, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io("write", path, e))
+}
+
+fn carry_over(src: &Path, dst: &Path) -> Result<()> {
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    std::fs::rename(src, dst).map_err(|e| Error::io("move", src, e))
+}
+
+/// `.<out>.plinth-staging` beside the output directory.
+fn staging_path(out: &Path) -> PathBuf {
+    sibling(out, "plinth-staging")
+}
+
+fn sibling(out: &Path, suffix: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    parent.join(format!(".{name}.{suffix}"))
+}
+
+/// Exchanges the staging tree and the output in one step, then removes the old tree.
+fn swap(staging: &Path, out: &Path) -> Result<()> {
+    if !out.exists() {
+        std::fs::rename(staging, out).map_err(|e| Error::io("create", out, e))?;
+    } else {
+        match rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            staging,
+            rustix::fs::CWD,
+            out,
+            rustix::fs::RenameFlags::EXCHANGE,
+        ) {
+            Ok(()) => {}
+            Err(_) => {
+                // No atomic exchange on this file system: rename the old tree aside first;
+                // `recover` puts it back if a crash falls between the two renames.
+                let backup = sibling(out, "plinth-old");
+                std::fs::rename(out, &backup).map_err(|e| Error::io("replace", out, e))?;
+                std::fs::rename(staging, out).map_err(|e| Error::io("replace", out, e))?;
+                std::fs::rename(&backup, staging).map_err(|e| Error::io("replace", &backup, e))?;
+            }
+        }
+    }
+    if let Some(parent) = out.parent() {
+        crate::fsutil::sync_dir(parent);
+    }
+    if staging.exists() {
+        std::fs::remove_dir_all(staging).map_err(|e| Error::io("remove", staging, e))?;
+    }
+    Ok(())
+}
+
+/// Finishes or undoes an interrupted write: the output tree is whole again afterwards.
+pub fn recover(out: &Path) -> Result<()> {
+    let backup = sibling(out, "plinth-old");
+    if backup.exists() {
+        if out.exists() {
+            std::fs::remove_dir_all(&backup).map_err(|e| Error::io("remove", &backup, e))?;
+        } else {
+            std::fs::rename(&backup, out).map_err(|e| Error::io("restore", out, e))?;
+        }
+    }
+    let staging = staging_path(out);
+    if staging.exists() {
+        // Foreign entries moved into staging before the crash go back where they were.
+        let moved = scan(&staging)?;
+        for path in moved.foreign {
+            let dst = out.join(&path);
+            if !dst.exists() {
+                let _ = carry_over(&staging.join(&path), &dst);
+            }
+        }
+        std::fs::remove_dir_all(&staging).map_err(|e| Error::io("remove", &staging, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        let mut t = Tree::default();
+        for (p, c) in files {
+            t.insert(*p, render::with_header("#", "t", c))
+                .expect("insert");
+        }
+        t
+    }
+
+    #[test]
+    fn writes_keeps_engine_files_and_removes_stale_ones() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = tmp.path().join("out");
+        write(
+            &out,
+            &tree(&[("a.tf", "a = 1\n"), ("old/b.tf", "b = 1\n")]),
+            false,
+        )
+        .expect("write");
+        std::fs::create_dir_all(out.join(".terraform/providers")).expect("mkdir");
+        std::fs::write(out.join(".terraform/providers/x"), "bin").expect("w");
+        std::fs::write(out.join("mine_override.tf"), "# user").expect("w");
+        let ino_before = std::fs::metadata(out.join("a.tf"))
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+            .expect("ino");
+        let r = write(
+            &out,
+            &tree(&[("a.tf", "a = 1\n"), ("c.tf", "c = 1\n")]),
+            false,
+        )
+        .expect("write");
+        assert_eq!(r.written, ["c.tf"]);
+        assert_eq!(r.removed, ["old/b.tf"]);
+        assert_eq!(r.unchanged, 1);
+        assert!(out.join(".terraform/providers/x").exists());
+        assert_eq!(
+            std::fs::read_to_string(out.join("mine_override.tf")).expect("r"),
+            "# user"
+        );
+        assert!(!out.join("old/b.tf").exists());
+        // The unchanged file was linked, not rewritten.
+        let ino_after = std::fs::metadata(out.join("a.tf"))
+            .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+            .expect("ino");
+        assert_eq!(ino_before, ino_after);
+        // Nothing left beside the output.
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .expect("ls")
+            .map(|e| e.expect("e").file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+        // A second identical write touches nothing.
+        let r = write(
+            &out,
+            &tree(&[("a.tf", "a = 1\n"), ("c.tf", "c = 1\n")]),
+            false,
+        )
+        .expect("write");
+        assert!(r.written.is_empty() && r.removed.is_empty());
+    }
+
+    #[test]
+    fn hand_edits_stop_the_write_unless_forced() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = tmp.path().join("out");
+        write(&out, &tree(&[("a.tf", "a = 1\n")]), false).expect("write");
+        let edited = std::fs::read_to_string(out.join("a.tf"))
+            .expect("r")
+            .replace("a = 1", "a = 2");
+        std::fs::write(out.join("a.tf"), &edited).expect("w");
+        let err = write(&out, &tree(&[("a.tf", "a = 3\n")]), false).expect_err("refused");
+        assert!(err.to_string().contains("a.tf"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("a.tf")).expect("r"),
+            edited
+        );
+        let r = write(&out, &tree(&[("a.tf", "a = 3\n")]), true).expect("forced");
+        assert_eq!(r.kept_as_orig, ["a.tf.orig"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("a.tf.orig")).expect("r"),
+            edited
+        );
+        assert!(
+            std::fs::read_to_string(out.join("a.tf"))
+                .expect("r")
+                .contains("a = 3")
+        );
+    }
+
+    #[test]
+    fn interrupted_writes_are_recovered() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = tmp.path().join("out");
+        write(&out, &tree(&[("a.tf", "a = 1\n")]), false).expect("write");
+        // A crash after a foreign file was moved into staging, before the swap.
+        let staging = staging_path(&out);
+        std::fs::create_dir_all(staging.join("dir")).expect("mkdir");
+        std::fs::write(staging.join("dir/state.tfstate"), "{}").expect("w");
+        std::fs::write(
+            staging.join("a.tf"),
+            render::with_header("#", "t", "a = 9\n"),
+        )
+        .expect("w");
+        write(&out, &tree(&[("a.tf", "a = 2\n")]), false).expect("write");
+        assert_eq!(
+            std::fs::read_to_string(out.join("dir/state.tfstate")).expect("r"),
+            "{}"
+        );
+        assert!(
+            std::fs::read_to_string(out.join("a.tf"))
+                .expect("r")
+                .contains("a = 2")
+        );
+        assert!(!staging.exists());
+    }
+
+    #[test]
+    fn check_reports_a_diff() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = tmp.path().join("out");
+        write(
+            &out,
+            &tree(&[("a.tf", "a = 1\n"), ("b.tf", "b = 1\n")]),
+            false,
+        )
+        .expect("write");
+        let c = changes(&out, &tree(&[("a.tf", "a = 2\n"), ("c.tf", "c = 1\n")])).expect("changes");
+        assert_eq!(
+            c.iter()
+                .map(|c| (c.path.as_str(), c.kind))
+                .collect::<Vec<_>>(),
+            [
+                ("a.tf", ChangeKind::Modified),
+                ("b.tf", ChangeKind::Removed),
+                ("c.tf", ChangeKind::Added)
+            ]
+        );
+        let d = unified_diff(&c);
+        assert!(d.contains("\n-a = 1\n") && d.contains("\n+a = 2\n"), "{d}");
+        assert!(d.contains("+++ /dev/null"), "{d}");
+    }
+}

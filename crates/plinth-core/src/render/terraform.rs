@@ -1,0 +1,335 @@
+//! Terraform roots: one for the platform (Kubestack's layout) or one per cluster
+//! (`state = "cluster"`). Each holds every environment's resolved configuration and selects
+//! it with `terraform.workspace`; a workspace that is not an environment fails the plan.
+
+use super::hcl::{Block, Body, Expr};
+use super::{Tree, backend, modules, with_header};
+use crate::cluster::ResolvedCluster;
+use crate::error::Result;
+use crate::platform::{Platform, StateLayout};
+use crate::provider::Provider;
+use crate::resolve::Resolution;
+use crate::value::Value;
+use std::collections::BTreeMap;
+
+/// Terraform versions Plinth's output is written for.
+pub const REQUIRED_VERSION: &str = ">= 1.5.0";
+
+/// Adds the Terraform roots and the modules they use to `tree`.
+pub fn render(p: &Platform, r: &Resolution, tree: &mut Tree) -> Result<()> {
+    let name = &p.settings.name;
+    let mut used: BTreeMap<&str, &'static Provider> = BTreeMap::new();
+    for c in p.clusters.values() {
+        used.insert(c.provider.id, c.provider);
+    }
+    for prov in used.values() {
+        let generated: BTreeMap<String, String> = modules::generated(prov).into_iter().collect();
+        for (rel, content) in modules::files(prov) {
+            let body = generated.get(&rel).cloned().unwrap_or(content);
+            tree.insert(
+                format!("modules/{}/{rel}", prov.id),
+                with_header("#", name, &body),
+            )?;
+        }
+    }
+    match p.settings.state {
+        StateLayout::Platform => {
+            let keys: Vec<&str> = p.clusters.keys().map(String::as_str).collect();
+            root(p, r, &keys, "", None, tree)?;
+        }
+        StateLayout::Cluster => {
+            for key in p.clusters.keys() {
+                root(p, r, &[key.as_str()], &format!("{key}/"), Some(key), tree)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One root module at `dir` holding `clusters`.
+fn root(
+    p: &Platform,
+    r: &Resolution,
+    clusters: &[&str],
+    dir: &str,
+    state_key: Option<&str>,
+    tree: &mut Tree,
+) -> Result<()> {
+    let name = &p.settings.name;
+    let modules_path = if dir.is_empty() {
+        "./modules"
+    } else {
+        "../modules"
+    };
+    let mut providers: BTreeMap<&str, &'static Provider> = BTreeMap::new();
+    for key in clusters {
+        if let Some(c) = p.clusters.get(*key) {
+            providers.insert(c.provider.terraform.local_name, c.provider);
+        }
+    }
+
+    // versions.tf: Terraform and provider versions, and the backend.
+    let mut required = Vec::new();
+    for (local, prov) in &providers {
+        required.push((
+            local.to_string(),
+            Expr::Object(vec![
+                ("source".into(), Expr::str(prov.terraform.source)),
+                ("version".into(), Expr::str(prov.terraform.version)),
+            ]),
+        ));
+    }
+    let mut terraform = Block::new("terraform", &[])
+        .attr("required_version", Expr::str(REQUIRED_VERSION))
+        .blank();
+    let mut rp = Block::new("required_providers", &[]);
+    for (k, v) in required {
+        rp = rp.attr(&k, v);
+    }
+    terraform = terraform
+        .block(rp)
+        .blank()
+        .block(backend::block(&p.settings.backend, state_key));
+    let mut versions = Body::default();
+    versions.block(terraform);
+    tree.insert(
+        format!("{dir}versions.tf"),
+        with_header("#", name, &versions.render()),
+    )?;
+
+    // platform.tf: the environments and the workspace guard.
+    let envs: Vec<&str> = p.environments.names().collect();
+    let mut platform = Body::default();
+    platform.block(
+        Block::new("locals", &[])
+            .attr("platform", Expr::str(name.clone()))
+            .attr("environments", Expr::List(envs.iter().map(|e| Expr::str(*e)).collect()))
+            .blank()
+            .block_comment("The workspace selects the environment. Any other workspace fails the plan (below);")
+            .block_comment("until then the internal environment stands in, so `terraform validate` works.")
+            .attr(
+                "environment",
+                Expr::raw(format!("contains(local.environments, terraform.workspace) ? terraform.workspace : {}", super::hcl::quote(envs[0]))),
+            ),
+    );
+    platform.blank();
+    let message = format!(
+        "Workspace \"${{terraform.workspace}}\" is not an environment of platform {}. Select one of {} with `terraform workspace select <environment>`.",
+        name.replace('$', "$$").replace('%', "%%").replace('"', "'"),
+        envs.join(", ")
+    );
+    platform.block(
+        Block::new("resource", &["terraform_data", "workspace"])
+            .attr("input", Expr::raw("terraform.workspace"))
+            .blank()
+            .block(
+                Block::new("lifecycle", &[]).block(
+                    Block::new("precondition", &[])
+                        .attr(
+                            "condition",
+                            Expr::raw("contains(local.environments, terraform.workspace)"),
+                        )
+                        .attr("error_message", Expr::Raw(template_string(&message))),
+                ),
+            ),
+    );
+    tree.insert(
+        format!("{dir}platform.tf"),
+        with_header("#", name, &platform.render()),
+    )?;
+
+    // providers.tf: one aliased provider per cluster.
+    let mut pbody = Body::default();
+    for (i, key) in clusters.iter().enumerate() {
+        let Some(c) = p.clusters.get(*key) else {
+            continue;
+        };
+        let t = &c.provider.terraform;
+        let cfg = format!("local.{key}[local.environment].config");
+        let mut b = Block::new("provider", &[t.local_name]).attr("alias", Expr::str(*key));
+        for (k, v) in (t.provider_settings)(&cfg) {
+            b = b.attr(k, Expr::Raw(v));
+        }
+        if !t.provider_blocks.is_empty() {
+            b = b.blank();
+            for nested in t.provider_blocks {
+                b = b.block(Block::new(nested, &[]));
+            }
+        }
+        if i > 0 {
+            pbody.blank();
+        }
+        pbody.block(b);
+    }
+    tree.insert(
+        format!("{dir}providers.tf"),
+        with_header("#", name, &pbody.render()),
+    )?;
+
+    // <cluster>.tf and outputs.tf.
+    let mut outputs = Body::default();
+    for (i, key) in clusters.iter().enumerate() {
+        let Some(def) = p.clusters.get(*key) else {
+            continue;
+        };
+        let mut per_env = Vec::new();
+        for env in &r.environments {
+            if let Some(c) = env.clusters.get(*key) {
+                per_env.push((env.environment.clone(), cluster_value(c)));
+            }
+        }
+        let mut body = Body::default();
+        body.block(
+            Block::new("locals", &[])
+                .block_comment(&format!(
+                    "Cluster `{key}` ({}), resolved by Plinth for every environment:",
+                    def.provider.title
+                ))
+                .block_comment(
+                    "inheritance and defaults are applied; `local.environment` picks one.",
+                )
+                .attr(key, Expr::Object(per_env)),
+        );
+        body.blank();
+        let sel = |what: &str| Expr::Raw(format!("local.{key}[local.environment].{what}"));
+        body.block(
+            Block::new("module", &[key])
+                .attr(
+                    "source",
+                    Expr::str(format!("{modules_path}/{}", def.provider.id)),
+                )
+                .blank()
+                .attr(
+                    "providers",
+                    Expr::Object(vec![(
+                        def.provider.terraform.local_name.to_string(),
+                        Expr::Raw(format!("{}.{key}", def.provider.terraform.local_name)),
+                    )]),
+                )
+                .blank()
+                .attr("metadata", sel("metadata"))
+                .attr("config", sel("config"))
+                .attr("node_pools", sel("node_pools")),
+        );
+        tree.insert(
+            format!("{dir}{key}.tf"),
+            with_header("#", name, &body.render()),
+        )?;
+
+        if i > 0 {
+            outputs.blank();
+        }
+        outputs.block(
+            Block::new("output", &[key])
+                .attr(
+                    "description",
+                    Expr::str(format!(
+                        "Cluster `{key}` in the current environment: its name and API endpoint."
+                    )),
+                )
+                .attr(
+                    "value",
+                    Expr::Object(vec![
+                        ("name".into(), Expr::Raw(format!("module.{key}.name"))),
+                        (
+                            "endpoint".into(),
+                            Expr::Raw(format!("module.{key}.endpoint")),
+                        ),
+                    ]),
+                ),
+        );
+        outputs.blank();
+        outputs.block(
+            Block::new("output", &[&format!("{key}_kubeconfig")])
+                .attr(
+                    "description",
+                    Expr::str(format!(
+                        "Kubeconfig of cluster `{key}` in the current environment."
+                    )),
+                )
+                .attr("value", Expr::Raw(format!("module.{key}.kubeconfig")))
+                .attr("sensitive", Expr::Bool(true)),
+        );
+    }
+    tree.insert(
+        format!("{dir}outputs.tf"),
+        with_header("#", name, &outputs.render()),
+    )?;
+    Ok(())
+}
+
+/// `{ metadata, config, node_pools }` of one cluster in one environment.
+fn cluster_value(c: &ResolvedCluster) -> Expr {
+    let m = &c.meta;
+    let metadata = Expr::Object(vec![
+        ("name".into(), Expr::str(m.name.clone())),
+        ("domain".into(), Expr::str(m.domain.clone())),
+        ("fqdn".into(), Expr::str(m.fqdn.clone())),
+        (
+            "workspace".into(),
+            Expr::str(
+                m.labels
+                    .iter()
+                    .find(|(k, _)| k.ends_with("cluster_workspace"))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+            ),
+        ),
+        ("provider_name".into(), Expr::str(c.provider.provider_name)),
+        ("region".into(), Expr::str(c.region.clone())),
+        (
+            "labels".into(),
+            Expr::Object(
+                m.labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Expr::str(v.clone())))
+                    .collect(),
+            ),
+        ),
+        (
+            "tags".into(),
+            Expr::List(m.tags.iter().map(|t| Expr::str(t.clone())).collect()),
+        ),
+    ]);
+    let pools = Expr::Object(
+        c.node_pools
+            .values()
+            .map(|pool| {
+                (
+                    pool.key.clone(),
+                    Expr::Object(vec![
+                        ("name".into(), Expr::str(pool.name.clone())),
+                        (
+                            "config".into(),
+                            Expr::value(&Value::table(pool.config.clone())),
+                        ),
+                    ]),
+                )
+            })
+            .collect(),
+    );
+    Expr::Object(vec![
+        ("metadata".into(), metadata),
+        (
+            "config".into(),
+            Expr::value(&Value::table(c.config.clone())),
+        ),
+        ("node_pools".into(), pools),
+    ])
+}
+
+/// A quoted HCL template that keeps `${terraform.workspace}` live but escapes everything else
+/// (the message text is Plinth's own; the platform name was already made inert).
+fn template_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,175 @@
+//! Real engines for tests: terraform with a private CLI config (no network), the real aws
+//! provider from the machine's filesystem mirror, and a `moto` server on loopback.
+//!
+//! Where an engine is missing, tests say so loudly on stderr and skip — unless
+//! `PLINTH_REQUIRE_ENGINES=1` (set by CI), where a missing engine fails the test.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// Returns `None` (after a loud message) when `what` is missing and engines are optional.
+pub fn require<T>(what: &str, found: Option<T>) -> Option<T> {
+    if found.is_none() {
+        let msg = format!("SKIPPED: {what} is not available on this machine");
+        assert!(
+            std::env::var_os("PLINTH_REQUIRE_ENGINES").is_none(),
+            "{msg} (PLINTH_REQUIRE_ENGINES is set)"
+        );
+        eprintln!("\n=== {msg} ===\n");
+    }
+    found
+}
+
+pub fn terraform() -> Option<PathBuf> {
+    which("terraform")
+}
+
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The machine image's mirror holding the real `hashicorp/aws` provider.
+pub fn aws_mirror() -> Option<PathBuf> {
+    [
+        "/opt/tf-plugins",
+        "/usr/local/share/tf-plugins",
+        "/usr/share/tf-plugins",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.join("registry.terraform.io/hashicorp/aws").is_dir())
+}
+
+/// A terraform command in `dir` with the settings engines.md prescribes.
+pub struct Terraform {
+    pub bin: PathBuf,
+    pub cli_config: PathBuf,
+}
+
+impl Terraform {
+    /// Writes a CLI config with only a filesystem mirror (nothing can reach the network).
+    pub fn new(scratch: &Path, mirror: &Path) -> Option<Terraform> {
+        let bin = terraform()?;
+        let cli_config = scratch.join("terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!("disable_checkpoint = true\nprovider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n", mirror.display().to_string()),
+        )
+        .expect("write cli config");
+        Some(Terraform { bin, cli_config })
+    }
+
+    pub fn cmd(&self, dir: &Path) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.current_dir(dir)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env_remove("TF_WORKSPACE")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs terraform; panics with its output when it fails. Returns stdout.
+    pub fn run(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self
+            .cmd(dir)
+            .args(args)
+            .arg("-no-color")
+            .output()
+            .expect("run terraform");
+        assert!(
+            out.status.success(),
+            "terraform {args:?} failed in {}:\n{}\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// `terraform fmt -` of `text`.
+pub fn fmt(tf: &Path, text: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(tf)
+        .args(["fmt", "-"])
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn terraform fmt");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("fmt");
+    assert!(out.status.success(), "terraform fmt rejected the text");
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+/// A moto server on a free loopback port, stopped on drop.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Option<Moto> {
+        let bin = std::env::var_os("PLINTH_MOTO_SERVER")
+            .map(PathBuf::from)
+            .or_else(|| which("moto_server"))?;
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // AWS-managed policies (AmazonEKSClusterPolicy, ...) exist only when loaded.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let moto = Moto { child, port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(moto);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("moto_server did not start on port {port}");
+    }
+
+    /// A `*_override.tf` pointing every aliased aws provider at moto (test-only: generated
+    /// code never carries endpoints).
+    pub fn override_for(&self, aliases: &[&str]) -> String {
+        let url = format!("http://127.0.0.1:{}", self.port);
+        aliases
+            .iter()
+            .map(|a| {
+                format!(
+                    "provider \"aws\" {{\n  alias                       = \"{a}\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n  endpoints {{\n    ec2 = \"{url}\"\n    eks = \"{url}\"\n    iam = \"{url}\"\n    sts = \"{url}\"\n  }}\n}}\n"
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
