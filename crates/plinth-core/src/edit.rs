@@ -648,3 +648,107 @@ mod tests {
         assert!(remove_node_pool(&p, "eks_zero", "default").is_err());
     }
 }
+
+/// What `plinth add service` creates.
+#[derive(Debug)]
+pub struct NewService<'a> {
+    pub key: &'a str,
+    pub kind: crate::service::ServiceKind,
+    pub source: crate::service::Source,
+    pub catalog: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    /// A line saying where the entry came from, written above it.
+    pub comment: String,
+}
+
+pub fn add_service(p: &Platform, cluster: &str, req: &NewService<'_>) -> Result<Edit> {
+    use crate::service::Source;
+    check_key(req.key)?;
+    let c = p
+        .clusters
+        .get(cluster)
+        .ok_or_else(|| unknown_cluster(p, cluster))?;
+    if c.services.contains_key(req.key) {
+        return Err(Error::refused(
+            format!("cluster `{cluster}` already has a service `{}`", req.key),
+            None,
+        ));
+    }
+    let (rel, own) = cluster_file(p, cluster)?;
+    let mut edit = Edit::default();
+    let mut doc = doc_of(p, &rel, &edit)?;
+    let base = p.environments.base_name().to_string();
+    let mut svc = Table::new();
+    svc.decor_mut().set_prefix(format!("\n# {}\n", req.comment));
+    svc.insert("kind", value(req.kind.as_str()));
+    if let Some(c) = req.catalog {
+        svc.insert("catalog", value(c));
+    }
+    let mut src = InlineTable::new();
+    match &req.source {
+        Source::Path { path } => {
+            src.insert("path", path.as_str().into());
+        }
+        Source::Remote { url, r#ref } => {
+            src.insert("url", url.as_str().into());
+            src.insert("ref", r#ref.as_str().into());
+        }
+        Source::Helm {
+            repo,
+            chart,
+            version,
+            release_name,
+        } => {
+            src.insert("repo", repo.as_str().into());
+            src.insert("chart", chart.as_str().into());
+            src.insert("version", version.as_str().into());
+            if let Some(r) = release_name {
+                src.insert("release_name", r.as_str().into());
+            }
+        }
+    }
+    svc.insert("source", value(src));
+    let ct = cluster_table(&mut doc, cluster, own)?;
+    let services = table_at(ct, &["services"])?;
+    services.insert(req.key, Item::Table(svc));
+    if let Some(ns) = req.namespace {
+        let config = table_at(ct, &["services", req.key, "config"])?;
+        let mut t = Table::new();
+        t.insert("namespace", value(ns));
+        config.insert(&base, Item::Table(t));
+    }
+    edit.summary.push(format!(
+        "added service `{}` ({}) to cluster `{cluster}` in `{}`",
+        req.key,
+        req.kind.as_str(),
+        rel.display()
+    ));
+    edit.changes.insert(rel, Some(doc.to_string()));
+    Ok(edit)
+}
+
+pub fn remove_service(p: &Platform, cluster: &str, service: &str) -> Result<Edit> {
+    let c = p
+        .clusters
+        .get(cluster)
+        .ok_or_else(|| unknown_cluster(p, cluster))?;
+    if !c.services.contains_key(service) {
+        return Err(Error::refused(
+            format!("cluster `{cluster}` has no service `{service}`"),
+            crate::diagnostic::suggest(service, c.services.keys().map(String::as_str)),
+        ));
+    }
+    let (rel, own) = cluster_file(p, cluster)?;
+    let mut edit = Edit::default();
+    let mut doc = doc_of(p, &rel, &edit)?;
+    let ct = cluster_table(&mut doc, cluster, own)?;
+    if let Some(services) = ct.get_mut("services").and_then(Item::as_table_like_mut) {
+        services.remove(service);
+    }
+    edit.summary.push(format!(
+        "removed service `{service}` from cluster `{cluster}` in `{}`",
+        rel.display()
+    ));
+    edit.changes.insert(rel, Some(doc.to_string()));
+    Ok(edit)
+}

@@ -14,10 +14,12 @@ use crate::resolve::Resolution;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Renders every generated file of the platform.
-pub fn render_all(p: &Platform, r: &Resolution) -> Result<Tree> {
+/// Renders every generated file of the platform, for writing to `out` (overlays refer to
+/// their bases relative to it).
+pub fn render_all(p: &Platform, r: &Resolution, out: &Path) -> Result<Tree> {
     let mut tree = Tree::default();
     render::terraform::render(p, r, &mut tree)?;
+    render::kustomize::render(p, r, out, &mut tree)?;
     Ok(tree)
 }
 

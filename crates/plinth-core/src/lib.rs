@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod component;
 pub mod diagnostic;
 pub mod edit;
+pub mod engine;
 pub mod environment;
 pub mod error;
 pub mod fsutil;
@@ -59,14 +60,19 @@ pub fn check(dir: &Path) -> Checked {
 /// Resolves and validates an already-read platform.
 pub fn check_loaded(loaded: load::Loaded) -> Checked {
     let mut diagnostics = loaded.diagnostics;
+    let mut sources = loaded.sources;
     let resolution = loaded.platform.as_ref().map(Platform::resolve);
     if let Some(r) = &resolution {
         diagnostics.extend(r.diagnostics.clone());
     }
+    if let Some(p) = &loaded.platform {
+        service::check_files(p, &mut diagnostics);
+        service::lint::check(p, &mut sources, &mut diagnostics);
+    }
     Checked {
         platform: loaded.platform,
         resolution,
-        sources: loaded.sources,
+        sources,
         diagnostics,
     }
 }

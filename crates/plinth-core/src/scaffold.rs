@@ -20,6 +20,19 @@ macro_rules! file {
     };
 }
 
+/// Service bases, written under `services/` in every example (shared between them).
+pub static SERVICE_BASES: &[(&str, &str)] = &[
+    file!("_services", "ingress-nginx/kustomization.yaml"),
+    file!("_services", "ingress-nginx/namespace.yaml"),
+    file!("_services", "ingress-nginx/rbac.yaml"),
+    file!("_services", "ingress-nginx/controller.yaml"),
+    file!("_services", "cert-manager/kustomization.yaml"),
+    file!("_services", "cert-manager/namespace.yaml"),
+    file!("_services", "cert-manager/crds.yaml"),
+    file!("_services", "cert-manager/rbac.yaml"),
+    file!("_services", "cert-manager/deployments.yaml"),
+];
+
 pub static EXAMPLES: &[Example] = &[
     Example {
         name: "minimal",
@@ -80,6 +93,12 @@ impl Example {
                 };
                 (PathBuf::from(path), text.into_bytes())
             })
+            .chain(SERVICE_BASES.iter().map(|(path, text)| {
+                (
+                    PathBuf::from("services").join(path),
+                    text.as_bytes().to_vec(),
+                )
+            }))
             .collect()
     }
 }

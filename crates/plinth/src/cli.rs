@@ -81,8 +81,13 @@ pub enum Command {
     /// Remove a cluster, node pool or environment (keeps your comments).
     #[command(subcommand)]
     Remove(RemoveCommand),
+    /// The catalog of well-known platform services, with pinned default versions.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Generate the Terraform roots and modules (and service overlays) the engines apply.
     Generate(GenerateArgs),
+    /// Render generated service overlays with `kubectl kustomize`, to review what will be applied.
+    Render(RenderArgs),
     /// Print the JSON schema of the definition, for editor completion and checks.
     Schema(SchemaArgs),
     /// Print shell completions.
@@ -183,6 +188,11 @@ pub enum AddCommand {
         after_help = "Example:\n  plinth add node-pool eks_zero gpu --instance-type g5.xlarge --min 0 --max 4 \\\n      --taint nvidia.com/gpu=present:NoSchedule"
     )]
     NodePool(AddNodePoolArgs),
+    /// Add a platform service from the catalog, a local kustomize base, or a pinned remote.
+    #[command(
+        after_help = "Examples:\n  plinth add service cert-manager --cluster eks_zero          # from the catalog\n  plinth add service policies --cluster eks_zero --kind policy --source services/policies\n\nSee `plinth catalog list` for the catalog."
+    )]
+    Service(AddServiceArgs),
     /// Add an environment to the promotion chain (it inherits the base until it overrides).
     #[command(after_help = "Example:\n  plinth add environment apps-prod --after apps")]
     Environment(AddEnvironmentArgs),
@@ -234,6 +244,29 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
 }
 
 #[derive(Debug, Args)]
+pub struct AddServiceArgs {
+    /// The service's key; a catalog entry's name adds that entry.
+    pub name: String,
+    /// The cluster to add it to.
+    #[arg(long)]
+    pub cluster: String,
+    /// A kustomize base directory inside the platform, or a remote base URL (with `--ref`).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// The tag or commit a remote `--source` is pinned to.
+    #[arg(long = "ref", requires = "source")]
+    pub r#ref: Option<String>,
+    /// What the service does (required unless it comes from the catalog).
+    #[arg(long, value_parser = ["ingress", "mesh", "operator", "admission", "policy", "monitoring", "logging", "other"])]
+    pub kind: Option<String>,
+    /// Namespace of the service's resources (the catalog's when unset).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    #[arg(long = "dir", default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct AddEnvironmentArgs {
     pub name: String,
     /// Put it right after this environment (at the end of the chain by default).
@@ -259,6 +292,13 @@ pub enum RemoveCommand {
     NodePool {
         cluster: String,
         pool: String,
+        #[arg(long = "dir", default_value = ".", value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Remove a platform service from a cluster.
+    Service {
+        cluster: String,
+        service: String,
         #[arg(long = "dir", default_value = ".", value_name = "DIR")]
         dir: PathBuf,
     },
@@ -288,6 +328,42 @@ pub struct GenerateArgs {
     pub force: bool,
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Uses the overlays `plinth generate` wrote (they must be current). kubectl comes from\nPLINTH_KUBECTL, a Google Cloud SDK's versioned kubectl, or PATH; it never contacts a cluster.\n\nExample:\n  plinth render demo --env ops --cluster eks_zero --service ingress-nginx"
+)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// The environment to render.
+    #[arg(long, short)]
+    pub env: String,
+    /// Only this cluster.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Only this service.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// The generated output directory (`<DIR>/generated` by default).
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Every catalog entry: name, kind, version, description.
+    List {
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// One entry in detail: its upstream source and how to add it.
+    Show {
+        name: String,
+        #[arg(long, short, value_enum, default_value_t)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,21 @@ impl From<plinth_core::Error> for CliError {
     }
 }
 
+impl From<plinth_core::engine::EngineError> for CliError {
+    fn from(e: plinth_core::engine::EngineError) -> Self {
+        use plinth_core::engine::EngineError;
+        let hint = match &e {
+            EngineError::NotFound { .. } => None,
+            _ => Some("the engine's own message is above".to_string()),
+        };
+        CliError::Message {
+            message: e.to_string(),
+            hint,
+            exit: Exit::Engine,
+        }
+    }
+}
+
 impl CliError {
     pub fn refused(message: impl Into<String>, hint: Option<String>) -> CliError {
         CliError::Message {

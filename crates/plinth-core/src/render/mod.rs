@@ -3,8 +3,10 @@
 
 pub mod backend;
 pub mod hcl;
+pub mod kustomize;
 pub mod modules;
 pub mod terraform;
+pub mod yaml;
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};

@@ -11,8 +11,13 @@ use crate::provider::Provider;
 
 /// Every file of a provider's module, as (path inside the module, content).
 pub fn files(p: &Provider) -> Vec<(String, String)> {
+    dir_files(p.terraform.module)
+}
+
+/// Every `.tf` file below an embedded directory, as (relative path, content).
+pub fn dir_files(dir: &include_dir::Dir<'_>) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    collect(p.terraform.module, &mut out);
+    collect(dir, &mut out);
     out.sort();
     out
 }

@@ -32,6 +32,14 @@ pub fn render(p: &Platform, r: &Resolution, tree: &mut Tree) -> Result<()> {
             )?;
         }
     }
+    if p.clusters.values().any(|c| !c.services.is_empty()) {
+        for (rel, content) in modules::dir_files(&crate::service::TERRAFORM_MODULE) {
+            tree.insert(
+                format!("modules/services/{rel}"),
+                with_header("#", name, &content),
+            )?;
+        }
+    }
     match p.settings.state {
         StateLayout::Platform => {
             let keys: Vec<&str> = p.clusters.keys().map(String::as_str).collect();
@@ -61,21 +69,29 @@ fn root(
     } else {
         "../modules"
     };
-    let mut providers: BTreeMap<&str, &'static Provider> = BTreeMap::new();
+    let mut providers: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let mut with_services = Vec::new();
     for key in clusters {
         if let Some(c) = p.clusters.get(*key) {
-            providers.insert(c.provider.terraform.local_name, c.provider);
+            let t = &c.provider.terraform;
+            providers.insert(t.local_name, (t.source, t.version));
+            if !c.services.is_empty() {
+                with_services.push(*key);
+            }
         }
+    }
+    if !with_services.is_empty() {
+        providers.insert("kustomization", crate::service::KUSTOMIZATION_PROVIDER);
     }
 
     // versions.tf: Terraform and provider versions, and the backend.
     let mut required = Vec::new();
-    for (local, prov) in &providers {
+    for (local, (source, version)) in &providers {
         required.push((
             local.to_string(),
             Expr::Object(vec![
-                ("source".into(), Expr::str(prov.terraform.source)),
-                ("version".into(), Expr::str(prov.terraform.version)),
+                ("source".into(), Expr::str(*source)),
+                ("version".into(), Expr::str(*version)),
             ]),
         ));
     }
@@ -160,6 +176,18 @@ fn root(
             pbody.blank();
         }
         pbody.block(b);
+        if with_services.contains(key) {
+            // Services are applied through the cluster's own kubeconfig.
+            pbody.blank();
+            pbody.block(
+                Block::new("provider", &["kustomization"])
+                    .attr("alias", Expr::str(*key))
+                    .attr(
+                        "kubeconfig_raw",
+                        Expr::Raw(format!("module.{key}.kubeconfig")),
+                    ),
+            );
+        }
     }
     tree.insert(
         format!("{dir}providers.tf"),
@@ -211,6 +239,39 @@ fn root(
                 .attr("config", sel("config"))
                 .attr("node_pools", sel("node_pools")),
         );
+        if !def.services.is_empty() {
+            let overlays = if dir.is_empty() {
+                "${path.root}/services"
+            } else {
+                "${path.root}/../services"
+            };
+            body.blank();
+            body.block(
+                Block::new("module", &[&format!("{key}_services")])
+                    .block_comment("Platform services: one kustomize overlay per service, for this cluster and environment.")
+                    .block_comment("They reach the cluster through its provider (configured from the cluster's kubeconfig),")
+                    .block_comment("so they are applied after it; a `depends_on` here would defer reading the overlays to")
+                    .block_comment("apply time and make the plan impossible.")
+                    .attr("source", Expr::str(format!("{modules_path}/services")))
+                    .attr(
+                        "for_each",
+                        Expr::Object(
+                            def.services
+                                .values()
+                                .map(|s| {
+                                    let helm = matches!(s.source, crate::service::Source::Helm { .. });
+                                    (s.key.clone(), Expr::Object(vec![("helm".into(), Expr::Bool(helm))]))
+                                })
+                                .collect(),
+                        ),
+                    )
+                    .blank()
+                    .attr("providers", Expr::Object(vec![("kustomization".into(), Expr::Raw(format!("kustomization.{key}")))]))
+                    .blank()
+                    .attr("path", Expr::Raw(format!("\"{overlays}/{key}/${{local.environment}}/${{each.key}}\"")))
+                    .attr("helm", Expr::raw("each.value.helm")),
+            );
+        }
         tree.insert(
             format!("{dir}{key}.tf"),
             with_header("#", name, &body.render()),

@@ -62,6 +62,12 @@ pub fn add(ui: &Ui, cmd: AddCommand) -> Result<Exit, CliError> {
             let e = edit::add_node_pool(&p, &a.cluster, &a.pool, &req)?;
             apply(ui, &a.dir, e)
         }
+        AddCommand::Service(a) => {
+            let p = platform(ui, &a.dir)?;
+            let req = super::catalog::new_service(&a)?;
+            let e = edit::add_service(&p, &a.cluster, &req)?;
+            apply(ui, &a.dir, e)
+        }
         AddCommand::Environment(a) => {
             let p = platform(ui, &a.dir)?;
             let pos = match (a.after, a.before) {
@@ -84,6 +90,14 @@ pub fn remove(ui: &Ui, cmd: RemoveCommand) -> Result<Exit, CliError> {
         RemoveCommand::NodePool { cluster, pool, dir } => {
             let p = platform(ui, &dir)?;
             apply(ui, &dir, edit::remove_node_pool(&p, &cluster, &pool)?)
+        }
+        RemoveCommand::Service {
+            cluster,
+            service,
+            dir,
+        } => {
+            let p = platform(ui, &dir)?;
+            apply(ui, &dir, edit::remove_service(&p, &cluster, &service)?)
         }
         RemoveCommand::Environment { name, dir } => {
             let p = platform(ui, &dir)?;

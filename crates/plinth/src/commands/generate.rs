@@ -12,7 +12,7 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> Result<Exit, CliError> {
         .out
         .clone()
         .unwrap_or_else(|| args.dir.dir.join("generated"));
-    let tree = generate::render_all(&v.platform, &v.resolution)?;
+    let tree = generate::render_all(&v.platform, &v.resolution, &out)?;
     if args.check {
         let changes = generate::changes(&out, &tree)?;
         if args.output == Output::Json {

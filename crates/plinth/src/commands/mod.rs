@@ -1,9 +1,11 @@
 //! One module per command, each a function from its arguments to an exit code.
 
 mod add;
+mod catalog;
 mod generate;
 mod init;
 mod list;
+mod render;
 mod schema;
 mod show;
 mod validate;
@@ -22,7 +24,9 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
         Command::List(a) => list::run(ui, a),
         Command::Add(a) => add::add(ui, a),
         Command::Remove(a) => add::remove(ui, a),
+        Command::Catalog(a) => catalog::run(ui, a),
         Command::Generate(a) => generate::run(ui, a),
+        Command::Render(a) => render::run(ui, a),
         Command::Schema(a) => schema::run(ui, a),
         Command::Completions(a) => schema::completions(ui, a),
     }

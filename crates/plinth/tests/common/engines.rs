@@ -46,34 +46,61 @@ pub fn aws_mirror() -> Option<PathBuf> {
     .find(|p| p.join("registry.terraform.io/hashicorp/aws").is_dir())
 }
 
-/// A terraform command in `dir` with the settings engines.md prescribes.
+/// The provider schemas Plinth is checked against: the real dumps in `../shared/`, plus the
+/// transcribed `kbst/kustomization` schema (see `tests/fixtures/schemas/README.md`).
+pub fn schema_files() -> Vec<PathBuf> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/provider-schemas");
+    let mut files: Vec<PathBuf> = ["aws", "google", "azurerm", "kind"]
+        .iter()
+        .map(|p| shared.join(format!("{p}.json")))
+        .collect();
+    files.push(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schemas/kustomization.json"),
+    );
+    files
+}
+
+/// The version of the kustomization provider double (inside Plinth's constraint `~> 0.9.0`).
+pub const KUSTOMIZATION: tf_double::ProviderAddr<'static> = tf_double::ProviderAddr {
+    namespace: "kbst",
+    name: "kustomization",
+    version: "0.9.7",
+};
+
+/// Terraform with a private mirror (no network): the real aws provider where the machine has
+/// it, and provider doubles serving the real schemas for the others.
 pub struct Terraform {
-    pub bin: PathBuf,
-    pub cli_config: PathBuf,
+    pub mirror: tf_double::Mirror,
 }
 
 impl Terraform {
-    /// Writes a CLI config with only a filesystem mirror (nothing can reach the network).
-    pub fn new(scratch: &Path, mirror: &Path) -> Option<Terraform> {
-        let bin = terraform()?;
-        let cli_config = scratch.join("terraformrc");
-        std::fs::write(
-            &cli_config,
-            format!("disable_checkpoint = true\nprovider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n", mirror.display().to_string()),
-        )
-        .expect("write cli config");
-        Some(Terraform { bin, cli_config })
+    /// Real aws (required) plus doubles for kustomization, google, azurerm and kind.
+    pub fn new(scratch: &Path) -> Option<Terraform> {
+        terraform()?;
+        aws_mirror()?;
+        // One directory with every schema the double may serve.
+        let schemas = scratch.join("schemas");
+        std::fs::create_dir_all(&schemas).expect("mkdir schemas");
+        for f in schema_files() {
+            std::fs::copy(&f, schemas.join(f.file_name().expect("name"))).expect("copy schema");
+        }
+        let mirror = tf_double::Mirror::builder()
+            .schemas_dir(&schemas)
+            .real_aws()
+            .doubles(&[
+                KUSTOMIZATION,
+                tf_double::GOOGLE,
+                tf_double::AZURERM,
+                tf_double::KIND,
+            ])
+            .create(&scratch.join("mirror"))
+            .expect("terraform mirror");
+        Some(Terraform { mirror })
     }
 
     pub fn cmd(&self, dir: &Path) -> Command {
-        let mut c = Command::new(&self.bin);
-        c.current_dir(dir)
-            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_IN_AUTOMATION", "1")
-            .env("TF_INPUT", "0")
-            .env_remove("TF_WORKSPACE")
-            .stdin(Stdio::null());
+        let mut c = self.mirror.terraform(dir);
+        c.stdin(Stdio::null());
         c
     }
 
@@ -93,6 +120,24 @@ impl Terraform {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs terraform and returns its exit code and combined output.
+    pub fn try_run(&self, dir: &Path, args: &[&str]) -> (i32, String) {
+        let out = self
+            .cmd(dir)
+            .args(args)
+            .arg("-no-color")
+            .output()
+            .expect("run terraform");
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
     }
 }
 

@@ -1,0 +1,202 @@
+//! A small YAML writer for kustomizations: block style, two-space indents, and every string
+//! double-quoted with JSON-style escapes, so no value from a definition can become a YAML
+//! boolean, number, anchor, tag or a key of its own.
+
+use crate::value::{Kind, Value};
+use std::fmt::Write;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Yaml {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<Yaml>),
+    Map(Vec<(String, Yaml)>),
+}
+
+impl Yaml {
+    pub fn str(s: impl Into<String>) -> Yaml {
+        Yaml::Str(s.into())
+    }
+
+    pub fn map(items: Vec<(&str, Yaml)>) -> Yaml {
+        Yaml::Map(items.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    pub fn value(v: &Value) -> Yaml {
+        match &v.kind {
+            Kind::String(s) => Yaml::Str(s.clone()),
+            Kind::Integer(i) => Yaml::Int(*i),
+            Kind::Float(f) => Yaml::Float(*f),
+            Kind::Boolean(b) => Yaml::Bool(*b),
+            Kind::Array(a) => Yaml::List(a.iter().map(Yaml::value).collect()),
+            Kind::Table(t) => {
+                Yaml::Map(t.iter().map(|(k, v)| (k.clone(), Yaml::value(v))).collect())
+            }
+        }
+    }
+
+    fn scalar(&self) -> Option<String> {
+        Some(match self {
+            Yaml::Str(s) => quote(s),
+            Yaml::Int(i) => i.to_string(),
+            Yaml::Float(f) => format!("{f:?}"),
+            Yaml::Bool(b) => b.to_string(),
+            Yaml::List(l) if l.is_empty() => "[]".into(),
+            Yaml::Map(m) if m.is_empty() => "{}".into(),
+            _ => return None,
+        })
+    }
+}
+
+/// Renders a top-level map as a YAML document.
+pub fn render(doc: &Yaml) -> String {
+    let mut out = String::new();
+    match doc {
+        Yaml::Map(items) => write_map(&mut out, items, 0),
+        other => {
+            let _ = writeln!(out, "{}", other.scalar().unwrap_or_default());
+        }
+    }
+    out
+}
+
+fn write_map(out: &mut String, items: &[(String, Yaml)], indent: usize) {
+    let pad = " ".repeat(indent);
+    for (k, v) in items {
+        let key = key(k);
+        match v.scalar() {
+            Some(s) => {
+                let _ = writeln!(out, "{pad}{key}: {s}");
+            }
+            None => {
+                let _ = writeln!(out, "{pad}{key}:");
+                match v {
+                    Yaml::Map(m) => write_map(out, m, indent + 2),
+                    Yaml::List(l) => write_list(out, l, indent + 2),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn write_list(out: &mut String, items: &[Yaml], indent: usize) {
+    let pad = " ".repeat(indent);
+    for v in items {
+        match v {
+            Yaml::Map(m) if !m.is_empty() => {
+                // The first key shares the dash's line; the rest align under it.
+                let mut first = String::new();
+                write_map(&mut first, &m[..1], indent + 2);
+                let _ = write!(out, "{pad}- {}", &first[indent + 2..]);
+                write_map(out, &m[1..], indent + 2);
+            }
+            Yaml::List(l) if !l.is_empty() => {
+                let _ = writeln!(out, "{pad}-");
+                write_list(out, l, indent + 2);
+            }
+            other => {
+                let _ = writeln!(out, "{pad}- {}", other.scalar().unwrap_or_default());
+            }
+        }
+    }
+}
+
+/// Keys stay plain when they are unambiguous (letters, digits, `_ . / -`, not a YAML keyword).
+fn key(k: &str) -> String {
+    let plain = k
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'))
+        && !matches!(
+            k.to_ascii_lowercase().as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+        );
+    if plain { k.to_string() } else { quote(k) }
+}
+
+/// A YAML double-quoted string (JSON escapes are valid YAML escapes).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20
+                || c as u32 == 0x7f
+                || c == '\u{85}'
+                || c == '\u{2028}'
+                || c == '\u{2029}' =>
+            {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_block_yaml() {
+        let doc = Yaml::map(vec![
+            ("kind", Yaml::str("Kustomization")),
+            ("resources", Yaml::List(vec![Yaml::str("../base")])),
+            (
+                "images",
+                Yaml::List(vec![Yaml::map(vec![
+                    ("name", Yaml::str("nginx")),
+                    ("newTag", Yaml::str("1.27")),
+                ])]),
+            ),
+            (
+                "labels",
+                Yaml::List(vec![Yaml::map(vec![
+                    (
+                        "pairs",
+                        Yaml::map(vec![("kubestack.com/cluster_name", Yaml::str("x"))]),
+                    ),
+                    ("includeSelectors", Yaml::Bool(false)),
+                ])]),
+            ),
+            ("on", Yaml::str("yes")),
+            ("empty", Yaml::List(vec![])),
+        ]);
+        let expected = "kind: \"Kustomization\"\nresources:\n  - \"../base\"\nimages:\n  - name: \"nginx\"\n    newTag: \"1.27\"\nlabels:\n  - pairs:\n      kubestack.com/cluster_name: \"x\"\n    includeSelectors: false\n\"on\": \"yes\"\nempty: []\n";
+        assert_eq!(render(&doc), expected);
+        let parsed = yaml_rust2::YamlLoader::load_from_str(&render(&doc)).expect("valid yaml");
+        assert_eq!(parsed[0]["images"][0]["newTag"].as_str(), Some("1.27"));
+        assert_eq!(parsed[0]["on"].as_str(), Some("yes"));
+    }
+
+    #[test]
+    fn hostile_strings_stay_strings() {
+        for s in [
+            "x\nkind: Secret",
+            "&anchor",
+            "*alias",
+            "!!binary",
+            "- item",
+            "\"quoted\"",
+            "no",
+            "0x10",
+            "\u{2028}",
+        ] {
+            let doc = Yaml::map(vec![("k", Yaml::str(s))]);
+            let parsed = yaml_rust2::YamlLoader::load_from_str(&render(&doc)).expect("valid yaml");
+            assert_eq!(parsed[0]["k"].as_str(), Some(s), "{s:?}");
+        }
+    }
+}
