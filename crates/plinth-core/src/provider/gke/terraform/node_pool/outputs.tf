@@ -1,0 +1,4 @@
+output "name" {
+  description = "The node pool's name."
+  value       = google_container_node_pool.pool.name
+}
