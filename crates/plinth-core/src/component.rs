@@ -37,6 +37,9 @@ pub struct Header {
     pub inheritance: Option<Mode>,
     pub intent: Intent,
     pub description: Option<String>,
+    /// Expected load by environment (`load.<env>`, clusters and node pools), for capacity
+    /// planning; kept out of `config` because engines apply `config`.
+    pub load: crate::advise::declared::DeclaredLoad,
 }
 
 /// Reads `config.<env>` tables: environment names must be in the chain, each table is checked

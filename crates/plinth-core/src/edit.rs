@@ -479,18 +479,24 @@ pub fn remove_environment(p: &Platform, name: &str) -> Result<Edit> {
             edit.changes.insert(rel, Some(doc.to_string()));
         }
     }
-    edit.summary.push(format!("removed environment `{name}` from the promotion chain and {removed} `config.{name}` table(s)"));
+    edit.summary.push(format!(
+        "removed environment `{name}` from the promotion chain and its {removed} per-environment table(s) (`config.{name}`, `load.{name}`)"
+    ));
     Ok(edit)
 }
 
-/// Removes `config.<env>` from a cluster and its pools and services; returns how many.
+/// Removes `config.<env>` and `load.<env>` from a cluster and its pools and services; returns
+/// how many tables went.
 fn drop_env_configs(cluster: &mut dyn toml_edit::TableLike, env: &str) -> usize {
     let mut n = 0;
+    // Per-environment tables: configuration and declared load.
     let mut drop = |t: &mut dyn toml_edit::TableLike| {
-        if let Some(cfg) = t.get_mut("config").and_then(Item::as_table_like_mut)
-            && cfg.remove(env).is_some()
-        {
-            n += 1;
+        for section in ["config", "load"] {
+            if let Some(cfg) = t.get_mut(section).and_then(Item::as_table_like_mut)
+                && cfg.remove(env).is_some()
+            {
+                n += 1;
+            }
         }
     };
     drop(cluster);
@@ -600,7 +606,7 @@ mod tests {
         let (_t, dir, p) = platform("environments");
         let edit = remove_environment(&p, "apps").expect("edit");
         assert!(
-            edit.summary[0].contains("1 `config.apps` table"),
+            edit.summary[0].contains("its 1 per-environment table(s)"),
             "{:?}",
             edit.summary
         );

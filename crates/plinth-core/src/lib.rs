@@ -4,6 +4,7 @@
 //! The CLI crate is a thin layer over this one: it parses arguments and renders what this crate
 //! returns. Nothing here prints.
 
+pub mod advise;
 pub mod cluster;
 pub mod component;
 pub mod diagnostic;
@@ -19,6 +20,7 @@ pub mod load;
 pub mod naming;
 pub mod node_pool;
 pub mod platform;
+pub mod promote;
 pub mod provider;
 pub mod render;
 pub mod resolve;
@@ -65,12 +67,15 @@ pub fn check_loaded(loaded: load::Loaded) -> Checked {
     if let Some(r) = &resolution {
         diagnostics.extend(r.diagnostics.clone());
     }
-    if let Some(p) = &loaded.platform {
+    let mut platform = loaded.platform;
+    if let Some(p) = &mut platform {
         service::check_files(p, &mut diagnostics);
         service::lint::check(p, &mut sources, &mut diagnostics);
+        // Later passes (the advisor) point at the files the checks read.
+        p.sources = sources.clone();
     }
     Checked {
-        platform: loaded.platform,
+        platform,
         resolution,
         sources,
         diagnostics,

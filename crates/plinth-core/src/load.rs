@@ -42,11 +42,27 @@ pub fn load(dir: &Path) -> Loaded {
     load_with(dir, &Overlay::new())
 }
 
+/// Reads a platform from the given files only (a revision read from git), never from disk.
+pub fn load_virtual(dir: &Path, files: &Overlay) -> Loaded {
+    load_inner(dir, files, false)
+}
+
 pub fn load_with(dir: &Path, overlay: &Overlay) -> Loaded {
+    load_inner(dir, overlay, true)
+}
+
+fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
     let root_path = dir.join(ROOT_FILE);
-    let root = match read(dir, Path::new(ROOT_FILE), overlay, &mut sources, &mut diags) {
+    let root = match read(
+        dir,
+        Path::new(ROOT_FILE),
+        overlay,
+        disk,
+        &mut sources,
+        &mut diags,
+    ) {
         Read::Parsed(file, table) => Some((file, table)),
         Read::Missing => {
             diags.push(
@@ -60,12 +76,13 @@ pub fn load_with(dir: &Path, overlay: &Overlay) -> Loaded {
     };
 
     let mut cluster_files = Vec::new();
-    for rel in cluster_file_paths(dir, overlay, &mut diags) {
+    for rel in cluster_file_paths(dir, overlay, disk, &mut diags) {
         let stem = rel
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if let Read::Parsed(file, table) = read(dir, &rel, overlay, &mut sources, &mut diags) {
+        if let Read::Parsed(file, table) = read(dir, &rel, overlay, disk, &mut sources, &mut diags)
+        {
             cluster_files.push((stem, file, table));
         }
     }
@@ -101,6 +118,7 @@ fn read(
     dir: &Path,
     rel: &Path,
     overlay: &Overlay,
+    disk: bool,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Read {
@@ -109,6 +127,7 @@ fn read(
     let text = match overlay.get(rel) {
         Some(Some(text)) => text.clone(),
         Some(None) => return Read::Missing,
+        None if !disk => return Read::Missing,
         None => match read_text(&path, &name, sources, diags) {
             Ok(Some(t)) => t,
             Ok(None) => return Read::Missing,
@@ -220,10 +239,21 @@ fn read_text(
 }
 
 /// `clusters/*.toml`, sorted, relative to the platform root, including overlay additions.
-fn cluster_file_paths(dir: &Path, overlay: &Overlay, diags: &mut Diagnostics) -> Vec<PathBuf> {
+fn cluster_file_paths(
+    dir: &Path,
+    overlay: &Overlay,
+    disk: bool,
+    diags: &mut Diagnostics,
+) -> Vec<PathBuf> {
     let mut out = std::collections::BTreeSet::new();
     let cdir = dir.join(CLUSTERS_DIR);
-    match std::fs::read_dir(&cdir) {
+    match std::fs::read_dir(&cdir).and_then(|d| {
+        if disk {
+            Ok(d)
+        } else {
+            Err(std::io::ErrorKind::NotFound.into())
+        }
+    }) {
         Ok(entries) => {
             for entry in entries.flatten() {
                 let name = entry.file_name();
@@ -658,6 +688,7 @@ impl Loader<'_> {
                 "workload",
                 "description",
                 "config",
+                "load",
                 "node_pools",
                 "services",
             ],
@@ -665,7 +696,8 @@ impl Loader<'_> {
             envs.base_name(),
             self.diags,
         );
-        let header = component::decode_header(&what, t, self.diags);
+        let mut header = component::decode_header(&what, t, self.diags);
+        header.load = crate::advise::declared::decode(&what, t.get("load"), envs, self.diags);
         let configs = component::decode_configs(
             &what,
             t.get("config"),
@@ -776,12 +808,14 @@ impl Loader<'_> {
                 "workload",
                 "description",
                 "config",
+                "load",
             ],
             provider.pool_keys,
             envs.base_name(),
             self.diags,
         );
-        let header = component::decode_header(&what, t, self.diags);
+        let mut header = component::decode_header(&what, t, self.diags);
+        header.load = crate::advise::declared::decode(&what, t.get("load"), envs, self.diags);
         let configs = component::decode_configs(
             &what,
             t.get("config"),

@@ -20,6 +20,9 @@ macro_rules! file {
     };
 }
 
+/// `.gitignore` of every example: Terraform's working files stay out of the repository.
+pub static GITIGNORE: &str = include_str!("../scaffolds/_common/gitignore");
+
 /// Service bases, written under `services/` in every example (shared between them).
 pub static SERVICE_BASES: &[(&str, &str)] = &[
     file!("_services", "ingress-nginx/kustomization.yaml"),
@@ -99,6 +102,10 @@ impl Example {
                     text.as_bytes().to_vec(),
                 )
             }))
+            .chain(std::iter::once((
+                PathBuf::from(".gitignore"),
+                GITIGNORE.as_bytes().to_vec(),
+            )))
             .collect()
     }
 }

@@ -70,6 +70,14 @@ fn service_schema() -> Value {
     json!({"type": "object", "properties": props, "required": ["kind", "source"], "additionalProperties": false})
 }
 
+/// Expected load by environment (`plinth capacity`).
+fn load_schema() -> Value {
+    env_map(
+        table_schema(crate::advise::declared::LOAD_KEYS),
+        "Expected load (for `plinth capacity`)",
+    )
+}
+
 /// The schema of one cluster of `provider` (the body of `[clusters.<key>]`).
 pub fn cluster_schema(p: &Provider) -> Value {
     let mut pool_props = intent_props();
@@ -77,6 +85,7 @@ pub fn cluster_schema(p: &Provider) -> Value {
         "config".into(),
         env_map(table_schema(p.pool_keys), "Node pool configuration"),
     );
+    pool_props.insert("load".into(), load_schema());
     let pool = json!({"type": "object", "properties": pool_props, "additionalProperties": false});
     let mut props = intent_props();
     props.insert(
@@ -87,6 +96,7 @@ pub fn cluster_schema(p: &Provider) -> Value {
         "config".into(),
         env_map(table_schema(p.cluster_keys), "Cluster configuration"),
     );
+    props.insert("load".into(), load_schema());
     props.insert(
         "node_pools".into(),
         json!({"type": "object", "description": "Node pools; `default` is created with the cluster.", "required": ["default"], "additionalProperties": pool}),
@@ -147,6 +157,9 @@ pub fn reference_markdown() -> String {
     }
     s.push_str("\n## Services `config.<env>`\n\n");
     s.push_str(&crate::keys::markdown(SERVICE_KEYS));
+    s.push_str("\n## Expected load `load.<env>` (clusters and node pools)\n\n");
+    s.push_str("Beside `config`, for `plinth capacity`. An environment without a table inherits the base environment's; a table overrides the base's keys one by one. Load declared on a cluster runs on its `default` pool.\n\n");
+    s.push_str(&crate::keys::markdown(crate::advise::declared::LOAD_KEYS));
     s
 }
 

@@ -88,6 +88,26 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Render generated service overlays with `kubectl kustomize`, to review what will be applied.
     Render(RenderArgs),
+    /// Plan an environment: the platform-level changes since its last apply, then Terraform's.
+    Plan(PlanArgs),
+    /// Apply the committed revision to an environment (normally the internal one) and record it.
+    Apply(ApplyArgs),
+    /// Promote a revision validated on the previous environment to the next one.
+    Promote(PromoteArgs),
+    /// What each environment runs, since when, and how far it lags behind the internal one.
+    Status(StatusArgs),
+    /// Which environments, clusters, node pools and services a git change touches.
+    Affected(AffectedArgs),
+    /// Break an environment's lock left by an interrupted apply.
+    Unlock(UnlockArgs),
+    /// Write a CI pipeline: review on pull requests, apply to ops on merge, promote on demand.
+    Ci(CiArgs),
+    /// Check the architecture against the platform-architecture guide: rules, fixes, a score.
+    Advise(AdviseArgs),
+    /// Headroom of every cluster against the limits of a single Kubernetes cluster.
+    Capacity(CapacityArgs),
+    /// Draw the platform: environments, clusters, node pools and services.
+    Diagram(DiagramArgs),
     /// Print the JSON schema of the definition, for editor completion and checks.
     Schema(SchemaArgs),
     /// Print shell completions.
@@ -351,6 +371,118 @@ pub struct RenderArgs {
     pub out: Option<PathBuf>,
 }
 
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The platform-level plan compares the environment as the definition resolves it with what was\nlast applied to it (kept in the git record): clusters, node pools and services added, changed\nkey by key, or removed. Changes that make a provider replace a cluster are flagged as workload\nmigrations. Then `terraform plan` runs in the environment's workspace, unless --no-engine.\n\nExit codes: 0 no changes, 3 changes, 1 invalid input, 4 engine failure."
+)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
+    /// Only the platform-level plan; do not run Terraform.
+    #[arg(long)]
+    pub no_engine: bool,
+    /// Terraform roots planned at once (with `state = "cluster"`).
+    #[arg(long, short, default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// The generated output directory (`<DIR>/generated` by default).
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Refuses unless the working tree is clean and committed. Generates, plans and applies the saved\nplan in the environment's workspace, and records the attempt and its outcome in git (tags\n`plinth/<env>/<n>`; push them with `git push --tags`). One apply per environment at a time."
+)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
+    #[arg(long, short, default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// Also tag the applied commit `<env>-deploy-<n>`, as Kubestack's CI does.
+    #[arg(long)]
+    pub compat_tags: bool,
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Allowed only when the same content was applied successfully to the environment before it in\nthe promotion chain; otherwise it says which environment must be applied first.\n\nExamples:\n  plinth promote --to apps\n  plinth promote --to apps --from-revision v1.4.0     # roll back to a validated revision"
+)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// The environment to promote to.
+    #[arg(long)]
+    pub to: String,
+    /// Promote this older revision (validated on the previous environment) instead of HEAD.
+    #[arg(long, value_name = "REV")]
+    pub from_revision: Option<String>,
+    #[arg(long, short, default_value_t = default_jobs())]
+    pub jobs: usize,
+    #[arg(long)]
+    pub compat_tags: bool,
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example (in CI, plan only what a pull request touches):\n  plinth affected --base origin/main --head HEAD --output json"
+)]
+pub struct AffectedArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, value_name = "REV")]
+    pub base: String,
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub head: String,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Which CI system.
+    #[arg(value_parser = ["github", "gitlab"])]
+    pub system: String,
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Overwrite an existing pipeline file.
+    #[arg(long)]
+    pub force: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Every catalog entry: name, kind, version, description.
@@ -379,4 +511,82 @@ pub struct SchemaArgs {
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
+}
+
+const ADVISE_HELP: &str = "Rules (see `--rules` for the reasons, quoted from the guide):
+  PA001 error    fewer than two environments, or no internal environment before the external ones
+  PA002 warning  prod and non-prod separated by clusters of one environment
+  PA003 warning  tenants or workload types separated by environments
+  PA004 warning  a prod or GPU node pool without a taint
+  PA005 warning  prod sharing an environment with non-prod, weighed against `[platform] priority`
+  PA006 warning  application workload manifests in the platform
+
+The advisor reads what environments, clusters and node pools declare (`stage`, `tenant`,
+`workload`), never guesses from names. Score: overhead = 3 × environments + 2 × clusters + 1 ×
+node pools running (+3 per environment that only separates tenants or workloads); protection =
+3 for an internal environment first + 3 per further external environment + 2 per cluster beyond
+the first + 1 per tainted node pool.
+
+Exit codes: 0 no errors (warnings allowed), 1 an error (PA001) or an invalid platform.";
+
+#[derive(Debug, Args)]
+#[command(after_help = ADVISE_HELP)]
+pub struct AdviseArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// List every rule with its reason and fix instead.
+    #[arg(long)]
+    pub rules: bool,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+const CAPACITY_HELP: &str =
+    "Declare expected load beside `config`, per environment (the base environment's is inherited):
+  [node_pools.default.load.apps]
+  pods = 1200               # expected now
+  containers_per_pod = 2    # average, long-running sidecars included (default 1)
+  growth_per_month = 150    # pods added per month (default 0)
+Load declared on a cluster (`[load.apps]` in its file) runs on its `default` pool.
+
+Limits of one cluster: 5,000 nodes, 150,000 pods, 300,000 containers; a pool holds max nodes ×
+pods per node. Warnings (exit code 0): PC001/PC002 a cluster at 70 %/85 % of a limit, PC003 at
+85 % within 12 months, PC004/PC005 a pool at 70 %/85 % of its max size, PC006 pools that may
+grow past 5,000 nodes.";
+
+#[derive(Debug, Args)]
+#[command(after_help = CAPACITY_HELP)]
+pub struct CapacityArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DiagramFormat {
+    /// A self-contained SVG image.
+    #[default]
+    Svg,
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart, for Markdown.
+    Mermaid,
+}
+
+const DIAGRAM_HELP: &str = "Examples:\n  plinth diagram demo -o docs/platform.svg\n  plinth diagram demo --env apps --format mermaid";
+
+#[derive(Debug, Args)]
+#[command(after_help = DIAGRAM_HELP)]
+pub struct DiagramArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Only this environment (all of them, side by side in promotion order, when unset).
+    #[arg(long, short)]
+    pub env: Option<String>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub format: DiagramFormat,
+    /// Write to this file instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

@@ -5,7 +5,9 @@
 //! (each engine documents its own additions) — so nothing from the caller's shell redirects or
 //! hangs the child. A failure carries the command, its exit status and its stderr.
 
+pub mod git;
 pub mod kubectl;
+pub mod terraform;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -56,11 +58,11 @@ pub const PASSTHROUGH: &[&str] = &[
 ];
 
 /// A command with the minimal environment, ready to have engine-specific variables added.
-pub fn command(
+pub fn command<K: AsRef<std::ffi::OsStr>>(
     program: &Path,
     args: &[&str],
     cwd: Option<&Path>,
-    env: &[(&str, OsString)],
+    env: &[(K, OsString)],
 ) -> Command {
     let mut c = Command::new(program);
     c.args(args)

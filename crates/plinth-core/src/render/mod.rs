@@ -2,6 +2,7 @@
 //! kustomize overlays), as an in-memory tree written in one step by [`crate::generate`].
 
 pub mod backend;
+pub mod ci;
 pub mod hcl;
 pub mod kustomize;
 pub mod modules;

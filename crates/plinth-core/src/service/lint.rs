@@ -275,7 +275,10 @@ pub fn check(p: &Platform, sources: &mut SourceMap, diags: &mut Diagnostics) {
                     let line_end = text[m.offset..]
                         .find('\n')
                         .map_or(text.len(), |i| m.offset + i);
-                    let file = sources.add(name, m.file.clone(), text);
+                    let file = match sources.find_path(&m.file) {
+                        Some(id) => id,
+                        None => sources.add(name, m.file.clone(), text),
+                    };
                     diags.push(
                         Diagnostic::warning(
                             "application-workload",
@@ -294,7 +297,8 @@ pub fn check(p: &Platform, sources: &mut SourceMap, diags: &mut Diagnostics) {
     }
 }
 
-/// The same findings for the advisor (rule 6), without positions.
+/// The same findings for the advisor (rule 6). Their labels point into `p.sources`, which
+/// [`crate::check`] leaves holding every file the lint read.
 pub fn workload_findings(p: &Platform) -> Vec<Diagnostic> {
     let mut sources = p.sources.clone();
     let mut diags = Diagnostics::default();

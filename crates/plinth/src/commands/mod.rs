@@ -1,9 +1,13 @@
 //! One module per command, each a function from its arguments to an exit code.
 
 mod add;
+mod advise;
+mod capacity;
 mod catalog;
+mod diagram;
 mod generate;
 mod init;
+mod lifecycle;
 mod list;
 mod render;
 mod schema;
@@ -27,6 +31,16 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
         Command::Catalog(a) => catalog::run(ui, a),
         Command::Generate(a) => generate::run(ui, a),
         Command::Render(a) => render::run(ui, a),
+        Command::Plan(a) => lifecycle::plan(ui, a),
+        Command::Apply(a) => lifecycle::apply(ui, a),
+        Command::Promote(a) => lifecycle::promote(ui, a),
+        Command::Status(a) => lifecycle::status(ui, a),
+        Command::Affected(a) => lifecycle::affected(ui, a),
+        Command::Unlock(a) => lifecycle::unlock(ui, a),
+        Command::Ci(a) => lifecycle::ci(ui, a),
+        Command::Advise(a) => advise::run(ui, a),
+        Command::Capacity(a) => capacity::run(ui, a),
+        Command::Diagram(a) => diagram::run(ui, a),
         Command::Schema(a) => schema::run(ui, a),
         Command::Completions(a) => schema::completions(ui, a),
     }

@@ -218,3 +218,138 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// A PostgreSQL server on loopback for the `pg` backend, stopped on drop. `initdb` refuses to
+/// run as root, so it runs as the `postgres` user there.
+pub struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+impl Postgres {
+    pub fn start() -> Option<Postgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .find(|p| p.join("initdb").is_file())?;
+        let dir = std::env::temp_dir().join(format!(
+            "plinth-pg-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        std::fs::create_dir_all(&dir).ok()?;
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+            l.local_addr().ok()?.port()
+        };
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let as_pg = |args: Vec<String>| -> bool {
+            let mut c = if root {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).args(&args);
+                c
+            } else {
+                let mut c = Command::new(&args[0]);
+                c.args(&args[1..]);
+                c
+            };
+            c.stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if root {
+            let _ = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status();
+        }
+        let data = dir.join("data");
+        let sock = dir.clone();
+        if !as_pg(vec![
+            bin.join("initdb").display().to_string(),
+            "-D".into(),
+            data.display().to_string(),
+            "-A".into(),
+            "trust".into(),
+            "-U".into(),
+            "postgres".into(),
+        ]) {
+            return None;
+        }
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off",
+            sock.display()
+        );
+        if !as_pg(vec![
+            bin.join("pg_ctl").display().to_string(),
+            "-D".into(),
+            data.display().to_string(),
+            "-o".into(),
+            opts,
+            "-w".into(),
+            "start".into(),
+        ]) {
+            return None;
+        }
+        let pg = Postgres { dir, bin, port };
+        pg.query("create database plinth");
+        Some(pg)
+    }
+
+    pub fn conn_str(&self) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/plinth?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// Runs SQL with psql against the `plinth` database (or `postgres` to create it).
+    pub fn query(&self, sql: &str) -> String {
+        let db = if sql.starts_with("create database") {
+            "postgres"
+        } else {
+            "plinth"
+        };
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-tA",
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("psql");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D"])
+            .arg(&data)
+            .args(["-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

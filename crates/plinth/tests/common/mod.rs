@@ -38,6 +38,18 @@ impl TestEnv {
         cmd
     }
 
+    /// `plinth` as a plain `std::process::Command`, with the same environment as [`Self::cmd`].
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_plinth"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .current_dir(self.path());
+        cmd
+    }
+
     /// Runs `plinth args...` and returns exit code, stdout and stderr as one normalized text.
     pub fn run(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().expect("run");
@@ -102,6 +114,9 @@ pub fn normalize(out: &std::process::Output, tmp: &Path) -> String {
         clean(&out.stderr)
     )
 }
+
+/// The `.gitignore` every example ships.
+pub const GITIGNORE: &str = include_str!("../../../plinth-core/scaffolds/_common/gitignore");
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -1,0 +1,231 @@
+//! git, the shared record of what was promoted.
+//!
+//! Runs the `git` on PATH (or `PLINTH_GIT`) with no system config, no prompts, no pager and a
+//! fixed identity fallback, so CI and tests behave alike. Besides the minimal environment it
+//! passes `GIT_AUTHOR_*`/`GIT_COMMITTER_*` and `SSH_AUTH_SOCK` through.
+
+use super::{EngineError, Output, command, run, which};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// A repository Plinth reads and records into.
+#[derive(Debug, Clone)]
+pub struct Git {
+    pub bin: PathBuf,
+    /// The repository's working tree (or any directory inside it).
+    pub dir: PathBuf,
+}
+
+impl Git {
+    pub fn new(dir: &Path) -> Result<Git, EngineError> {
+        let bin = std::env::var_os("PLINTH_GIT")
+            .map(PathBuf::from)
+            .or_else(|| which("git"))
+            .ok_or(EngineError::NotFound {
+                program: "git".into(),
+                hint: Some("install git: the promotion record is kept in the repository".into()),
+            })?;
+        Ok(Git {
+            bin,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn env() -> Vec<(&'static str, OsString)> {
+        let mut env: Vec<(&'static str, OsString)> = vec![
+            ("GIT_CONFIG_NOSYSTEM", "1".into()),
+            ("GIT_TERMINAL_PROMPT", "0".into()),
+            ("GIT_PAGER", "cat".into()),
+            ("GIT_OPTIONAL_LOCKS", "0".into()),
+        ];
+        for k in [
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "GIT_AUTHOR_DATE",
+            "GIT_COMMITTER_DATE",
+            "SSH_AUTH_SOCK",
+        ] {
+            if let Some(v) = std::env::var_os(k) {
+                env.push((k, v));
+            }
+        }
+        env
+    }
+
+    /// Runs `git args...` in the repository.
+    pub fn run(&self, args: &[&str]) -> Result<Output, EngineError> {
+        run(command(&self.bin, args, Some(&self.dir), &Self::env()), &[])
+    }
+
+    /// Runs git and returns trimmed stdout.
+    pub fn out(&self, args: &[&str]) -> Result<String, EngineError> {
+        Ok(self.run(args)?.stdout.trim().to_string())
+    }
+
+    /// Runs git with `input` on stdin.
+    pub fn with_input(&self, args: &[&str], input: &[u8]) -> Result<String, EngineError> {
+        use std::io::Write;
+        let mut c = command(&self.bin, args, Some(&self.dir), &Self::env());
+        c.stdin(std::process::Stdio::piped());
+        let desc = super::describe(&c);
+        let mut child = c.spawn().map_err(|source| EngineError::Spawn {
+            command: desc.clone(),
+            source,
+        })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(input)
+                .map_err(|source| EngineError::Spawn {
+                    command: desc.clone(),
+                    source,
+                })?;
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|source| EngineError::Spawn {
+                command: desc.clone(),
+                source,
+            })?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        } else {
+            Err(EngineError::Failed {
+                command: desc,
+                status: format!("{}", out.status),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            })
+        }
+    }
+
+    /// The top of the working tree.
+    pub fn toplevel(&self) -> Result<PathBuf, EngineError> {
+        Ok(PathBuf::from(self.out(&["rev-parse", "--show-toplevel"])?))
+    }
+
+    /// The full commit id of `rev`.
+    pub fn resolve(&self, rev: &str) -> Result<String, EngineError> {
+        self.out(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ])
+    }
+
+    /// Paths with uncommitted changes (tracked or untracked, not ignored) below `path`.
+    pub fn dirty(&self, path: &Path) -> Result<Vec<String>, EngineError> {
+        let p = path.to_string_lossy().into_owned();
+        let out = self.run(&["status", "--porcelain", "--untracked-files=all", "--", &p])?;
+        Ok(out
+            .stdout
+            .lines()
+            .map(|l| l.get(3..).unwrap_or(l).to_string())
+            .collect())
+    }
+
+    /// Files of `rev` below `prefix` (relative to the repository root), as (path, bytes).
+    pub fn files_at(&self, rev: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
+        let spec = if prefix.is_empty() {
+            ".".to_string()
+        } else {
+            prefix.to_string()
+        };
+        let listing = self.out(&["ls-tree", "-r", "-z", "--full-tree", rev, "--", &spec])?;
+        let mut entries = Vec::new();
+        for entry in listing.split('\0').filter(|e| !e.is_empty()) {
+            // `<mode> <type> <object>\t<path>`
+            let Some((meta, path)) = entry.split_once('\t') else {
+                continue;
+            };
+            let mut parts = meta.split(' ');
+            let (_mode, kind, object) = (parts.next(), parts.next(), parts.next());
+            if kind == Some("blob") {
+                entries.push((path.to_string(), object.unwrap_or_default().to_string()));
+            }
+        }
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One `cat-file --batch` for every blob.
+        let input: String = entries.iter().map(|(_, o)| format!("{o}\n")).collect();
+        let mut c = command(
+            &self.bin,
+            &["cat-file", "--batch"],
+            Some(&self.dir),
+            &Self::env(),
+        );
+        c.stdin(std::process::Stdio::piped());
+        let desc = super::describe(&c);
+        let mut child = c.spawn().map_err(|source| EngineError::Spawn {
+            command: desc.clone(),
+            source,
+        })?;
+        let writer = child.stdin.take();
+        let feeder = std::thread::spawn(move || {
+            use std::io::Write;
+            if let Some(mut w) = writer {
+                let _ = w.write_all(input.as_bytes());
+            }
+        });
+        let out = child
+            .wait_with_output()
+            .map_err(|source| EngineError::Spawn {
+                command: desc.clone(),
+                source,
+            })?;
+        let _ = feeder.join();
+        let mut bytes = &out.stdout[..];
+        let mut files = Vec::with_capacity(entries.len());
+        for (path, _) in entries {
+            let nl = bytes
+                .iter()
+                .position(|b| *b == b'\n')
+                .unwrap_or(bytes.len());
+            let header = String::from_utf8_lossy(&bytes[..nl]).into_owned();
+            let size: usize = header
+                .rsplit(' ')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let start = (nl + 1).min(bytes.len());
+            let end = (start + size).min(bytes.len());
+            files.push((path, bytes[start..end].to_vec()));
+            bytes = &bytes[(end + 1).min(bytes.len())..];
+        }
+        Ok(files)
+    }
+
+    /// Files that differ between two revisions (paths relative to the repository root).
+    pub fn changed_paths(&self, base: &str, head: &str) -> Result<Vec<String>, EngineError> {
+        Ok(self
+            .out(&["diff", "--name-only", "--no-renames", base, head])?
+            .lines()
+            .map(String::from)
+            .collect())
+    }
+
+    /// `git rev-list --count a..b`.
+    pub fn count_between(&self, from: &str, to: &str) -> Result<usize, EngineError> {
+        Ok(self
+            .out(&["rev-list", "--count", &format!("{from}..{to}")])?
+            .parse()
+            .unwrap_or(0))
+    }
+
+    /// Whether `ancestor` is an ancestor of (or equal to) `rev`.
+    pub fn is_ancestor(&self, ancestor: &str, rev: &str) -> bool {
+        run(
+            command(
+                &self.bin,
+                &["merge-base", "--is-ancestor", ancestor, rev],
+                Some(&self.dir),
+                &Self::env(),
+            ),
+            &[],
+        )
+        .is_ok()
+    }
+}

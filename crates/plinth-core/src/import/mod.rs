@@ -1,0 +1,470 @@
+//! `plinth import kubestack`: an existing Kubestack platform repository in, an equivalent
+//! Plinth platform out.
+//!
+//! An import that changed what clusters resolve to would be worse than none, so the rules are:
+//! every value Plinth can hold is carried over with the inheritance rule the source used
+//! (`shallow` for release-era modules, `nested` for current ones, and for the default pool of a
+//! current-era cluster exactly what Kubestack does to its `default_node_pool` table); every
+//! value it cannot hold is left out, kept verbatim in a comment block of the file it belongs to
+//! and listed in the report as needing a human decision; and nothing is written unless the
+//! result validates.
+//!
+//! [`kubestack`] reads and builds (writing nothing); [`write`] writes the result.
+
+mod build;
+pub mod convert;
+mod emit;
+pub mod hcl;
+pub mod report;
+
+pub use report::Report;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::error::{Error, Result};
+use crate::inheritance::Mode;
+use crate::provider::{self, Provider};
+use crate::source::{FileId, SourceMap, Span};
+use ::hcl::edit::Span as _;
+use ::hcl::edit::structure::Block;
+use hcl::{At, Node, NodeKind, Repo};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The outcome of reading a Kubestack repository.
+#[derive(Debug)]
+pub struct Import {
+    /// The Terraform files read, and the new platform's files as validated.
+    pub sources: SourceMap,
+    /// Problems: any error means nothing can be written.
+    pub diagnostics: Diagnostics,
+    pub report: Report,
+    /// The new platform: paths relative to its directory and contents. Empty on errors.
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Import {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.has_errors()
+    }
+}
+
+/// Refuses an output directory that exists and is not empty, before any work is done.
+pub fn check_out(out: &Path) -> Result<()> {
+    if out.exists() {
+        let mut entries = std::fs::read_dir(out).map_err(|e| Error::io("read", out, e))?;
+        if entries.next().is_some() {
+            return Err(Error::NotEmpty(out.to_path_buf()));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a successful import to `out`, all or nothing.
+pub fn write(import: &Import, out: &Path) -> Result<()> {
+    if import.has_errors() || import.files.is_empty() {
+        return Err(Error::refused(
+            "the import has errors; nothing was written",
+            None,
+        ));
+    }
+    crate::fsutil::create_tree(out, &import.files)
+}
+
+/// Reads the Kubestack repository in `src` and builds the Plinth platform that resolves the
+/// same way, validated; `out` only names the new files in messages. Writes nothing.
+pub fn kubestack(src: &Path, out: &Path) -> Import {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let repo = hcl::read(src, &mut sources, &mut diags);
+    let source_name = std::fs::canonicalize(src)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "platform".into());
+    let mut report = Report {
+        source: src.display().to_string(),
+        ..Report::default()
+    };
+    let modules = classify(&repo, &sources, &mut diags, &mut report);
+    if repo.files.is_empty() && !diags.has_errors() {
+        diags.push(
+            Diagnostic::error(
+                "no-kubestack",
+                format!("no Terraform files (`*.tf`) in `{}`", src.display()),
+            )
+            .path(src.display().to_string())
+            .hint("point at the directory that holds the Kubestack repository's `*_cluster.tf` files"),
+        );
+    }
+    let mut files = Vec::new();
+    if !diags.has_errors() {
+        let mut b = build::Builder::new(&repo, &sources, &mut diags, &mut report, src);
+        if let Some(platform) = b.platform(&modules) {
+            let (texts, copies) = emit::files(&platform, &source_name, &mut report);
+            files = validate(src, out, texts, copies, &mut sources, &mut diags);
+        }
+    }
+    if diags.has_errors() {
+        files.clear();
+    }
+    report.files = files
+        .iter()
+        .map(|(p, _)| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    Import {
+        sources,
+        diagnostics: diags,
+        report,
+        files,
+    }
+}
+
+/// Checks the new platform as Plinth will read it (from memory: nothing is written yet) and
+/// returns its files. Service bases are checked where they are in the source, which holds the
+/// same files at the same relative paths.
+fn validate(
+    src: &Path,
+    out: &Path,
+    texts: Vec<(PathBuf, String)>,
+    copies: BTreeSet<PathBuf>,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<(PathBuf, Vec<u8>)> {
+    let overlay: crate::load::Overlay = texts
+        .iter()
+        .map(|(p, t)| (p.clone(), Some(t.clone())))
+        .collect();
+    let checked = crate::check_loaded(crate::load::load_virtual(src, &overlay));
+    // Positions in the validated files are re-homed in the import's source map, under the
+    // names the files would have in `out`.
+    let mut ids = BTreeMap::new();
+    for (id, f) in checked.sources.files() {
+        let name = if overlay.contains_key(Path::new(&f.name)) {
+            format!("{}/{} (not written)", out.display(), f.name)
+        } else {
+            f.name.clone()
+        };
+        ids.insert(id, sources.add(name, f.path.clone(), f.text.clone()));
+    }
+    let errors = checked.diagnostics.error_count();
+    for mut d in checked.diagnostics.into_iter() {
+        for l in &mut d.labels {
+            l.file = ids.get(&l.file).copied().unwrap_or(FileId::BUILTIN);
+        }
+        diags.push(d);
+    }
+    if errors > 0 {
+        diags.push(
+            Diagnostic::error(
+                "import-invalid",
+                format!(
+                    "the imported platform would not be valid ({errors} error{}); nothing was written",
+                    if errors == 1 { "" } else { "s" }
+                ),
+            )
+            .hint("the errors above point into the files as they would have been written; most mean the Kubestack repository leaves a required value empty or unset"),
+        );
+        return Vec::new();
+    }
+    let mut files: Vec<(PathBuf, Vec<u8>)> = texts
+        .into_iter()
+        .map(|(p, t)| (p, t.into_bytes()))
+        .collect();
+    for rel in copies {
+        copy_into(src, &rel, &mut files, diags);
+    }
+    files
+}
+
+/// Adds `rel` (a file, or a directory tree) from `src` to `files`.
+fn copy_into(src: &Path, rel: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>, diags: &mut Diagnostics) {
+    let full = src.join(rel);
+    if full.is_dir() {
+        let Ok(entries) = std::fs::read_dir(&full) else {
+            diags.push(
+                Diagnostic::error("unreadable", format!("cannot read `{}`", rel.display()))
+                    .path(rel.display().to_string()),
+            );
+            return;
+        };
+        let mut names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        for n in names {
+            if n.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            copy_into(src, &rel.join(n), files, diags);
+        }
+    } else {
+        match std::fs::read(&full) {
+            Ok(bytes) => {
+                if !files.iter().any(|(p, _)| p == rel) {
+                    files.push((rel.to_path_buf(), bytes));
+                }
+            }
+            Err(e) => diags.push(
+                Diagnostic::error("unreadable", format!("cannot read `{}`: {e}", rel.display()))
+                    .path(rel.display().to_string()),
+            ),
+        }
+    }
+}
+
+/// Kubestack's dialects: the last release's flat string keys and shallow inheritance, or the
+/// main branch's typed keys and one-level nested inheritance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Release,
+    Current,
+}
+
+impl Dialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Release => "release",
+            Dialect::Current => "current",
+        }
+    }
+
+    pub fn mode(self) -> Mode {
+        match self {
+            Dialect::Release => Mode::Shallow,
+            Dialect::Current => Mode::Nested,
+        }
+    }
+}
+
+/// What a `module` block is.
+#[derive(Clone, Debug)]
+pub(crate) enum Kind {
+    /// A Kubestack cluster module; the dialect when its source says (`?ref=v0.x` is a release).
+    Cluster(&'static Provider, Option<Dialect>),
+    NodePool(&'static Provider, Option<Dialect>),
+    /// A Kubestack module Plinth does the work of itself (the EKS ingress DNS zone).
+    Covered(&'static str),
+    /// A catalog service: entry and version.
+    Catalog(String, Option<String>),
+    /// Anything else: a kustomization overlay when it uses a `kustomization` provider.
+    Other,
+}
+
+/// One `module` block.
+pub(crate) struct Module<'r> {
+    pub name: String,
+    pub file: FileId,
+    pub block: &'r Block,
+    /// The block's `module "name"` text.
+    pub at: At,
+    pub source: String,
+    pub source_at: At,
+    pub kind: Kind,
+}
+
+/// The Kubestack cluster modules by path below the repository root.
+const CLUSTER_PATHS: &[(&str, &str)] = &[
+    ("aws/cluster", "eks"),
+    ("azurerm/cluster", "aks"),
+    ("google/cluster", "gke"),
+    ("kind/cluster", "kind"),
+];
+
+/// Sorts every `module` block into what it is. Unknown Kubestack sources are errors: they are
+/// almost always a cluster or pool the import would otherwise lose.
+fn classify<'r>(
+    repo: &'r Repo,
+    sources: &SourceMap,
+    diags: &mut Diagnostics,
+    report: &mut Report,
+) -> Vec<Module<'r>> {
+    let mut out = Vec::new();
+    for (file, block) in repo.blocks("module") {
+        let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+            continue;
+        };
+        let at = At::new(
+            file,
+            match (block.ident.span(), block.labels.last().and_then(|l| l.span())) {
+                (Some(a), Some(b)) => Some(a.start..b.end),
+                (a, _) => a,
+            },
+        );
+        let Some(src_attr) = block.body.get_attribute("source") else {
+            diags.push(
+                Diagnostic::error("unknown-module", format!("module `{name}` has no `source`"))
+                    .label(at.file, at.span, "which module is this?"),
+            );
+            continue;
+        };
+        let source_at = At::new(file, src_attr.value.span());
+        let Some(source) = src_attr.value.as_str().map(String::from) else {
+            diags.push(
+                Diagnostic::error(
+                    "unknown-module",
+                    format!("the `source` of module `{name}` is not a literal string"),
+                )
+                .label(source_at.file, source_at.span, "Terraform requires a literal here"),
+            );
+            continue;
+        };
+        let version = block
+            .body
+            .get_attribute("version")
+            .and_then(|a| a.value.as_str().map(String::from));
+        let kind = match source_kind(&source, version) {
+            Ok(k) => k,
+            Err(hint) => {
+                diags.push(
+                    Diagnostic::error(
+                        "unknown-module",
+                        format!("module `{name}`: `{source}` is not a Kubestack module Plinth knows"),
+                    )
+                    .label(source_at.file, source_at.span, "unknown Kubestack module")
+                    .hint(hint),
+                );
+                continue;
+            }
+        };
+        if let Kind::Covered(why) = kind {
+            report.decisions.push(report::Decision {
+                component: None,
+                environment: None,
+                at: at.show(sources),
+                message: format!("module `{name}` ({source}) is not imported: {why}"),
+                verbatim: None,
+                kept_in: None,
+            });
+            continue;
+        }
+        out.push(Module {
+            name,
+            file,
+            block,
+            at,
+            source,
+            source_at,
+            kind,
+        });
+    }
+    out
+}
+
+/// Classifies a module source; `Err` is a hint for a Kubestack source Plinth does not know.
+fn source_kind(source: &str, version: Option<String>) -> std::result::Result<Kind, String> {
+    let (addr, reference) = match source.split_once("?ref=") {
+        Some((a, r)) => (a, Some(r)),
+        None => (source, None),
+    };
+    let dialect = reference.map(|r| {
+        // Every tagged Kubestack version is the release line; the main branch is untagged.
+        let tag = r.strip_prefix('v').unwrap_or(r);
+        if r.starts_with('v') && tag.starts_with(|c: char| c.is_ascii_digit()) {
+            Dialect::Release
+        } else {
+            Dialect::Current
+        }
+    });
+    if let Some(rest) = addr.strip_prefix("kbst.xyz/catalog/") {
+        return match rest.split_once('/') {
+            Some((entry, "kustomization")) if !entry.is_empty() => {
+                Ok(Kind::Catalog(entry.to_string(), version))
+            }
+            _ => Err("catalog modules are `kbst.xyz/catalog/<entry>/kustomization`".into()),
+        };
+    }
+    let kubestack_path = addr
+        .split_once("terraform-kubestack//")
+        .map(|(_, p)| p.trim_end_matches('/'))
+        .or_else(|| {
+            // A vendored copy (Kubestack's own tests use `../aws/cluster`).
+            (addr.starts_with("./") || addr.starts_with("../"))
+                .then(|| addr.trim_end_matches('/'))
+                .filter(|p| {
+                    CLUSTER_PATHS
+                        .iter()
+                        .any(|(c, _)| p.ends_with(c) || p.ends_with(&format!("{c}/node-pool")))
+                })
+        });
+    let Some(path) = kubestack_path else {
+        return Ok(Kind::Other);
+    };
+    for (c, id) in CLUSTER_PATHS {
+        let Some(p) = provider::by_id(id) else { continue };
+        if path == *c || path.ends_with(&format!("/{c}")) {
+            return Ok(Kind::Cluster(p, dialect));
+        }
+        if path == format!("{c}/node-pool") || path.ends_with(&format!("/{c}/node-pool")) {
+            return Ok(Kind::NodePool(p, dialect));
+        }
+    }
+    if path.ends_with("aws/cluster/elb-dns") {
+        return Ok(Kind::Covered(
+            "Plinth creates the default ingress DNS zone and records itself (`disable_default_ingress = false`)",
+        ));
+    }
+    let known = CLUSTER_PATHS
+        .iter()
+        .flat_map(|(c, _)| [c.to_string(), format!("{c}/node-pool")])
+        .collect::<Vec<_>>();
+    let hint = match crate::diagnostic::did_you_mean(path, known.iter().map(String::as_str)) {
+        Some(best) => format!("did you mean `//{best}`?"),
+        None if path.starts_with("scaleway/") => {
+            "Plinth has no Scaleway provider: import the other clusters by moving this module out of the directory first".into()
+        }
+        None => format!(
+            "Plinth imports Kubestack's cluster and node-pool modules: {}",
+            known
+                .iter()
+                .map(|k| format!("`//{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(hint)
+}
+
+/// The text of a node as written, for verbatim blocks.
+pub(crate) fn verbatim(sources: &SourceMap, key_at: Option<At>, node: &Node) -> String {
+    let span = match key_at {
+        Some(k) if k.file == node.at.file && k.span.start <= node.at.span.start => Span {
+            start: k.span.start,
+            end: node.at.span.end,
+        },
+        _ => node.at.span,
+    };
+    sources
+        .snippet(node.at.file, span)
+        .map(String::from)
+        .unwrap_or_else(|| node.show())
+}
+
+/// A label for the place a node was written, or the module when it has no place.
+pub(crate) fn is_empty_string(n: &Node) -> bool {
+    matches!(&n.kind, NodeKind::Str(s) if s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_sources() {
+        let k = |s: &str| source_kind(s, None);
+        assert!(matches!(
+            k("github.com/kbst/terraform-kubestack//aws/cluster?ref=v0.19.2-beta.0"),
+            Ok(Kind::Cluster(p, Some(Dialect::Release))) if p.id == "eks"
+        ));
+        assert!(matches!(
+            k("github.com/kbst/terraform-kubestack//google/cluster/node-pool?ref=main"),
+            Ok(Kind::NodePool(p, Some(Dialect::Current))) if p.id == "gke"
+        ));
+        assert!(matches!(k("../azurerm/cluster"), Ok(Kind::Cluster(p, None)) if p.id == "aks"));
+        assert!(matches!(
+            k("kbst.xyz/catalog/nginx/kustomization"),
+            Ok(Kind::Catalog(e, None)) if e == "nginx"
+        ));
+        assert!(matches!(k("terraform-aws-modules/vpc/aws"), Ok(Kind::Other)));
+        assert_eq!(
+            k("github.com/kbst/terraform-kubestack//aws/clustr?ref=v0.19.2-beta.0").err(),
+            Some("did you mean `//aws/cluster`?".to_string())
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! One apply or promotion per environment at a time.
+//!
+//! The lock is a file created exclusively (`O_EXCL`) in the repository's git directory, holding
+//! who took it. It outlives a crashed process on purpose: an interrupted apply must be looked at,
+//! not silently retried. A lock whose process is gone (same host, no such pid) is reported as
+//! stale and can be broken explicitly with `plinth unlock`. Terraform's own state locking stays
+//! on underneath.
+
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Who holds a lock.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Holder {
+    pub pid: u32,
+    pub host: String,
+    pub user: String,
+    pub command: String,
+    pub started: String,
+}
+
+impl Holder {
+    pub fn current(command: &str) -> Holder {
+        Holder {
+            pid: std::process::id(),
+            host: hostname(),
+            user: std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| "unknown".into()),
+            command: command.to_string(),
+            started: super::record::now(),
+        }
+    }
+
+    /// The holder's process is gone: same host, and no such process.
+    pub fn is_stale(&self) -> bool {
+        self.host == hostname()
+            && !Path::new(&format!("/proc/{}", self.pid)).exists()
+            && Path::new("/proc/self").exists()
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "`{}` (pid {} on {} by {}, since {})",
+            self.command, self.pid, self.host, self.user, self.started
+        )
+    }
+}
+
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// A held lock, released when dropped.
+#[derive(Debug)]
+pub struct Guard {
+    path: PathBuf,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn path(git_dir: &Path, env: &str) -> PathBuf {
+    git_dir
+        .join("plinth")
+        .join("locks")
+        .join(format!("{env}.lock"))
+}
+
+/// The current holder of `env`'s lock, if any.
+pub fn holder(git_dir: &Path, env: &str) -> Option<Holder> {
+    let text = std::fs::read_to_string(path(git_dir, env)).ok()?;
+    serde_json::from_str(&text).ok().or_else(|| {
+        Some(Holder {
+            pid: 0,
+            host: "?".into(),
+            user: "?".into(),
+            command: format!("unreadable lock: {}", text.trim()),
+            started: "?".into(),
+        })
+    })
+}
+
+/// Takes `env`'s lock, or says who holds it.
+pub fn acquire(git_dir: &Path, env: &str, command: &str) -> Result<Guard> {
+    let p = path(git_dir, env);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    let holder = Holder::current(command);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&p)
+    {
+        Ok(mut f) => {
+            let json = serde_json::to_vec_pretty(&holder).unwrap_or_default();
+            f.write_all(&json)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| Error::io("write", &p, e))?;
+            Ok(Guard { path: p })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let other = self::holder(git_dir, env);
+            let (who, stale) = other.as_ref().map_or(("someone".to_string(), false), |h| {
+                (h.describe(), h.is_stale())
+            });
+            let hint = if stale {
+                format!(
+                    "that process is gone: the apply was interrupted. Check `plinth status` and the Terraform state, then run `plinth unlock --env {env}`"
+                )
+            } else {
+                format!(
+                    "wait for it to finish; if it is stuck, stop it, then run `plinth unlock --env {env}`"
+                )
+            };
+            Err(Error::refused(
+                format!(
+                    "environment `{env}` is locked by {who}{}",
+                    if stale { " (stale)" } else { "" }
+                ),
+                Some(hint),
+            ))
+        }
+        Err(e) => Err(Error::io("create", &p, e)),
+    }
+}
+
+/// Breaks `env`'s lock; returns who held it.
+pub fn break_lock(git_dir: &Path, env: &str) -> Result<Option<Holder>> {
+    let h = holder(git_dir, env);
+    crate::fsutil::remove_file(&path(git_dir, env))?;
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_and_stale_locks_are_detected() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let g = acquire(tmp.path(), "ops", "plinth apply --env ops").expect("first");
+        let err = acquire(tmp.path(), "ops", "plinth apply --env ops").expect_err("second");
+        assert!(
+            err.to_string()
+                .contains("locked by `plinth apply --env ops`"),
+            "{err}"
+        );
+        assert!(
+            acquire(tmp.path(), "apps", "x").is_ok(),
+            "other environments are independent"
+        );
+        drop(g);
+        let _again = acquire(tmp.path(), "ops", "x").expect("released");
+        // A holder whose process no longer exists.
+        let dead = Holder {
+            pid: u32::MAX - 1,
+            ..Holder::current("plinth apply --env apps")
+        };
+        std::fs::write(
+            path(tmp.path(), "apps-prod"),
+            serde_json::to_string(&dead).expect("json"),
+        )
+        .expect("w");
+        let err = acquire(tmp.path(), "apps-prod", "x").expect_err("stale but held");
+        assert!(err.to_string().contains("(stale)"), "{err}");
+        assert_eq!(
+            break_lock(tmp.path(), "apps-prod")
+                .expect("break")
+                .map(|h| h.pid),
+            Some(u32::MAX - 1)
+        );
+        assert!(acquire(tmp.path(), "apps-prod", "x").is_ok());
+    }
+}
