@@ -126,7 +126,7 @@ pub fn decode_configs(
                     acc
                 });
         }
-        for k in t.keys().filter(|k| !checked.contains_key(*k)) {
+        for k in t.keys().filter(|k| !checked.contains_key(k)) {
             configs.invalid.insert(k.clone());
             // A misspelt key (`instance_type`) already got a did-you-mean; do not also report
             // the key it was meant to be as missing.

@@ -94,6 +94,13 @@ pub fn temp_name(path: &Path) -> PathBuf {
     parent(path).join(format!(".{name}.plinth-tmp-{}-{n}", std::process::id()))
 }
 
+/// Flushes everything written below `dir` (the file system it lives on) to disk.
+pub fn sync_tree(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = rustix::fs::syncfs(&d);
+    }
+}
+
 /// Makes a rename durable; best effort where directories cannot be opened.
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {

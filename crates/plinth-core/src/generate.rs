@@ -39,13 +39,58 @@ pub enum ChangeKind {
     Removed,
 }
 
+/// A generated file found on disk.
+#[derive(Debug)]
+struct Ours {
+    /// SHA-256 of the whole file.
+    hash: [u8; 32],
+    provenance: Provenance,
+}
+
 /// What is on disk in the output directory.
 #[derive(Debug, Default)]
 struct Existing {
-    /// Files Plinth generated, with their content and whether they were edited since.
-    ours: BTreeMap<String, (String, Provenance)>,
+    /// Files Plinth generated, and whether they were edited since.
+    ours: BTreeMap<String, Ours>,
     /// Files Plinth did not generate (relative paths).
     foreign: Vec<String>,
+}
+
+/// The manifest of the last write: size, modification time and hash of every generated file.
+/// A file whose size and time still match is known without reading it, as git's index does;
+/// any other file is read and checked against its header.
+const MANIFEST: &str = ".plinth-manifest";
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    version: u32,
+    /// path → (size, modified seconds, modified nanoseconds, hex SHA-256).
+    files: BTreeMap<String, (u64, u64, u32, String)>,
+}
+
+fn stamp(meta: &std::fs::Metadata) -> (u64, u64, u32) {
+    let t = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_default();
+    (meta.len(), t.as_secs(), t.subsec_nanos())
+}
+
+fn sha(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Directories and files Terraform owns in a working directory: never read, always kept.
@@ -59,40 +104,101 @@ fn is_engine_entry(name: &str) -> bool {
 }
 
 fn scan(out: &Path) -> Result<Existing> {
+    use rayon::prelude::*;
     let mut ex = Existing::default();
-    if out.is_dir() {
-        scan_dir(out, "", &mut ex)?;
+    if !out.is_dir() {
+        return Ok(ex);
     }
+    let manifest: Manifest = std::fs::read(out.join(MANIFEST))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let mut files = Vec::new();
+    list_dir(out, "", &mut files, &mut ex.foreign)?;
+    // Both cores: a file the manifest vouches for costs a `stat`; any other is read and hashed.
+    let classified: Vec<(String, Option<Ours>)> = files
+        .into_par_iter()
+        .map(|rel| {
+            let path = out.join(&rel);
+            let meta = std::fs::symlink_metadata(&path).ok();
+            if let (Some(meta), Some((size, secs, nanos, hash))) = (&meta, manifest.files.get(&rel))
+                && stamp(meta) == (*size, *secs, *nanos)
+                && let Some(hash) = unhex(hash)
+            {
+                return (
+                    rel,
+                    Some(Ours {
+                        hash,
+                        provenance: Provenance::Generated,
+                    }),
+                );
+            }
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let class =
+                std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|t| match render::provenance(t) {
+                        Provenance::Foreign => None,
+                        p => Some(Ours {
+                            hash: sha(&bytes),
+                            provenance: p,
+                        }),
+                    });
+            (rel, class)
+        })
+        .collect();
+    for (rel, class) in classified {
+        match class {
+            Some(c) => {
+                ex.ours.insert(rel, c);
+            }
+            None => ex.foreign.push(rel),
+        }
+    }
+    ex.foreign.sort();
     Ok(ex)
 }
 
-fn scan_dir(dir: &Path, prefix: &str, ex: &mut Existing) -> Result<()> {
+/// The current content of a file on disk (for diffs and `.orig` copies).
+fn read_old(out: &Path, path: &str) -> String {
+    std::fs::read_to_string(out.join(path)).unwrap_or_default()
+}
+
+/// Hashes of every file of `tree`, computed on both cores.
+fn tree_hashes(tree: &Tree) -> BTreeMap<&str, [u8; 32]> {
+    use rayon::prelude::*;
+    let files: Vec<(&str, &str)> = tree.files().collect();
+    files
+        .par_iter()
+        .map(|(p, c)| (*p, sha(c.as_bytes())))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Files below `dir` (relative), and Terraform's own entries and symlinks as foreign.
+fn list_dir(
+    dir: &Path,
+    prefix: &str,
+    files: &mut Vec<String>,
+    foreign: &mut Vec<String>,
+) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
-    let mut names: Vec<_> = entries.filter_map(|e| e.ok()).collect();
-    names.sort_by_key(|e| e.file_name());
-    for entry in names {
+    for entry in entries.filter_map(|e| e.ok()) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let rel = format!("{prefix}{name}");
+        if prefix.is_empty() && name == MANIFEST {
+            continue;
+        }
         let ft = entry
             .file_type()
             .map_err(|e| Error::io("read", entry.path(), e))?;
         if is_engine_entry(&name) || ft.is_symlink() {
-            ex.foreign.push(rel);
+            foreign.push(rel);
         } else if ft.is_dir() {
-            scan_dir(&entry.path(), &format!("{rel}/"), ex)?;
+            list_dir(&entry.path(), &format!("{rel}/"), files, foreign)?;
         } else {
-            match std::fs::read(entry.path())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-            {
-                Some(text) => match render::provenance(&text) {
-                    Provenance::Foreign => ex.foreign.push(rel),
-                    p => {
-                        ex.ours.insert(rel, (text, p));
-                    }
-                },
-                None => ex.foreign.push(rel),
-            }
+            files.push(rel);
         }
     }
     Ok(())
@@ -101,14 +207,15 @@ fn scan_dir(dir: &Path, prefix: &str, ex: &mut Existing) -> Result<()> {
 /// Differences between what `tree` would write and the generated files on disk.
 pub fn changes(out: &Path, tree: &Tree) -> Result<Vec<Change>> {
     let ex = scan(out)?;
+    let hashes = tree_hashes(tree);
     let mut v = Vec::new();
     for (path, new) in tree.files() {
         match ex.ours.get(path) {
-            Some((old, _)) if old == new => {}
-            Some((old, _)) => v.push(Change {
+            Some(o) if hashes.get(path) == Some(&o.hash) => {}
+            Some(_) => v.push(Change {
                 path: path.into(),
                 kind: ChangeKind::Modified,
-                old: Some(old.clone()),
+                old: Some(read_old(out, path)),
                 new: Some(new.into()),
             }),
             None => {
@@ -116,7 +223,7 @@ pub fn changes(out: &Path, tree: &Tree) -> Result<Vec<Change>> {
                     .foreign
                     .iter()
                     .any(|f| f == path)
-                    .then(|| std::fs::read_to_string(out.join(path)).unwrap_or_default());
+                    .then(|| read_old(out, path));
                 let kind = if old.is_some() {
                     ChangeKind::Modified
                 } else {
@@ -131,12 +238,12 @@ pub fn changes(out: &Path, tree: &Tree) -> Result<Vec<Change>> {
             }
         }
     }
-    for (path, (old, _)) in &ex.ours {
+    for path in ex.ours.keys() {
         if !tree.contains(path) {
             v.push(Change {
                 path: path.clone(),
                 kind: ChangeKind::Removed,
-                old: Some(old.clone()),
+                old: Some(read_old(out, path)),
                 new: None,
             });
         }
@@ -188,11 +295,10 @@ pub struct Report {
 pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
     recover(out)?;
     let ex = scan(out)?;
+    let hashes = tree_hashes(tree);
     let mut conflicts = Vec::new();
-    for (path, (_, prov)) in &ex.ours {
-        if *prov == Provenance::Edited
-            && tree.get(path) != ex.ours.get(path).map(|(t, _)| t.as_str())
-        {
+    for (path, o) in &ex.ours {
+        if o.provenance == Provenance::Edited && hashes.get(path.as_str()) != Some(&o.hash) {
             conflicts.push(path.clone());
         }
     }
@@ -210,29 +316,47 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
     }
 
     let mut report = Report::default();
-    let unchanged = |path: &str, new: &str| ex.ours.get(path).is_some_and(|(old, _)| old == new);
+    let unchanged = |path: &str, _new: &str| {
+        ex.ours
+            .get(path)
+            .is_some_and(|o| hashes.get(path) == Some(&o.hash))
+    };
     if out.is_dir()
         && conflicts.is_empty()
         && tree.files().all(|(p, c)| unchanged(p, c))
         && ex.ours.keys().all(|p| tree.contains(p))
     {
         report.unchanged = tree.len();
+        // Nothing to write; keep the manifest complete so the next run reads nothing.
+        if !out.join(MANIFEST).exists() {
+            write_manifest(out, out, &hashes)?;
+        }
         return Ok(report);
     }
 
     let staging = staging_path(out);
     let build = || -> Result<()> {
+        use rayon::prelude::*;
         std::fs::create_dir_all(&staging).map_err(|e| Error::io("create", &staging, e))?;
-        for (path, content) in tree.files() {
-            let dst = staging.join(path);
-            if let Some(parent) = dst.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-            }
-            if unchanged(path, content) && std::fs::hard_link(out.join(path), &dst).is_ok() {
-                continue;
-            }
-            write_synced(&dst, content.as_bytes())?;
+        let mut dirs: Vec<&str> = tree
+            .files()
+            .filter_map(|(p, _)| p.rsplit_once('/').map(|(d, _)| d))
+            .collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        for d in dirs {
+            let dir = staging.join(d);
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
         }
+        // Unchanged files are linked (same inode, no write); the rest written, both cores busy.
+        let files: Vec<(&str, &str)> = tree.files().collect();
+        files.par_iter().try_for_each(|(path, content)| {
+            let dst = staging.join(path);
+            if unchanged(path, content) && std::fs::hard_link(out.join(path), &dst).is_ok() {
+                return Ok(());
+            }
+            std::fs::write(&dst, content.as_bytes()).map_err(|e| Error::io("write", &dst, e))
+        })?;
         for path in &conflicts {
             let src = out.join(path);
             if src.is_file() {
@@ -241,9 +365,12 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
             }
         }
         // Edited generated files that are no longer generated are kept as `.orig` too.
-        for (path, (text, prov)) in &ex.ours {
-            if *prov == Provenance::Edited && !tree.contains(path) {
-                write_synced(&staging.join(format!("{path}.orig")), text.as_bytes())?;
+        for (path, o) in &ex.ours {
+            if o.provenance == Provenance::Edited && !tree.contains(path) {
+                write_synced(
+                    &staging.join(format!("{path}.orig")),
+                    read_old(out, path).as_bytes(),
+                )?;
             }
         }
         // Carry over everything Plinth does not own.
@@ -253,14 +380,16 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
             }
             carry_over(&out.join(path), &staging.join(path))?;
         }
-        Ok(())
+        write_manifest(&staging, &staging, &hashes)
     };
     if let Err(e) = build() {
         // Nothing of the output was touched except foreign entries already moved: move them back.
         let _ = recover(out);
         return Err(e);
     }
-    crate::fsutil::sync_dir(&staging);
+    // One flush of the whole staging tree before it replaces the output: the swap never exposes
+    // files whose content is not on disk (one `syncfs` instead of an fsync per file).
+    crate::fsutil::sync_tree(&staging);
     swap(&staging, out)?;
 
     for (path, content) in tree.files() {
@@ -280,10 +409,29 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
     report.kept_as_orig.extend(
         ex.ours
             .iter()
-            .filter(|(p, (_, pr))| *pr == Provenance::Edited && !tree.contains(p))
+            .filter(|(p, o)| o.provenance == Provenance::Edited && !tree.contains(p))
             .map(|(p, _)| format!("{p}.orig")),
     );
     Ok(report)
+}
+
+/// Records the size, time and hash of every generated file below `root` into `dir`'s manifest.
+fn write_manifest(dir: &Path, root: &Path, hashes: &BTreeMap<&str, [u8; 32]>) -> Result<()> {
+    use rayon::prelude::*;
+    let entries: Vec<(&str, &[u8; 32])> = hashes.iter().map(|(p, h)| (*p, h)).collect();
+    let files = entries
+        .par_iter()
+        .filter_map(|(path, hash)| {
+            let meta = std::fs::symlink_metadata(root.join(path)).ok()?;
+            let (size, secs, nanos) = stamp(&meta);
+            Some(((*path).to_string(), (size, secs, nanos, render::hex(*hash))))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
+    let m = Manifest { version: 1, files };
+    let bytes = serde_json::to_vec(&m).unwrap_or_default();
+    std::fs::write(dir.join(MANIFEST), bytes).map_err(|e| Error::io("write", dir.join(MANIFEST), e))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {

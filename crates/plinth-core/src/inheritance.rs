@@ -324,12 +324,14 @@ mod tests {
 
     fn value() -> impl Strategy<Value = Value> {
         leaf().prop_recursive(3, 24, 4, |inner| {
-            proptest::collection::btree_map("[a-d]", inner, 0..4).prop_map(Value::table)
+            proptest::collection::btree_map("[a-d]", inner, 0..4)
+                .prop_map(|m| Value::table(m.into_iter().collect()))
         })
     }
 
     fn table() -> impl Strategy<Value = Table> {
         proptest::collection::btree_map("[a-e]", value(), 0..5)
+            .prop_map(|m| m.into_iter().collect())
     }
 
     fn mode() -> impl Strategy<Value = Mode> {

@@ -487,7 +487,7 @@ pub fn default_value(key: &Key, ctx: &DefaultCtx<'_>) -> Option<Value> {
     let kind = match &key.default {
         Default::Computed(f, _) => f(ctx)?,
         // The value is the other key's, but nobody wrote it for this key: it is a default.
-        Default::Key(other) => ctx.config.get(*other)?.kind.clone(),
+        Default::Key(other) => ctx.config.get(other)?.kind.clone(),
         _ => literal_default(key)?,
     };
     Some(Value {

@@ -75,14 +75,26 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
         Read::Failed => None,
     };
 
-    let mut cluster_files = Vec::new();
+    // Read the cluster files in order, then parse them on both cores.
+    let mut fetched = Vec::new();
     for rel in cluster_file_paths(dir, overlay, disk, &mut diags) {
         let stem = rel
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if let Read::Parsed(file, table) = read(dir, &rel, overlay, disk, &mut sources, &mut diags)
-        {
+        if let Ok(Some(file)) = fetch(dir, &rel, overlay, disk, &mut sources, &mut diags) {
+            fetched.push((stem, file));
+        }
+    }
+    use rayon::prelude::*;
+    let parsed: Vec<(Option<Table>, Diagnostics)> = fetched
+        .par_iter()
+        .map(|(_, file)| parse(&sources, *file))
+        .collect();
+    let mut cluster_files = Vec::new();
+    for ((stem, file), (table, local)) in fetched.into_iter().zip(parsed) {
+        diags.extend(local);
+        if let Some(table) = table {
             cluster_files.push((stem, file, table));
         }
     }
@@ -122,25 +134,47 @@ fn read(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Read {
+    match fetch(dir, rel, overlay, disk, sources, diags) {
+        Ok(Some(file)) => {
+            let (table, local) = parse(sources, file);
+            diags.extend(local);
+            table.map_or(Read::Failed, |t| Read::Parsed(file, t))
+        }
+        Ok(None) => Read::Missing,
+        Err(()) => Read::Failed,
+    }
+}
+
+/// Reads a file's text into `sources`: `Ok(None)` when it does not exist.
+fn fetch(
+    dir: &Path,
+    rel: &Path,
+    overlay: &Overlay,
+    disk: bool,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Result<Option<FileId>, ()> {
     let name = display_path(rel, Path::new(""));
     let path = dir.join(rel);
     let text = match overlay.get(rel) {
         Some(Some(text)) => text.clone(),
-        Some(None) => return Read::Missing,
-        None if !disk => return Read::Missing,
-        None => match read_text(&path, &name, sources, diags) {
-            Ok(Some(t)) => t,
-            Ok(None) => return Read::Missing,
-            Err(()) => return Read::Failed,
+        Some(None) => return Ok(None),
+        None if !disk => return Ok(None),
+        None => match read_text(&path, &name, sources, diags)? {
+            Some(t) => t,
+            None => return Ok(None),
         },
     };
-    let file = sources.add(name, path, text);
-    let text = &sources
-        .get(file)
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
-    match toml::de::DeTable::parse(text) {
-        Ok(t) => Read::Parsed(file, crate::value::from_toml(file, t.get_ref(), diags)),
+    Ok(Some(sources.add(name, path, text)))
+}
+
+/// Parses a file already in `sources` into values with origins (independent of other files,
+/// so cluster files parse in parallel).
+fn parse(sources: &SourceMap, file: FileId) -> (Option<Table>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let text = sources.get(file).map_or("", |f| f.text.as_str());
+    let table = match toml::de::DeTable::parse(text) {
+        Ok(t) => Some(crate::value::from_toml(file, t.get_ref(), &mut diags)),
         Err(e) => {
             let span = e.span().map_or(Span::EMPTY, Span::new);
             let msg = e.message().trim().to_string();
@@ -149,9 +183,10 @@ fn read(
                     .label(file, span, msg.clone())
                     .maybe_hint(toml_hint(&msg)),
             );
-            Read::Failed
+            None
         }
-    }
+    };
+    (table, diags)
 }
 
 fn toml_hint(msg: &str) -> Option<String> {

@@ -48,11 +48,29 @@ impl Platform {
                 clusters: BTreeMap::new(),
             })
             .collect();
-        for cluster in self.clusters.values() {
-            for (i, env) in envs.iter().enumerate() {
-                let rc = self.resolve_cluster(cluster, i, env, &mut agg, &mut plain);
-                out[i].clusters.insert(cluster.key.clone(), rc);
+        // Clusters resolve independently: both cores work, each with its own diagnostics, merged
+        // back in cluster order so the output is the same as a sequential run.
+        use rayon::prelude::*;
+        let clusters: Vec<&ClusterDef> = self.clusters.values().collect();
+        let per_cluster: Vec<(Vec<ResolvedCluster>, Aggregator, Diagnostics)> = clusters
+            .par_iter()
+            .map(|cluster| {
+                let mut agg = Aggregator::default();
+                let mut plain = Diagnostics::default();
+                let resolved = envs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, env)| self.resolve_cluster(cluster, i, env, &mut agg, &mut plain))
+                    .collect();
+                (resolved, agg, plain)
+            })
+            .collect();
+        for (resolved, a, p) in per_cluster {
+            for (i, rc) in resolved.into_iter().enumerate() {
+                out[i].clusters.insert(rc.key.clone(), rc);
             }
+            agg.merge(a);
+            plain.extend(p);
         }
         for r in &out {
             check_unique_names(self, r, &mut agg);
@@ -323,7 +341,7 @@ fn apply_defaults(
                 v.origin = p.settings.origin(field);
                 Some(v)
             }),
-            D::ClusterKey(ck) => cluster.and_then(|c| c.get(*ck)).cloned(),
+            D::ClusterKey(ck) => cluster.and_then(|c| c.get(ck)).cloned(),
             D::Key(_) | D::Computed(..) | D::None => None,
             _ => keys::literal_default(k).map(Value::builtin),
         };
@@ -495,6 +513,15 @@ impl Aggregator {
         }
     }
 
+    /// Adds another aggregator's diagnostics after this one's.
+    fn merge(&mut self, other: Aggregator) {
+        for (d, envs) in other.items {
+            for env in envs {
+                self.add(&env, d.clone());
+            }
+        }
+    }
+
     fn finish(self, all: &[&str]) -> Diagnostics {
         let mut out = Diagnostics::default();
         for (mut d, envs) in self.items {
@@ -527,13 +554,13 @@ impl Resolved {
                 let pools: serde_json::Map<_, _> = c
                     .node_pools
                     .iter()
-                    .map(|(pk, p)| (pk.clone(), json!({"name": p.name, "config": Value::table(p.config.clone()).to_json()})))
+                    .map(|(pk, p)| (pk.clone(), json!({"name": p.name, "config": Value::table_json(&p.config)})))
                     .collect();
                 let services: serde_json::Map<_, _> = c
                     .services
                     .iter()
                     .map(|(sk, s)| {
-                        (sk.clone(), json!({"kind": s.kind, "source": s.source, "config": Value::table(s.config.clone()).to_json()}))
+                        (sk.clone(), json!({"kind": s.kind, "source": s.source, "config": Value::table_json(&s.config)}))
                     })
                     .collect();
                 (
@@ -547,7 +574,7 @@ impl Resolved {
                         "region": c.region,
                         "labels": c.meta.labels,
                         "tags": c.meta.tags,
-                        "config": Value::table(c.config.clone()).to_json(),
+                        "config": Value::table_json(&c.config),
                         "node_pools": pools,
                         "services": services,
                     }),

@@ -6,6 +6,11 @@ mod commands;
 mod ui;
 
 use clap::Parser;
+
+/// Plinth allocates many small values (tables, strings) on both cores: mimalloc is markedly
+/// faster at that than the system allocator (measured with `plinth-bench scale`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// Exit codes: documented in `plinth --help`.

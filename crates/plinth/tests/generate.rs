@@ -19,7 +19,11 @@ fn read_tree(dir: &Path) -> Vec<(String, String)> {
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".terraform") || name == "terraform.tfstate.d" {
+            // Terraform's working files, and Plinth's manifest (sizes and times of the last write).
+            if name.starts_with(".terraform")
+                || name == "terraform.tfstate.d"
+                || name == ".plinth-manifest"
+            {
                 continue;
             }
             if e.path().is_dir() {

@@ -158,7 +158,7 @@ pub fn check(backend: &Table, diags: &mut Diagnostics) {
         }
     }
     for r in t.required {
-        if !backend.contains_key(*r) {
+        if !backend.contains_key(r) {
             let origin = backend.get("type").map_or(Origin::BUILTIN, |v| v.origin);
             diags.push(
                 Diagnostic::error("missing-key", format!("the `{name}` backend needs `{r}`"))

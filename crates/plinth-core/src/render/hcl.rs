@@ -52,6 +52,11 @@ impl Expr {
         }
     }
 
+    /// A table as an HCL object, without cloning it into a value first.
+    pub fn table(t: &crate::value::Table) -> Expr {
+        Expr::Object(t.iter().map(|(k, v)| (k.clone(), Expr::value(v))).collect())
+    }
+
     /// Single-line: scalars, references and lists of short scalars.
     fn inline(&self) -> Option<String> {
         let mut s = String::new();

@@ -25,25 +25,42 @@ pub fn render(p: &Platform, r: &Resolution, out: &Path, tree: &mut Tree) -> Resu
     let out_abs = normalize(&std::path::absolute(out).map_err(|e| Error::io("resolve", out, e))?);
     let root_abs =
         normalize(&std::path::absolute(&p.root).map_err(|e| Error::io("resolve", &p.root, e))?);
-    for env in &r.environments {
-        for c in env.clusters.values() {
+    // Every (environment, cluster) is independent: both cores render, files are inserted in order.
+    use rayon::prelude::*;
+    let pairs: Vec<(&str, &crate::cluster::ResolvedCluster)> = r
+        .environments
+        .iter()
+        .flat_map(|env| {
+            env.clusters
+                .values()
+                .map(move |c| (env.environment.as_str(), c))
+        })
+        .collect();
+    let rendered: Vec<Vec<(String, String)>> = pairs
+        .par_iter()
+        .map(|(env, c)| {
+            let mut out = Vec::new();
             for s in c.services.values() {
-                let dir = overlay_dir(&c.key, &env.environment, &s.key);
+                let dir = overlay_dir(&c.key, env, &s.key);
                 let here = out_abs.join(&dir);
                 let mut files = Vec::new();
                 let doc = kustomization(&root_abs, &here, &c.meta.labels, s, &mut files)?;
-                tree.insert(
+                out.push((
                     format!("{dir}/kustomization.yaml"),
                     with_header("#", &p.settings.name, &yaml(&doc)),
-                )?;
+                ));
                 for (name, content) in files {
-                    tree.insert(
+                    out.push((
                         format!("{dir}/{name}"),
                         with_header("#", &p.settings.name, &content),
-                    )?;
+                    ));
                 }
             }
-        }
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    for (path, content) in rendered.into_iter().flatten() {
+        tree.insert(path, content)?;
     }
     Ok(())
 }
@@ -118,7 +135,7 @@ fn kustomization(
         ])]),
     );
     if let Some(a) = get("common_annotations").and_then(Value::as_table) {
-        push("commonAnnotations", Yaml::value(&Value::table(a.clone())));
+        push("commonAnnotations", Yaml::table(a));
     }
     if let Some(images) = get("images").and_then(Value::as_table) {
         let list = images
@@ -216,7 +233,7 @@ fn target_yaml(t: &Table) -> Yaml {
     Yaml::Map(
         keys.iter()
             .filter_map(|(k, yk)| {
-                t.get(*k)
+                t.get(k)
                     .and_then(Value::as_str)
                     .map(|v| (yk.to_string(), Yaml::str(v)))
             })

@@ -35,6 +35,11 @@ impl Tree {
         Ok(())
     }
 
+    /// Adds another tree's files (their paths were checked when they were inserted there).
+    pub fn extend(&mut self, other: Tree) {
+        self.files.extend(other.files);
+    }
+
     pub fn get(&self, path: &str) -> Option<&str> {
         self.files.get(path).map(String::as_str)
     }

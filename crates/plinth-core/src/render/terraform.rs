@@ -9,7 +9,6 @@ use crate::error::Result;
 use crate::platform::{Platform, StateLayout};
 use crate::provider::Provider;
 use crate::resolve::Resolution;
-use crate::value::Value;
 use std::collections::BTreeMap;
 
 /// Terraform versions Plinth's output is written for.
@@ -46,8 +45,19 @@ pub fn render(p: &Platform, r: &Resolution, tree: &mut Tree) -> Result<()> {
             root(p, r, &keys, "", None, tree)?;
         }
         StateLayout::Cluster => {
-            for key in p.clusters.keys() {
-                root(p, r, &[key.as_str()], &format!("{key}/"), Some(key), tree)?;
+            // One root per cluster, rendered on both cores, inserted in key order.
+            use rayon::prelude::*;
+            let keys: Vec<&String> = p.clusters.keys().collect();
+            let roots: Vec<Tree> = keys
+                .par_iter()
+                .map(|key| {
+                    let mut t = Tree::default();
+                    root(p, r, &[key.as_str()], &format!("{key}/"), Some(key), &mut t)?;
+                    Ok(t)
+                })
+                .collect::<Result<_>>()?;
+            for t in roots {
+                tree.extend(t);
             }
         }
     }
@@ -194,89 +204,28 @@ fn root(
         with_header("#", name, &pbody.render()),
     )?;
 
-    // <cluster>.tf and outputs.tf.
+    // <cluster>.tf: the heavy part (every environment's resolved values), rendered on both cores.
+    use rayon::prelude::*;
+    let files: Vec<(String, String)> = clusters
+        .par_iter()
+        .filter_map(|key| {
+            let def = p.clusters.get(*key)?;
+            Some((
+                format!("{dir}{key}.tf"),
+                with_header("#", name, &cluster_file(r, key, def, modules_path, dir)),
+            ))
+        })
+        .collect();
+    for (path, content) in files {
+        tree.insert(path, content)?;
+    }
+
+    // outputs.tf.
     let mut outputs = Body::default();
     for (i, key) in clusters.iter().enumerate() {
-        let Some(def) = p.clusters.get(*key) else {
+        if !p.clusters.contains_key(*key) {
             continue;
-        };
-        let mut per_env = Vec::new();
-        for env in &r.environments {
-            if let Some(c) = env.clusters.get(*key) {
-                per_env.push((env.environment.clone(), cluster_value(c)));
-            }
         }
-        let mut body = Body::default();
-        body.block(
-            Block::new("locals", &[])
-                .block_comment(&format!(
-                    "Cluster `{key}` ({}), resolved by Plinth for every environment:",
-                    def.provider.title
-                ))
-                .block_comment(
-                    "inheritance and defaults are applied; `local.environment` picks one.",
-                )
-                .attr(key, Expr::Object(per_env)),
-        );
-        body.blank();
-        let sel = |what: &str| Expr::Raw(format!("local.{key}[local.environment].{what}"));
-        body.block(
-            Block::new("module", &[key])
-                .attr(
-                    "source",
-                    Expr::str(format!("{modules_path}/{}", def.provider.id)),
-                )
-                .blank()
-                .attr(
-                    "providers",
-                    Expr::Object(vec![(
-                        def.provider.terraform.local_name.to_string(),
-                        Expr::Raw(format!("{}.{key}", def.provider.terraform.local_name)),
-                    )]),
-                )
-                .blank()
-                .attr("metadata", sel("metadata"))
-                .attr("config", sel("config"))
-                .attr("node_pools", sel("node_pools")),
-        );
-        if !def.services.is_empty() {
-            let overlays = if dir.is_empty() {
-                "${path.root}/services"
-            } else {
-                "${path.root}/../services"
-            };
-            body.blank();
-            body.block(
-                Block::new("module", &[&format!("{key}_services")])
-                    .block_comment("Platform services: one kustomize overlay per service, for this cluster and environment.")
-                    .block_comment("They reach the cluster through its provider (configured from the cluster's kubeconfig),")
-                    .block_comment("so they are applied after it; a `depends_on` here would defer reading the overlays to")
-                    .block_comment("apply time and make the plan impossible.")
-                    .attr("source", Expr::str(format!("{modules_path}/services")))
-                    .attr(
-                        "for_each",
-                        Expr::Object(
-                            def.services
-                                .values()
-                                .map(|s| {
-                                    let helm = matches!(s.source, crate::service::Source::Helm { .. });
-                                    (s.key.clone(), Expr::Object(vec![("helm".into(), Expr::Bool(helm))]))
-                                })
-                                .collect(),
-                        ),
-                    )
-                    .blank()
-                    .attr("providers", Expr::Object(vec![("kustomization".into(), Expr::Raw(format!("kustomization.{key}")))]))
-                    .blank()
-                    .attr("path", Expr::Raw(format!("\"{overlays}/{key}/${{local.environment}}/${{each.key}}\"")))
-                    .attr("helm", Expr::raw("each.value.helm")),
-            );
-        }
-        tree.insert(
-            format!("{dir}{key}.tf"),
-            with_header("#", name, &body.render()),
-        )?;
-
         if i > 0 {
             outputs.blank();
         }
@@ -317,6 +266,87 @@ fn root(
         with_header("#", name, &outputs.render()),
     )?;
     Ok(())
+}
+
+/// The `<cluster>.tf` body: the cluster's resolved values per environment and its module calls.
+fn cluster_file(
+    r: &Resolution,
+    key: &str,
+    def: &crate::cluster::ClusterDef,
+    modules_path: &str,
+    dir: &str,
+) -> String {
+    let mut per_env = Vec::new();
+    for env in &r.environments {
+        if let Some(c) = env.clusters.get(key) {
+            per_env.push((env.environment.clone(), cluster_value(c)));
+        }
+    }
+    let mut body = Body::default();
+    body.block(
+        Block::new("locals", &[])
+            .block_comment(&format!(
+                "Cluster `{key}` ({}), resolved by Plinth for every environment:",
+                def.provider.title
+            ))
+            .block_comment("inheritance and defaults are applied; `local.environment` picks one.")
+            .attr(key, Expr::Object(per_env)),
+    );
+    body.blank();
+    let sel = |what: &str| Expr::Raw(format!("local.{key}[local.environment].{what}"));
+    body.block(
+        Block::new("module", &[key])
+            .attr(
+                "source",
+                Expr::str(format!("{modules_path}/{}", def.provider.id)),
+            )
+            .blank()
+            .attr(
+                "providers",
+                Expr::Object(vec![(
+                    def.provider.terraform.local_name.to_string(),
+                    Expr::Raw(format!("{}.{key}", def.provider.terraform.local_name)),
+                )]),
+            )
+            .blank()
+            .attr("metadata", sel("metadata"))
+            .attr("config", sel("config"))
+            .attr("node_pools", sel("node_pools")),
+    );
+    if !def.services.is_empty() {
+        let overlays = if dir.is_empty() {
+            "${path.root}/services"
+        } else {
+            "${path.root}/../services"
+        };
+        body.blank();
+        body.block(
+        Block::new("module", &[&format!("{key}_services")])
+            .block_comment("Platform services: one kustomize overlay per service, for this cluster and environment.")
+            .block_comment("They reach the cluster through its provider (configured from the cluster's kubeconfig),")
+            .block_comment("so they are applied after it; a `depends_on` here would defer reading the overlays to")
+            .block_comment("apply time and make the plan impossible.")
+            .attr("source", Expr::str(format!("{modules_path}/services")))
+            .attr(
+            "for_each",
+            Expr::Object(
+                def.services
+                .values()
+                .map(|s| {
+                    let helm = matches!(s.source, crate::service::Source::Helm { .. });
+                    (s.key.clone(), Expr::Object(vec![("helm".into(), Expr::Bool(helm))]))
+                })
+                .collect(),
+            ),
+            )
+            .blank()
+            .attr("providers", Expr::Object(vec![("kustomization".into(), Expr::Raw(format!("kustomization.{key}")))]))
+            .blank()
+            .attr("path", Expr::Raw(format!("\"{overlays}/{key}/${{local.environment}}/${{each.key}}\"")))
+            .attr("helm", Expr::raw("each.value.helm")),
+        );
+    }
+    body.render()
 }
 
 /// `{ metadata, config, node_pools }` of one cluster in one environment.
@@ -360,10 +390,7 @@ fn cluster_value(c: &ResolvedCluster) -> Expr {
                     pool.key.clone(),
                     Expr::Object(vec![
                         ("name".into(), Expr::str(pool.name.clone())),
-                        (
-                            "config".into(),
-                            Expr::value(&Value::table(pool.config.clone())),
-                        ),
+                        ("config".into(), Expr::table(&pool.config)),
                     ]),
                 )
             })
@@ -371,10 +398,7 @@ fn cluster_value(c: &ResolvedCluster) -> Expr {
     );
     Expr::Object(vec![
         ("metadata".into(), metadata),
-        (
-            "config".into(),
-            Expr::value(&Value::table(c.config.clone())),
-        ),
+        ("config".into(), Expr::table(&c.config)),
         ("node_pools".into(), pools),
     ])
 }

@@ -37,6 +37,11 @@ impl Yaml {
         }
     }
 
+    /// A table as a YAML map, without cloning it into a value first.
+    pub fn table(t: &crate::value::Table) -> Yaml {
+        Yaml::Map(t.iter().map(|(k, v)| (k.clone(), Yaml::value(v))).collect())
+    }
+
     fn scalar(&self) -> Option<String> {
         Some(match self {
             Yaml::Str(s) => quote(s),
