@@ -14,6 +14,7 @@ pub mod environment;
 pub mod error;
 pub mod fsutil;
 pub mod generate;
+pub mod import;
 pub mod inheritance;
 pub mod keys;
 pub mod load;

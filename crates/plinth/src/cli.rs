@@ -108,6 +108,9 @@ pub enum Command {
     Capacity(CapacityArgs),
     /// Draw the platform: environments, clusters, node pools and services.
     Diagram(DiagramArgs),
+    /// Import an existing platform repository (Kubestack) as a new Plinth platform.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print the JSON schema of the definition, for editor completion and checks.
     Schema(SchemaArgs),
     /// Print shell completions.
@@ -589,4 +592,35 @@ pub struct DiagramArgs {
     /// Write to this file instead of stdout.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+const IMPORT_HELP: &str =
+    "Reads the repository's Terraform (module blocks of Kubestack's cluster, node-pool and catalog
+modules, provider blocks, *.tfvars) and writes a platform that resolves the same: release-era
+modules (`?ref=v0.x`) import with `shallow` inheritance and their flat string keys converted to
+typed keys, current-era modules with `nested` inheritance. What Plinth cannot represent as written
+(references, function calls) is left out, kept verbatim in a comment block of the file it belongs
+to, and listed in the report as needing a human decision. Nothing is written unless the result
+validates; an existing non-empty DST is refused.
+
+Example:
+  plinth import kubestack ./infra --out ./platform && plinth show ./platform --env ops";
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A Kubestack platform repository: clusters, node pools, services and their configuration.
+    #[command(after_help = IMPORT_HELP)]
+    Kubestack(ImportKubestackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportKubestackArgs {
+    /// The Kubestack repository: the directory holding its `*_cluster.tf` files.
+    #[arg(value_name = "SRC")]
+    pub src: PathBuf,
+    /// Directory of the new platform; must not exist or be empty.
+    #[arg(long, value_name = "DST")]
+    pub out: PathBuf,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
 }

@@ -13,9 +13,11 @@ use crate::diagnostic::Diagnostics;
 use crate::keys::{self, Ty};
 use crate::value::{Kind, Table, Value};
 
-/// The release-era keys of the default pool inside a cluster's configuration, per provider:
-/// `(release key, pool key, field of that pool key)`.
-const RELEASE_POOL_KEYS: &[(&str, &[(&str, &str, Option<&str>)])] = &[
+/// A release-era key of the default pool: `(release key, pool key, field of that pool key)`.
+type PoolKey = (&'static str, &'static str, Option<&'static str>);
+
+/// The release-era keys of the default pool inside a cluster's configuration, per provider.
+const RELEASE_POOL_KEYS: &[(&str, &[PoolKey])] = &[
     (
         "eks",
         &[
@@ -35,14 +37,30 @@ const RELEASE_POOL_KEYS: &[(&str, &[(&str, &str, Option<&str>)])] = &[
             ("default_node_pool_min_count", "min_count", None),
             ("default_node_pool_max_count", "max_count", None),
             ("default_node_pool_node_count", "node_count", None),
-            ("default_node_pool_enable_auto_scaling", "enable_auto_scaling", None),
+            (
+                "default_node_pool_enable_auto_scaling",
+                "enable_auto_scaling",
+                None,
+            ),
             ("default_node_pool_os_disk_size_gb", "os_disk_size_gb", None),
             ("default_node_pool_os_disk_type", "os_disk_type", None),
             ("default_node_pool_max_pods", "max_pods", None),
-            ("default_node_pool_availability_zones", "availability_zones", None),
+            (
+                "default_node_pool_availability_zones",
+                "availability_zones",
+                None,
+            ),
             // Kubestack's release spells it without the `r`; the correct spelling is accepted too.
-            ("upgade_settings_max_surge", "upgrade_settings", Some("max_surge")),
-            ("upgrade_settings_max_surge", "upgrade_settings", Some("max_surge")),
+            (
+                "upgade_settings_max_surge",
+                "upgrade_settings",
+                Some("max_surge"),
+            ),
+            (
+                "upgrade_settings_max_surge",
+                "upgrade_settings",
+                Some("max_surge"),
+            ),
         ],
     ),
     (
@@ -60,7 +78,11 @@ const RELEASE_POOL_KEYS: &[(&str, &[(&str, &str, Option<&str>)])] = &[
             ("cluster_auto_upgrade", "auto_upgrade", None),
             ("cluster_extra_oauth_scopes", "extra_oauth_scopes", None),
             ("cluster_instance_tags", "instance_tags", None),
-            ("cluster_service_account_email", "service_account_email", None),
+            (
+                "cluster_service_account_email",
+                "service_account_email",
+                None,
+            ),
         ],
     ),
 ];
@@ -273,7 +295,12 @@ fn kind(node: &Node, ty: &Ty, release: bool, changed: &mut bool) -> Result<Kind,
 }
 
 /// The entries of a map value; a release-era `k=v,k2=v2` string is one too.
-fn entries_of(node: &Node, ty: &Ty, release: bool, changed: &mut bool) -> Result<Vec<Entry>, Problem> {
+fn entries_of(
+    node: &Node,
+    ty: &Ty,
+    release: bool,
+    changed: &mut bool,
+) -> Result<Vec<Entry>, Problem> {
     match &node.kind {
         NodeKind::Map(entries) => Ok(entries.clone()),
         NodeKind::Str(s) if release => {
@@ -341,7 +368,9 @@ fn from_yaml(y: &yaml_rust2::Yaml, at: &Node) -> Option<Node> {
         Yaml::Integer(i) => NodeKind::Str(i.to_string()),
         Yaml::Real(r) => NodeKind::Str(r.clone()),
         Yaml::Boolean(b) => NodeKind::Bool(*b),
-        Yaml::Array(a) => NodeKind::List(a.iter().map(|x| from_yaml(x, at)).collect::<Option<_>>()?),
+        Yaml::Array(a) => {
+            NodeKind::List(a.iter().map(|x| from_yaml(x, at)).collect::<Option<_>>()?)
+        }
         Yaml::Hash(h) => NodeKind::Map(
             h.iter()
                 .map(|(k, v)| {
@@ -401,10 +430,16 @@ mod tests {
             show(typed(&s("team=p,cost=1"), &map, true, "k")),
             "{ cost = \"1\", team = \"p\" } (changed)"
         );
-        assert_eq!(show(typed(&s("false"), &Ty::Boolean, true, "k")), "false (changed)");
+        assert_eq!(
+            show(typed(&s("false"), &Ty::Boolean, true, "k")),
+            "false (changed)"
+        );
         // Current-era values are typed already; a comma string is not a list there.
         assert!(show(typed(&s("a,b"), &list, false, "k")).starts_with("error: expected list"));
-        assert_eq!(show(typed(&s("three"), &int, true, "k")), "error: expected integer ≥ 0, found string \"three\"");
+        assert_eq!(
+            show(typed(&s("three"), &int, true, "k")),
+            "error: expected integer ≥ 0, found string \"three\""
+        );
     }
 
     #[test]
@@ -414,8 +449,10 @@ mod tests {
             keys::Field::new("username", Ty::String, "").required(),
             keys::Field::new("groups", Ty::List(&Ty::String), ""),
         ];
-        let ty = Ty::List(&Ty::Object(FIELDS));
-        let yaml = "- userarn: arn:aws:iam::1:user/pst\n  username: pst\n  groups:\n  - system:masters\n";
+        static OBJECT: Ty = Ty::Object(FIELDS);
+        let ty = Ty::List(&OBJECT);
+        let yaml =
+            "- userarn: arn:aws:iam::1:user/pst\n  username: pst\n  groups:\n  - system:masters\n";
         assert_eq!(
             show(typed(&s(yaml), &ty, true, "k")),
             "[{ groups = [\"system:masters\"], userarn = \"arn:aws:iam::1:user/pst\", username = \"pst\" }] (changed)"
@@ -424,12 +461,18 @@ mod tests {
 
     #[test]
     fn default_pool_keys_of_the_release() {
-        assert_eq!(release_pool_key("eks", "cluster_min_size"), Some(("min_size", None)));
+        assert_eq!(
+            release_pool_key("eks", "cluster_min_size"),
+            Some(("min_size", None))
+        );
         assert_eq!(
             release_pool_key("aks", "upgade_settings_max_surge"),
             Some(("upgrade_settings", Some("max_surge")))
         );
-        assert_eq!(release_pool_key("gke", "cluster_machine_type"), Some(("machine_type", None)));
+        assert_eq!(
+            release_pool_key("gke", "cluster_machine_type"),
+            Some(("machine_type", None))
+        );
         assert_eq!(release_pool_key("eks", "cluster_availability_zones"), None);
     }
 }

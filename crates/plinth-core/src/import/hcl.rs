@@ -141,7 +141,17 @@ impl Node {
                 "{{ {} }}",
                 entries
                     .iter()
-                    .map(|e| format!("{} = {}", e.key, e.value.show()))
+                    .map(|e| {
+                        let bare = !e.key.is_empty()
+                            && e.key
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                        if bare {
+                            format!("{} = {}", e.key, e.value.show())
+                        } else {
+                            format!("{:?} = {}", e.key, e.value.show())
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -290,7 +300,10 @@ fn parse_file(
             diags.push(
                 Diagnostic::error(
                     "file-too-large",
-                    format!("`{name}` is {} MiB; not a Terraform file to import", m.len() >> 20),
+                    format!(
+                        "`{name}` is {} MiB; not a Terraform file to import",
+                        m.len() >> 20
+                    ),
                 )
                 .path(name),
             );
@@ -341,9 +354,12 @@ fn parse_file(
             }
             let end = (offset + 1).min(text.len());
             diags.push(
-                Diagnostic::error("hcl-syntax", format!("invalid HCL in `{name}`: {}", e.message()))
-                    .label(id, Span::new(offset..end), e.message().to_string())
-                    .hint("fix the file so `terraform validate` accepts it, then import again"),
+                Diagnostic::error(
+                    "hcl-syntax",
+                    format!("invalid HCL in `{name}`: {}", e.message()),
+                )
+                .label(id, Span::new(offset..end), e.message().to_string())
+                .hint("fix the file so `terraform validate` accepts it, then import again"),
             );
             None
         }
@@ -375,8 +391,43 @@ impl Repo {
             }
             prev_end = span.end;
         }
-        let (_, leading) = split_gap(text.get(prev_end..start).unwrap_or_default());
+        let (trailing, leading) = split_gap(text.get(prev_end..start).unwrap_or_default());
+        if prev_end == 0 {
+            // Nothing before the block: the first line's comments are its own.
+            return trailing.into_iter().chain(leading).collect();
+        }
         leading
+    }
+
+    /// The comment lines above an attribute of a block's body.
+    pub fn attribute_comments(
+        &self,
+        sources: &SourceMap,
+        file: FileId,
+        block: &Block,
+        name: &str,
+    ) -> Vec<String> {
+        let text = text_of(sources, file);
+        let Some(span) = block.span() else {
+            return Vec::new();
+        };
+        let open = block
+            .labels
+            .last()
+            .and_then(|l| l.span())
+            .map_or(span.start, |s| s.end);
+        let Some(brace) = text.get(open..span.end).and_then(|t| t.find('{')) else {
+            return Vec::new();
+        };
+        let mut pos = open + brace + 1;
+        for s in block.body.iter() {
+            let Some(ss) = s.span() else { continue };
+            if matches!(s, Structure::Attribute(a) if a.key.value().as_str() == name) {
+                return split_gap(text.get(pos..ss.start).unwrap_or_default()).1;
+            }
+            pos = ss.end;
+        }
+        Vec::new()
     }
 
     /// Comment lines inside a block's body that belong to none of `skip` (attributes whose
@@ -406,13 +457,17 @@ impl Repo {
             let Some(ss) = s.span() else { continue };
             let (trailing, leading) = split_gap(text.get(pos..ss.start).unwrap_or_default());
             out.extend(trailing);
-            let skipped = matches!(s, Structure::Attribute(a) if skip.contains(&a.key.value().as_str()));
+            let skipped =
+                matches!(s, Structure::Attribute(a) if skip.contains(&a.key.value().as_str()));
             if !skipped {
                 out.extend(leading);
             }
             pos = ss.end;
         }
-        let (trailing, rest) = split_gap(text.get(pos..span.end.saturating_sub(1)).unwrap_or_default());
+        let (trailing, rest) = split_gap(
+            text.get(pos..span.end.saturating_sub(1))
+                .unwrap_or_default(),
+        );
         out.extend(trailing);
         out.extend(rest);
         out
@@ -437,9 +492,8 @@ impl Repo {
             Expression::StringTemplate(t) => {
                 return self.template(sources, file, t, at, depth);
             }
+            // The parser already strips the indentation of `<<-` heredocs.
             Expression::HeredocTemplate(h) => {
-                let mut h = (**h).clone();
-                h.dedent();
                 return self.template(sources, file, &h.template, at, depth);
             }
             Expression::Array(a) => NodeKind::List(
@@ -532,17 +586,15 @@ impl Repo {
                 },
             };
             let key_at = At::new(file, key_span);
-            let (trailing, leading) =
-                split_gap(text.get(pos..key_at.span.start as usize).unwrap_or_default());
+            let (trailing, leading) = split_gap(
+                text.get(pos..key_at.span.start as usize)
+                    .unwrap_or_default(),
+            );
             attach_trailing(&mut entries, &mut inner, trailing);
             let mut value = self.node(sources, file, v.expr(), depth);
             value.comments.leading = leading;
             pos = v.expr().span().map_or(key_at.span.end as usize, |s| s.end);
-            entries.push(Entry {
-                key,
-                key_at,
-                value,
-            });
+            entries.push(Entry { key, key_at, value });
         }
         let end = (at.span.end as usize).saturating_sub(1).max(pos);
         let (trailing, rest) = split_gap(text.get(pos..end).unwrap_or_default());
@@ -577,7 +629,10 @@ impl Repo {
                 if n.has_expr() {
                     return None;
                 }
-                n.via = Some(format!("`local.{name}` ({})", At::new(*lf, le.span()).show(sources)));
+                n.via = Some(format!(
+                    "`local.{name}` ({})",
+                    At::new(*lf, le.span()).show(sources)
+                ));
                 n
             }
             ("path", "root" | "module" | "cwd") => {
@@ -657,7 +712,12 @@ pub fn current_config_key(e: &Expression) -> Option<(String, String)> {
         return None;
     }
     let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-    let [TraversalOperator::GetAttr(m), TraversalOperator::GetAttr(c), last] = ops.as_slice() else {
+    let [
+        TraversalOperator::GetAttr(m),
+        TraversalOperator::GetAttr(c),
+        last,
+    ] = ops.as_slice()
+    else {
         return None;
     };
     if c.value().as_str() != "current_config" {
@@ -679,7 +739,13 @@ pub fn provider_ref(e: &Expression) -> Option<(String, String)> {
     let Expression::Variable(root) = &t.expr else {
         return None;
     };
-    match t.operators.iter().map(|o| o.value()).collect::<Vec<_>>().as_slice() {
+    match t
+        .operators
+        .iter()
+        .map(|o| o.value())
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [TraversalOperator::GetAttr(alias)] => {
             Some((root.value().to_string(), alias.value().to_string()))
         }
@@ -688,12 +754,18 @@ pub fn provider_ref(e: &Expression) -> Option<(String, String)> {
 }
 
 pub fn text_of(sources: &SourceMap, file: FileId) -> &str {
-    sources.get(file).map(|f| f.text.as_str()).unwrap_or_default()
+    sources
+        .get(file)
+        .map(|f| f.text.as_str())
+        .unwrap_or_default()
 }
 
 /// The text at `at`, as written.
 pub fn snippet(sources: &SourceMap, at: At) -> String {
-    sources.snippet(at.file, at.span).unwrap_or_default().to_string()
+    sources
+        .snippet(at.file, at.span)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn attach_trailing(entries: &mut [Entry], inner: &mut Vec<String>, trailing: Vec<String>) {
@@ -792,15 +864,19 @@ mod tests {
         let (sources, mut repo) = read_text(text);
         for b in repo.files[0].body.get_blocks("locals") {
             for a in b.body.attributes() {
-                repo.locals
-                    .insert(a.key.value().to_string(), (repo.files[0].id, a.value.clone()));
+                repo.locals.insert(
+                    a.key.value().to_string(),
+                    (repo.files[0].id, a.value.clone()),
+                );
             }
         }
         let attr = repo.files[0].body.get_attribute("x").expect("x");
         let n = repo.node(&sources, repo.files[0].id, &attr.value, 0);
         assert_eq!(n.get("z").expect("z").show(), "[\"a\", \"b\"]");
         assert_eq!(n.get("p").expect("p").as_str(), Some("./m.yaml"));
-        assert!(matches!(&n.get("w").expect("w").kind, NodeKind::Expr(t) if t == "terraform.workspace"));
+        assert!(
+            matches!(&n.get("w").expect("w").kind, NodeKind::Expr(t) if t == "terraform.workspace")
+        );
         assert!(matches!(&n.get("d").expect("d").kind, NodeKind::Expr(t) if t == "data.x.y"));
     }
 

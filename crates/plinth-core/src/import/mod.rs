@@ -92,7 +92,9 @@ pub fn kubestack(src: &Path, out: &Path) -> Import {
                 format!("no Terraform files (`*.tf`) in `{}`", src.display()),
             )
             .path(src.display().to_string())
-            .hint("point at the directory that holds the Kubestack repository's `*_cluster.tf` files"),
+            .hint(
+                "point at the directory that holds the Kubestack repository's `*_cluster.tf` files",
+            ),
         );
     }
     let mut files = Vec::new();
@@ -202,8 +204,11 @@ fn copy_into(src: &Path, rel: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>, diags:
                 }
             }
             Err(e) => diags.push(
-                Diagnostic::error("unreadable", format!("cannot read `{}`: {e}", rel.display()))
-                    .path(rel.display().to_string()),
+                Diagnostic::error(
+                    "unreadable",
+                    format!("cannot read `{}`: {e}", rel.display()),
+                )
+                .path(rel.display().to_string()),
             ),
         }
     }
@@ -282,7 +287,10 @@ fn classify<'r>(
         };
         let at = At::new(
             file,
-            match (block.ident.span(), block.labels.last().and_then(|l| l.span())) {
+            match (
+                block.ident.span(),
+                block.labels.last().and_then(|l| l.span()),
+            ) {
                 (Some(a), Some(b)) => Some(a.start..b.end),
                 (a, _) => a,
             },
@@ -301,7 +309,11 @@ fn classify<'r>(
                     "unknown-module",
                     format!("the `source` of module `{name}` is not a literal string"),
                 )
-                .label(source_at.file, source_at.span, "Terraform requires a literal here"),
+                .label(
+                    source_at.file,
+                    source_at.span,
+                    "Terraform requires a literal here",
+                ),
             );
             continue;
         };
@@ -315,7 +327,9 @@ fn classify<'r>(
                 diags.push(
                     Diagnostic::error(
                         "unknown-module",
-                        format!("module `{name}`: `{source}` is not a Kubestack module Plinth knows"),
+                        format!(
+                            "module `{name}`: `{source}` is not a Kubestack module Plinth knows"
+                        ),
                     )
                     .label(source_at.file, source_at.span, "unknown Kubestack module")
                     .hint(hint),
@@ -387,7 +401,9 @@ fn source_kind(source: &str, version: Option<String>) -> std::result::Result<Kin
         return Ok(Kind::Other);
     };
     for (c, id) in CLUSTER_PATHS {
-        let Some(p) = provider::by_id(id) else { continue };
+        let Some(p) = provider::by_id(id) else {
+            continue;
+        };
         if path == *c || path.ends_with(&format!("/{c}")) {
             return Ok(Kind::Cluster(p, dialect));
         }
@@ -430,13 +446,30 @@ pub(crate) fn verbatim(sources: &SourceMap, key_at: Option<At>, node: &Node) -> 
         },
         _ => node.at.span,
     };
-    sources
-        .snippet(node.at.file, span)
-        .map(String::from)
-        .unwrap_or_else(|| node.show())
+    let Some(text) = sources.snippet(node.at.file, span) else {
+        return node.show();
+    };
+    // Continuation lines lose the indentation of the line the text starts on.
+    let indent = sources
+        .line_col(node.at.file, span.start)
+        .map_or(0, |lc| lc.column.saturating_sub(1));
+    let mut lines = text.lines();
+    let mut out = lines.next().unwrap_or_default().to_string();
+    for l in lines {
+        out.push('\n');
+        let strip = l.len() - l.trim_start_matches(' ').len();
+        out.push_str(&l[strip.min(indent)..]);
+    }
+    let comments: String = node
+        .comments
+        .leading
+        .iter()
+        .map(|c| format!("# {c}\n"))
+        .collect();
+    format!("{comments}{out}")
 }
 
-/// A label for the place a node was written, or the module when it has no place.
+/// `""`: under Kubestack's nested rule it inherits like null.
 pub(crate) fn is_empty_string(n: &Node) -> bool {
     matches!(&n.kind, NodeKind::Str(s) if s.is_empty())
 }
@@ -461,7 +494,10 @@ mod tests {
             k("kbst.xyz/catalog/nginx/kustomization"),
             Ok(Kind::Catalog(e, None)) if e == "nginx"
         ));
-        assert!(matches!(k("terraform-aws-modules/vpc/aws"), Ok(Kind::Other)));
+        assert!(matches!(
+            k("terraform-aws-modules/vpc/aws"),
+            Ok(Kind::Other)
+        ));
         assert_eq!(
             k("github.com/kbst/terraform-kubestack//aws/clustr?ref=v0.19.2-beta.0").err(),
             Some("did you mean `//aws/cluster`?".to_string())

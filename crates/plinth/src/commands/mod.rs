@@ -6,6 +6,7 @@ mod capacity;
 mod catalog;
 mod diagram;
 mod generate;
+mod import;
 mod init;
 mod lifecycle;
 mod list;
@@ -41,6 +42,7 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
         Command::Advise(a) => advise::run(ui, a),
         Command::Capacity(a) => capacity::run(ui, a),
         Command::Diagram(a) => diagram::run(ui, a),
+        Command::Import(a) => import::run(ui, a),
         Command::Schema(a) => schema::run(ui, a),
         Command::Completions(a) => schema::completions(ui, a),
     }

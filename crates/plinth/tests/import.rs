@@ -1,0 +1,758 @@
+//! `plinth import kubestack`: fixture repositories in both Kubestack dialects, hostile input,
+//! and the equivalence check — a small provider-free Terraform module expressing Kubestack's
+//! merge and naming rules over the fixtures' own maps, applied with real terraform in every
+//! workspace, must agree with `plinth show` of the imported platform.
+
+mod common;
+
+use common::TestEnv;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    common::fixtures().join("kubestack").join(name)
+}
+
+/// Copies a fixture repository to `repo/` and imports it to `out/`.
+fn import(env: &TestEnv, case: &str, extra: &[&str]) -> std::process::Output {
+    env.copy_fixture(&fixture(case), "repo");
+    env.cmd()
+        .args(["import", "kubestack", "repo", "--out", "out"])
+        .args(extra)
+        .output()
+        .expect("run")
+}
+
+/// Every text file of a directory, sorted, as one document.
+fn tree(dir: &Path) -> String {
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.sort();
+    files
+        .iter()
+        .map(|(rel, text)| format!("===== {rel}\n{text}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else {
+            let rel = p
+                .strip_prefix(root)
+                .expect("inside")
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, std::fs::read_to_string(&p).expect("text")));
+        }
+    }
+}
+
+#[test]
+fn release_repository_imports_and_validates() {
+    let env = TestEnv::new();
+    let out = import(&env, "release-multi-cloud", &[]);
+    let text = common::normalize(&out, env.path());
+    assert!(out.status.success(), "{text}");
+    insta::assert_snapshot!("release_report", text);
+    insta::assert_snapshot!("release_files", tree(&env.join("out")));
+    env.run_ok(&["validate", "out"]);
+}
+
+#[test]
+fn current_repository_imports_and_validates() {
+    let env = TestEnv::new();
+    let out = import(&env, "current-environments", &[]);
+    let text = common::normalize(&out, env.path());
+    assert!(out.status.success(), "{text}");
+    insta::assert_snapshot!("current_report", text);
+    insta::assert_snapshot!("current_files", tree(&env.join("out")));
+    env.run_ok(&["validate", "out"]);
+}
+
+/// What Plinth cannot represent is left out, kept verbatim and reported; local overlays are
+/// copied with the platform.
+#[test]
+fn unrepresentable_input_is_kept_and_reported() {
+    let env = TestEnv::new();
+    let out = import(&env, "decisions", &[]);
+    let text = common::normalize(&out, env.path());
+    assert!(out.status.success(), "{text}");
+    insta::assert_snapshot!("decisions_report", text);
+    let files = tree(&env.join("out"));
+    insta::assert_snapshot!("decisions_files", files);
+    for verbatim in [
+        "data.google_container_engine_versions.gke_zero.default_cluster_version",
+        "env = terraform.workspace",
+        "cluster_spot_fallback = \"true\"",
+        "project_id = \"kbst-shared\"",
+        "cluster_max_node_count = \"one\"",
+        "# Follow whatever GKE offers.",
+    ] {
+        assert!(files.contains(verbatim), "`{verbatim}` not kept:\n{files}");
+    }
+    assert_eq!(
+        env.read("out/manifests/team-quotas/quota.yaml"),
+        env.read("repo/manifests/team-quotas/quota.yaml")
+    );
+    env.run_ok(&["validate", "out"]);
+}
+
+/// Broken input gets located diagnostics, and nothing is written.
+#[test]
+fn hostile_repositories_are_refused_with_located_diagnostics() {
+    for case in [
+        "hostile-unknown-source",
+        "hostile-broken-hcl",
+        "hostile-not-a-map",
+    ] {
+        let env = TestEnv::new();
+        let out = import(&env, case, &[]);
+        let text = common::normalize(&out, env.path());
+        assert_eq!(out.status.code(), Some(1), "{case}: {text}");
+        assert!(!env.join("out").exists(), "{case} wrote `out`");
+        insta::assert_snapshot!(case, text);
+    }
+}
+
+#[test]
+fn an_existing_output_directory_is_refused() {
+    let env = TestEnv::new();
+    env.write("out/keep.txt", "mine");
+    let out = import(&env, "release-multi-cloud", &[]);
+    let text = common::normalize(&out, env.path());
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    insta::assert_snapshot!(text);
+    assert_eq!(env.read("out/keep.txt"), "mine");
+    assert_eq!(std::fs::read_dir(env.join("out")).expect("ls").count(), 1);
+    // An empty directory is fine.
+    std::fs::remove_file(env.join("out/keep.txt")).expect("rm");
+    let out = env
+        .cmd()
+        .args(["import", "kubestack", "repo", "--out", "out"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        common::normalize(&out, env.path())
+    );
+}
+
+#[test]
+fn json_output_has_the_report_and_located_diagnostics() {
+    let env = TestEnv::new();
+    let out = import(&env, "release-multi-cloud", &["--output", "json"]);
+    assert!(out.status.success());
+    let doc: Json = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["imported"], true);
+    let r = &doc["report"];
+    assert_eq!(r["environments"], serde_json::json!(["ops", "apps"]));
+    assert_eq!(r["inheritance"], "shallow");
+    assert_eq!(r["dialects"], serde_json::json!(["release"]));
+    let converted = r["converted"].as_array().expect("converted");
+    assert!(
+        converted
+            .iter()
+            .any(|c| c["from"] == "cluster_min_size = \"3\""
+                && c["to"] == "node_pools.default min_size = 3"
+                && c["at"] == "eks_zero_cluster.tf:20"
+                && c["environment"] == "apps")
+    );
+    assert!(converted.iter().any(|c| {
+        c["from"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("upgade_settings_max_surge"))
+            && c["to"] == "node_pools.default upgrade_settings = { max_surge = \"33%\" }"
+    }));
+    assert_eq!(r["decisions"].as_array().expect("decisions").len(), 1);
+    assert!(
+        r["imported"]
+            .as_array()
+            .expect("imported")
+            .iter()
+            .any(|i| i["kind"] == "node pool" && i["key"] == "eks_zero.gpu")
+    );
+
+    let env = TestEnv::new();
+    let out = import(&env, "hostile-not-a-map", &["--output", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Json = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["imported"], false);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "configuration-not-a-map");
+    assert_eq!(d["file"], "aks_zero_cluster.tf");
+    assert_eq!(d["line"], 9);
+    assert!(!env.join("out").exists());
+}
+
+/// The same repository imports to the same bytes.
+#[test]
+fn imports_are_deterministic() {
+    let a = TestEnv::new();
+    assert!(import(&a, "current-environments", &[]).status.success());
+    let b = TestEnv::new();
+    assert!(import(&b, "current-environments", &[]).status.success());
+    assert_eq!(tree(&a.join("out")), tree(&b.join("out")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Equivalence with Kubestack, computed by terraform.
+
+#[derive(Clone, Copy, PartialEq)]
+enum Dialect {
+    Release,
+    Current,
+}
+
+/// A cluster module of a fixture: Plinth's provider id, and the region where Kubestack takes
+/// it from outside the configuration (`None`: the configuration's `region`).
+struct Cluster {
+    module: &'static str,
+    provider: &'static str,
+    dialect: Dialect,
+    region: Option<&'static str>,
+}
+
+struct Pool {
+    module: &'static str,
+    cluster: &'static str,
+    key: &'static str,
+    dialect: Dialect,
+}
+
+struct Service {
+    module: &'static str,
+    cluster: &'static str,
+    key: &'static str,
+}
+
+struct Case {
+    dir: &'static str,
+    base: &'static str,
+    envs: &'static [&'static str],
+    clusters: &'static [Cluster],
+    pools: &'static [Pool],
+    services: &'static [Service],
+}
+
+const RELEASE: Case = Case {
+    dir: "release-multi-cloud",
+    base: "apps",
+    envs: &["ops", "apps"],
+    clusters: &[
+        Cluster {
+            module: "eks_zero",
+            provider: "eks",
+            dialect: Dialect::Release,
+            region: Some("eu-west-1"),
+        },
+        Cluster {
+            module: "aks_kbst_westeurope",
+            provider: "aks",
+            dialect: Dialect::Release,
+            region: Some("westeurope"),
+        },
+        Cluster {
+            module: "gke_zero",
+            provider: "gke",
+            dialect: Dialect::Release,
+            region: None,
+        },
+        Cluster {
+            module: "kind_zero",
+            provider: "kind",
+            dialect: Dialect::Release,
+            region: Some("localhost"),
+        },
+    ],
+    pools: &[
+        Pool {
+            module: "eks_zero_node_pool_gpu",
+            cluster: "eks_zero",
+            key: "gpu",
+            dialect: Dialect::Release,
+        },
+        Pool {
+            module: "aks_kbst_westeurope_node_pool_spot",
+            cluster: "aks_kbst_westeurope",
+            key: "spot",
+            dialect: Dialect::Release,
+        },
+        Pool {
+            module: "gke_zero_node_pool_batch",
+            cluster: "gke_zero",
+            key: "batch",
+            dialect: Dialect::Release,
+        },
+    ],
+    services: &[Service {
+        module: "eks_zero_nginx",
+        cluster: "eks_zero",
+        key: "ingress-nginx",
+    }],
+};
+
+const CURRENT: Case = Case {
+    dir: "current-environments",
+    base: "apps-prod",
+    envs: &["ops", "apps", "apps-prod"],
+    clusters: &[
+        Cluster {
+            module: "eks_prod",
+            provider: "eks",
+            dialect: Dialect::Current,
+            region: Some("us-east-1"),
+        },
+        Cluster {
+            module: "gke_shop",
+            provider: "gke",
+            dialect: Dialect::Current,
+            region: None,
+        },
+        Cluster {
+            module: "aks_shop",
+            provider: "aks",
+            dialect: Dialect::Current,
+            region: Some("northeurope"),
+        },
+    ],
+    pools: &[
+        Pool {
+            module: "eks_prod_node_pool_gpu",
+            cluster: "eks_prod",
+            key: "gpu",
+            dialect: Dialect::Current,
+        },
+        Pool {
+            module: "gke_shop_node_pool_spot",
+            cluster: "gke_shop",
+            key: "spot",
+            dialect: Dialect::Current,
+        },
+    ],
+    services: &[Service {
+        module: "eks_prod_cert_manager",
+        cluster: "eks_prod",
+        key: "cert-manager",
+    }],
+};
+
+/// What Kubestack's release modules do with their flat string keys (facts §4): where each key
+/// goes (`cluster` or the default `pool`), under which name, and how it is parsed.
+const RELEASE_SPEC: &str = r#"
+  spec = {
+    eks = {
+      cluster_instance_type           = ["pool", "instance_types", "list"]
+      cluster_desired_capacity        = ["pool", "desired_capacity", "number"]
+      cluster_min_size                = ["pool", "min_size", "number"]
+      cluster_max_size                = ["pool", "max_size", "number"]
+      cluster_availability_zones      = ["cluster", "cluster_availability_zones", "list"]
+      enabled_cluster_log_types       = ["cluster", "enabled_cluster_log_types", "list"]
+      cluster_endpoint_private_access = ["cluster", "cluster_endpoint_private_access", "bool"]
+      cluster_vpc_node_subnet_newbits = ["cluster", "cluster_vpc_node_subnet_newbits", "number"]
+      cluster_aws_auth_map_users      = ["cluster", "cluster_aws_auth_map_users", "yaml"]
+    }
+    eks_pool = {
+      instance_types     = ["pool", "instance_types", "list"]
+      availability_zones = ["pool", "availability_zones", "list"]
+      desired_capacity   = ["pool", "desired_capacity", "number"]
+      min_size           = ["pool", "min_size", "number"]
+      max_size           = ["pool", "max_size", "number"]
+      labels             = ["pool", "labels", "map"]
+      tags               = ["pool", "tags", "map"]
+    }
+    aks = {
+      availability_zones          = ["cluster", "availability_zones", "list"]
+      default_node_pool_vm_size   = ["pool", "vm_size", "string"]
+      default_node_pool_min_count = ["pool", "min_count", "number"]
+      default_node_pool_max_count = ["pool", "max_count", "number"]
+      upgade_settings_max_surge   = ["pool", "upgrade_settings", "field:max_surge"]
+      enable_log_analytics        = ["cluster", "enable_log_analytics", "bool"]
+      additional_metadata_labels  = ["cluster", "additional_metadata_labels", "map"]
+    }
+    aks_pool = {
+      availability_zones = ["pool", "availability_zones", "list"]
+      min_count          = ["pool", "min_count", "number"]
+      max_count          = ["pool", "max_count", "number"]
+      node_labels        = ["pool", "node_labels", "map"]
+    }
+    gke = {
+      cluster_node_locations                        = ["cluster", "cluster_node_locations", "list"]
+      cluster_machine_type                          = ["pool", "machine_type", "string"]
+      cluster_min_node_count                        = ["pool", "min_node_count", "number"]
+      cluster_max_node_count                        = ["pool", "max_node_count", "number"]
+      cluster_preemptible                           = ["pool", "preemptible", "bool"]
+      enable_private_nodes                          = ["cluster", "enable_private_nodes", "bool"]
+      cloud_nat_ip_count                            = ["cluster", "cloud_nat_ip_count", "number"]
+      master_authorized_networks_config_cidr_blocks = ["cluster", "master_authorized_networks_config_cidr_blocks", "list"]
+    }
+    gke_pool = {
+      min_node_count = ["pool", "min_node_count", "number"]
+      max_node_count = ["pool", "max_node_count", "number"]
+      disk_size_gb   = ["pool", "disk_size_gb", "number"]
+      labels         = ["pool", "labels", "map"]
+    }
+    kind = {
+      extra_nodes = ["cluster", "extra_nodes", "list"]
+    }
+    kind_pool = {}
+  }
+"#;
+
+const PROVIDER_NAMES: &[(&str, &str)] = &[
+    ("eks", "aws"),
+    ("aks", "azure"),
+    ("gke", "gcp"),
+    ("kind", "kind"),
+];
+
+/// The `configuration = { ... }` text of `module "<name>"` in the repository, as written. A
+/// scanner of its own (strings, comments, heredocs, braces) keeps this independent of the
+/// importer's HCL reading.
+fn configuration_text(repo: &Path, module: &str) -> String {
+    let mut names: Vec<_> = std::fs::read_dir(repo)
+        .expect("ls")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .collect();
+    names.sort();
+    for p in names {
+        let text = std::fs::read_to_string(&p).expect("read");
+        let Some(start) = text.find(&format!("module \"{module}\" {{")) else {
+            continue;
+        };
+        let body = &text[start..];
+        let open = body.find('{').expect("brace");
+        let block = &body[..open + balanced(&body[open..])];
+        let at = block
+            .find("\n  configuration = {")
+            .expect("configuration attribute");
+        let value = &block[at..];
+        let open = value.find('{').expect("brace");
+        return value[open..open + balanced(&value[open..])].to_string();
+    }
+    panic!("no module `{module}` in {}", repo.display());
+}
+
+/// The length of the balanced `{ ... }` that `s` starts with.
+fn balanced(s: &str) -> usize {
+    let b = s.as_bytes();
+    let (mut i, mut depth) = (0, 0i32);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'<' if s[i..].starts_with("<<") => {
+                let rest = s[i + 2..].trim_start_matches('-');
+                let id: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let line_end = s[i..].find('\n').map_or(b.len(), |n| i + n);
+                let mut j = line_end + 1;
+                loop {
+                    let end = s[j..].find('\n').map_or(b.len(), |n| j + n);
+                    if s[j..end].trim() == id || end >= b.len() {
+                        i = end;
+                        break;
+                    }
+                    j = end + 1;
+                }
+            }
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    panic!("unbalanced braces");
+}
+
+/// Terraform that resolves one component's configuration in the current workspace, by the
+/// dialect's rule, into `local.m_<id>`: a map of key to JSON-encoded value.
+fn merge_locals(id: &str, text: &str, base: &str, dialect: Dialect) -> String {
+    let env_values = match dialect {
+        // release (shallow): any value set replaces the base's.
+        Dialect::Release => format!(
+            "{{ for k, v in local.c_{id}[terraform.workspace] : k => jsonencode(v) if v != null }}"
+        ),
+        // current (nested, one level): tables merge key by key, skipping null and "";
+        // everything else (lists too) replaces unless null or "".
+        Dialect::Current => format!(
+            "{{ for k, v in local.c_{id}[terraform.workspace] : k => try(jsonencode(merge(local.c_{id}[\"{base}\"][k], {{ for n, x in v : n => x if x != null && x != \"\" }})), jsonencode(v)) if v != null && v != \"\" }}"
+        ),
+    };
+    format!(
+        "  c_{id} = {text}\n  m_{id} = merge({{ for k, v in local.c_{id}[\"{base}\"] : k => jsonencode(v) }}, {env_values})\n"
+    )
+}
+
+/// Release-era parsing of `local.m_<id>` by `spec.<kind>` into `local.t_<id>`: key to
+/// `[target, new key, JSON value]`.
+fn release_locals(id: &str, spec: &str) -> String {
+    let t = format!("lookup(local.spec.{spec}, k, [\"cluster\", k, \"same\"])");
+    format!(
+        r#"  t_{id} = {{ for k, v in local.m_{id} : k => [{t}[0], {t}[1], (
+    {t}[2] == "list" ? try(jsonencode([for s in split(",", jsondecode(v)) : trimspace(s) if trimspace(s) != ""]), v) :
+    {t}[2] == "number" ? try(jsonencode(tonumber(jsondecode(v))), v) :
+    {t}[2] == "bool" ? try(jsonencode(tobool(jsondecode(v))), v) :
+    {t}[2] == "yaml" ? try(jsonencode(yamldecode(jsondecode(v))), v) :
+    {t}[2] == "map" ? try(
+      jsonencode({{ for kv in split(",", jsondecode(v)) : trimspace(split("=", kv)[0]) => trimspace(split("=", kv)[1]) if trimspace(kv) != "" }}),
+      jsonencode({{ for k2, x in jsondecode(v) : k2 => tostring(x) }}),
+      v
+    ) :
+    startswith({t}[2], "field:") ? jsonencode({{ (trimprefix({t}[2], "field:")) = jsondecode(v) }}) :
+    v
+  )] }}
+"#
+    )
+}
+
+/// The whole equivalence module for a case.
+fn equivalence_module(case: &Case, repo: &Path) -> String {
+    let mut locals = String::new();
+    let mut clusters = Vec::new();
+    for c in case.clusters {
+        let id = c.module;
+        let text = configuration_text(repo, id);
+        locals.push_str(&merge_locals(id, &text, case.base, c.dialect));
+        let (cluster, pool) = match c.dialect {
+            Dialect::Release => {
+                locals.push_str(&release_locals(id, c.provider));
+                (
+                    format!("{{ for k, t in local.t_{id} : t[1] => t[2] if t[0] == \"cluster\" }}"),
+                    format!("{{ for k, t in local.t_{id} : t[1] => t[2] if t[0] == \"pool\" }}"),
+                )
+            }
+            Dialect::Current => (
+                format!("{{ for k, v in local.m_{id} : k => v if k != \"default_node_pool\" }}"),
+                format!(
+                    "try({{ for k, v in jsondecode(local.m_{id}[\"default_node_pool\"]) : k => jsonencode(v) if v != null }}, {{}})"
+                ),
+            ),
+        };
+        let provider_name = PROVIDER_NAMES
+            .iter()
+            .find(|(p, _)| *p == c.provider)
+            .expect("provider")
+            .1;
+        let region = match c.region {
+            Some(r) => format!("\"{r}\""),
+            None => format!("jsondecode(local.cl_{id}[\"region\"])"),
+        };
+        locals.push_str(&format!(
+            r#"  cl_{id} = {cluster}
+  pd_{id} = {pool}
+  name_{id} = join("-", compact([try(jsondecode(local.cl_{id}["name_prefix"]), ""), terraform.workspace, {region}]))
+  domain_{id} = join(".", concat(["{provider_name}"], compact(split(".", try(jsondecode(local.cl_{id}["base_domain"]), "")))))
+"#
+        ));
+        let mut pools = vec![format!("default = local.pd_{id}")];
+        for p in case.pools.iter().filter(|p| p.cluster == id) {
+            let pid = p.module;
+            let text = configuration_text(repo, pid);
+            locals.push_str(&merge_locals(pid, &text, case.base, p.dialect));
+            let config = match p.dialect {
+                Dialect::Release => {
+                    locals.push_str(&release_locals(pid, &format!("{}_pool", c.provider)));
+                    format!("{{ for k, t in local.t_{pid} : t[1] => t[2] }}")
+                }
+                Dialect::Current => format!("local.m_{pid}"),
+            };
+            pools.push(format!("\"{}\" = {config}", p.key));
+        }
+        let mut services = Vec::new();
+        for s in case.services.iter().filter(|s| s.cluster == id) {
+            let sid = s.module;
+            let text = configuration_text(repo, sid);
+            // The catalog modules use the release configuration module: shallow.
+            locals.push_str(&merge_locals(sid, &text, case.base, Dialect::Release));
+            // Kubestack's lists by name are Plinth's tables by name.
+            services.push(format!(
+                r#""{key}" = {{ for k, v in local.m_{sid} : k => (
+          k == "replicas" ? jsonencode({{ for r in jsondecode(v) : r.name => r.count }}) :
+          k == "images" ? jsonencode({{ for i in jsondecode(v) : i.name => {{ for f, x in i : f => x if f != "name" && x != null }} }}) :
+          v
+        ) }}"#,
+                key = s.key
+            ));
+        }
+        clusters.push(format!(
+            "    {id} = {{\n      name = local.name_{id}\n      fqdn = \"${{local.name_{id}}}.${{local.domain_{id}}}\"\n      config = local.cl_{id}\n      pools = {{\n        {}\n      }}\n      services = {{\n        {}\n      }}\n    }}",
+            pools.join("\n        "),
+            services.join("\n        ")
+        ));
+    }
+    format!(
+        "# Kubestack's merge (facts §2) and naming (§3) rules over the fixture's own maps.\nlocals {{\n{RELEASE_SPEC}\n{locals}}}\n\noutput \"result\" {{\n  value = {{\n{}\n  }}\n}}\n",
+        clusters.join("\n")
+    )
+}
+
+/// Runs terraform with no network and no checkpoint calls (engines.md).
+fn terraform(tf: &Path, dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(tf)
+        .args(args)
+        .current_dir(dir)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("TF_INPUT", "0")
+        .env("TF_CLI_CONFIG_FILE", dir.join("cli.tfrc"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run terraform");
+    assert!(
+        out.status.success(),
+        "terraform {args:?} failed in {}:\n{}{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Applies the equivalence module in every workspace and compares each cluster's and node
+/// pool's name, fqdn and values (the keys Kubestack sets) with `plinth show`.
+fn check_equivalence(case: &Case) {
+    let Some(tf) = common::engines::require("terraform", common::engines::terraform()) else {
+        return;
+    };
+    let env = TestEnv::new();
+    let out = import(&env, case.dir, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        common::normalize(&out, env.path())
+    );
+    let repo = env.join("repo");
+    let dir = env.join("tf");
+    std::fs::create_dir_all(dir.join("mirror")).expect("mkdir");
+    std::fs::write(
+        dir.join("cli.tfrc"),
+        format!(
+            "disable_checkpoint = true\nprovider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            dir.join("mirror").display()
+        ),
+    )
+    .expect("write");
+    // The repository's variables and values, as Terraform reads them.
+    for e in std::fs::read_dir(&repo).expect("ls").flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name == "variables.tf" || name.ends_with(".tfvars") {
+            std::fs::copy(e.path(), dir.join(&name)).expect("copy");
+        }
+    }
+    let module = equivalence_module(case, &repo);
+    std::fs::write(dir.join("main.tf"), &module).expect("write");
+    terraform(&tf, &dir, &["init", "-no-color", "-input=false"]);
+    let mut compared = 0;
+    for ws in case.envs {
+        terraform(&tf, &dir, &["workspace", "new", "-no-color", ws]);
+        terraform(
+            &tf,
+            &dir,
+            &["apply", "-auto-approve", "-no-color", "-input=false"],
+        );
+        let kubestack: Json =
+            serde_json::from_str(&terraform(&tf, &dir, &["output", "-json", "result"]))
+                .expect("terraform json");
+        let plinth: Json =
+            serde_json::from_str(&env.run_ok(&["show", "out", "--env", ws, "--output", "json"]))
+                .expect("plinth json");
+        for c in case.clusters {
+            let k = &kubestack[c.module];
+            let p = &plinth["clusters"][c.module];
+            let at = format!("{ws}: cluster {}", c.module);
+            assert_eq!(p["name"], k["name"], "{at}: name\n{module}");
+            assert_eq!(p["fqdn"], k["fqdn"], "{at}: fqdn");
+            compared += compare(&k["config"], &p["config"], &Json::Null, &at);
+            for (pool, kc) in k["pools"].as_object().expect("pools") {
+                let pc = &p["node_pools"][pool]["config"];
+                assert!(pc.is_object(), "{at}: no pool `{pool}` in Plinth");
+                compared += compare(kc, pc, &p["config"], &format!("{at}, pool {pool}"));
+            }
+            for (svc, kc) in k["services"].as_object().expect("services") {
+                let pc = &p["services"][svc]["config"];
+                assert!(pc.is_object(), "{at}: no service `{svc}` in Plinth");
+                compared += compare(kc, pc, &Json::Null, &format!("{at}, service {svc}"));
+            }
+        }
+    }
+    // The comparison must have compared something substantial.
+    assert!(compared > 60, "only {compared} values compared");
+}
+
+/// Every key Kubestack sets resolves to the same value in Plinth. A pool key Plinth keeps on
+/// the cluster only (GKE's `project_id`) is compared with the cluster's.
+fn compare(kubestack: &Json, plinth: &Json, cluster: &Json, at: &str) -> usize {
+    let mut n = 0;
+    for (key, encoded) in kubestack.as_object().expect("object") {
+        let expected: Json =
+            serde_json::from_str(encoded.as_str().expect("json string")).expect("json value");
+        let actual = match plinth.get(key) {
+            Some(v) => v,
+            None => cluster.get(key).unwrap_or(&Json::Null),
+        };
+        assert!(
+            same(&expected, actual),
+            "{at}: `{key}` is {expected} in Kubestack but {actual} in Plinth"
+        );
+        n += 1;
+    }
+    n
+}
+
+/// JSON equality with numbers compared by value (`3` and `3.0`).
+fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn release_import_resolves_as_kubestack_does() {
+    check_equivalence(&RELEASE);
+}
+
+#[test]
+fn current_import_resolves_as_kubestack_does() {
+    check_equivalence(&CURRENT);
+}
+
+/// The harness itself can fail: a Plinth value changed behind the import's back is caught.
+#[test]
+fn equivalence_detects_a_difference() {
+    let k = serde_json::json!({"min_size": "3", "labels": "{\"a\":\"b\"}"});
+    let p = serde_json::json!({"min_size": 3, "labels": {"a": "b"}});
+    assert_eq!(compare(&k, &p, &Json::Null, "t"), 2);
+    let p = serde_json::json!({"min_size": 3, "labels": {"a": "c"}});
+    let r = std::panic::catch_unwind(|| compare(&k, &p, &Json::Null, "t"));
+    assert!(r.is_err());
+}
