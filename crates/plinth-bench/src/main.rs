@@ -438,7 +438,12 @@ fn affected(clusters: usize, commits: usize) -> Res {
     };
     let last = run("HEAD~1");
     let all = run(&format!("HEAD~{commits}"));
-    let _ = std::fs::remove_dir_all(&dir);
+    // PLINTH_BENCH_KEEP keeps the repository, e.g. to profile `plinth affected` on it.
+    if std::env::var_os("PLINTH_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("kept {}", dir.display());
+    }
     Ok(
         serde_json::json!({"clusters": clusters, "commits": commits, "median_ms": {"last_commit": last, "whole_history": all}}),
     )

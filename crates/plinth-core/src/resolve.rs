@@ -546,41 +546,49 @@ impl Aggregator {
 impl Resolved {
     /// The `show --output json` shape.
     pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::json;
         let clusters: serde_json::Map<_, _> = self
             .clusters
             .iter()
-            .map(|(k, c)| {
-                let pools: serde_json::Map<_, _> = c
-                    .node_pools
-                    .iter()
-                    .map(|(pk, p)| (pk.clone(), json!({"name": p.name, "config": Value::table_json(&p.config)})))
-                    .collect();
-                let services: serde_json::Map<_, _> = c
-                    .services
-                    .iter()
-                    .map(|(sk, s)| {
-                        (sk.clone(), json!({"kind": s.kind, "source": s.source, "config": Value::table_json(&s.config)}))
-                    })
-                    .collect();
+            .map(|(k, c)| (k.clone(), c.to_json()))
+            .collect();
+        serde_json::json!({"environment": self.environment, "clusters": clusters})
+    }
+}
+
+impl ResolvedCluster {
+    /// One cluster of [`Resolved::to_json`].
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let c = self;
+        let pools: serde_json::Map<_, _> = c
+            .node_pools
+            .iter()
+            .map(|(pk, p)| {
                 (
-                    k.clone(),
-                    json!({
-                        "name": c.meta.name,
-                        "domain": c.meta.domain,
-                        "fqdn": c.meta.fqdn,
-                        "provider": c.provider.id,
-                        "provider_name": c.provider.provider_name,
-                        "region": c.region,
-                        "labels": c.meta.labels,
-                        "tags": c.meta.tags,
-                        "config": Value::table_json(&c.config),
-                        "node_pools": pools,
-                        "services": services,
-                    }),
+                    pk.clone(),
+                    json!({"name": p.name, "config": Value::table_json(&p.config)}),
                 )
             })
             .collect();
-        json!({"environment": self.environment, "clusters": clusters})
+        let services: serde_json::Map<_, _> = c
+            .services
+            .iter()
+            .map(|(sk, s)| {
+                (sk.clone(), json!({"kind": s.kind, "source": s.source, "config": Value::table_json(&s.config)}))
+            })
+            .collect();
+        json!({
+            "name": c.meta.name,
+            "domain": c.meta.domain,
+            "fqdn": c.meta.fqdn,
+            "provider": c.provider.id,
+            "provider_name": c.provider.provider_name,
+            "region": c.region,
+            "labels": c.meta.labels,
+            "tags": c.meta.tags,
+            "config": Value::table_json(&c.config),
+            "node_pools": pools,
+            "services": services,
+        })
     }
 }

@@ -478,6 +478,23 @@ fn affected_follows_inheritance_and_service_files() {
         lab.plinth_ok(&["affected", "--base", &base])
             .replace(&base[..12], "[BASE]")
     );
+
+    // A platform setting reaches every cluster (the root file is read in full; only cluster
+    // files are read selectively).
+    let before = lab.git(&["rev-parse", "HEAD"]);
+    lab.edit(
+        "plinth.toml",
+        "base_domain = \"infra.example.com\"",
+        "base_domain = \"infra.example.net\"",
+    );
+    lab.commit("new domain");
+    let a = affected(&before);
+    for env in ["ops", "apps", "apps-prod"] {
+        assert_eq!(
+            a["environments"][env]["eks_zero"]["cluster"], true,
+            "{env}: {a}"
+        );
+    }
 }
 
 #[test]

@@ -146,11 +146,38 @@ impl Git {
                 entries.push((path.to_string(), object.unwrap_or_default().to_string()));
             }
         }
-        if entries.is_empty() {
+        let objects: Vec<String> = entries.iter().map(|(_, o)| o.clone()).collect();
+        let blobs = self.cat_blobs(&objects)?;
+        Ok(entries
+            .into_iter()
+            .zip(blobs)
+            .filter_map(|((path, _), blob)| Some((path, blob?)))
+            .collect())
+    }
+
+    /// Files of `rev` at the given paths (relative to the repository root); absent ones are left
+    /// out. One `git cat-file --batch` for all of them.
+    pub fn read_at(
+        &self,
+        rev: &str,
+        paths: &[String],
+    ) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
+        let objects: Vec<String> = paths.iter().map(|p| format!("{rev}:{p}")).collect();
+        let blobs = self.cat_blobs(&objects)?;
+        Ok(paths
+            .iter()
+            .cloned()
+            .zip(blobs)
+            .filter_map(|(path, blob)| Some((path, blob?)))
+            .collect())
+    }
+
+    /// The content of each object (`None` when git has no such object), in order.
+    fn cat_blobs(&self, objects: &[String]) -> Result<Vec<Option<Vec<u8>>>, EngineError> {
+        if objects.is_empty() {
             return Ok(Vec::new());
         }
-        // One `cat-file --batch` for every blob.
-        let input: String = entries.iter().map(|(_, o)| format!("{o}\n")).collect();
+        let input: String = objects.iter().map(|o| format!("{o}\n")).collect();
         let mut c = command(
             &self.bin,
             &["cat-file", "--batch"],
@@ -178,13 +205,19 @@ impl Git {
             })?;
         let _ = feeder.join();
         let mut bytes = &out.stdout[..];
-        let mut files = Vec::with_capacity(entries.len());
-        for (path, _) in entries {
+        let mut blobs = Vec::with_capacity(objects.len());
+        for _ in objects {
             let nl = bytes
                 .iter()
                 .position(|b| *b == b'\n')
                 .unwrap_or(bytes.len());
             let header = String::from_utf8_lossy(&bytes[..nl]).into_owned();
+            // `<object> missing`, or `<object> <type> <size>` then the content and a newline.
+            if header.ends_with(" missing") || header.ends_with(" ambiguous") {
+                blobs.push(None);
+                bytes = &bytes[(nl + 1).min(bytes.len())..];
+                continue;
+            }
             let size: usize = header
                 .rsplit(' ')
                 .next()
@@ -192,10 +225,10 @@ impl Git {
                 .unwrap_or(0);
             let start = (nl + 1).min(bytes.len());
             let end = (start + size).min(bytes.len());
-            files.push((path, bytes[start..end].to_vec()));
+            blobs.push(Some(bytes[start..end].to_vec()));
             bytes = &bytes[(end + 1).min(bytes.len())..];
         }
-        Ok(files)
+        Ok(blobs)
     }
 
     /// Files that differ between two revisions (paths relative to the repository root).

@@ -37,29 +37,45 @@ impl Affected {
     }
 }
 
+/// Which definition files a comparison reads.
+enum Scope {
+    /// Every file: the root changed, and every cluster inherits its settings.
+    All,
+    /// Only these (relative to the platform): a cluster resolves from the root and its own
+    /// file alone, so clusters in files that did not change cannot be affected.
+    Files(Vec<String>),
+}
+
+fn is_definition(rel: &str) -> bool {
+    rel == load::ROOT_FILE || (rel.starts_with("clusters/") && rel.ends_with(".toml"))
+}
+
 /// The platform of a revision, read from git objects.
-fn at(repo: &Repo, root: &Path, rev: &str) -> Result<Option<(Platform, Resolution)>> {
+fn at(
+    repo: &Repo,
+    root: &Path,
+    rev: &str,
+    scope: &Scope,
+) -> Result<Option<(Platform, Resolution)>> {
+    let git_err = |e: crate::engine::EngineError| Error::refused(format!("git: {e}"), None);
+    let read = match scope {
+        Scope::All => repo.git.files_at(rev, &repo.prefix).map_err(git_err)?,
+        Scope::Files(paths) => {
+            let full: Vec<String> = paths.iter().map(|p| repo.in_repo(p)).collect();
+            repo.git.read_at(rev, &full).map_err(git_err)?
+        }
+    };
     let mut files = Overlay::new();
-    for (path, bytes) in repo
-        .git
-        .files_at(rev, &repo.prefix)
-        .map_err(|e| Error::refused(format!("git: {e}"), None))?
-    {
-        let rel = if repo.prefix.is_empty() {
-            path
-        } else {
-            path.strip_prefix(&format!("{}/", repo.prefix))
-                .map(String::from)
-                .unwrap_or(path)
-        };
-        if rel == load::ROOT_FILE || (rel.starts_with("clusters/") && rel.ends_with(".toml")) {
+    for (path, bytes) in read {
+        let rel = repo.in_platform(&path);
+        if is_definition(&rel) {
             files.insert(
                 PathBuf::from(rel),
                 Some(String::from_utf8_lossy(&bytes).into_owned()),
             );
         }
     }
-    if files.is_empty() {
+    if !files.contains_key(Path::new(load::ROOT_FILE)) {
         return Ok(None);
     }
     let loaded = load::load_virtual(root, &files);
@@ -68,6 +84,48 @@ fn at(repo: &Repo, root: &Path, rev: &str) -> Result<Option<(Platform, Resolutio
     };
     let r = p.resolve();
     Ok(Some((p, r)))
+}
+
+/// What to read for a change of `changed` (paths relative to the platform).
+fn scope(repo: &Repo, head: &str, changed: &[String]) -> Result<Scope> {
+    if changed.iter().any(|c| c == load::ROOT_FILE) {
+        return Ok(Scope::All);
+    }
+    let mut files: BTreeSet<String> = changed
+        .iter()
+        .filter(|c| is_definition(c))
+        .cloned()
+        .collect();
+    files.insert(load::ROOT_FILE.to_string());
+    // Other files (service bases, patches, resources) matter to the clusters whose services
+    // name them: a path is written as one of its directory prefixes, right after a quote.
+    let others: Vec<&String> = changed.iter().filter(|c| !is_definition(c)).collect();
+    if !others.is_empty() {
+        let mut needles = Vec::new();
+        for c in &others {
+            let mut prefix = String::new();
+            for part in c.split('/') {
+                if !prefix.is_empty() {
+                    prefix.push('/');
+                }
+                prefix.push_str(part);
+                needles.push(format!("\"{prefix}"));
+                needles.push(format!("'{prefix}"));
+            }
+        }
+        let clusters = repo
+            .git
+            .files_at(head, &repo.in_repo("clusters"))
+            .map_err(|e| Error::refused(format!("git: {e}"), None))?;
+        for (path, bytes) in clusters {
+            let text = String::from_utf8_lossy(&bytes);
+            // Escapes could spell a path any way: read such a file rather than guess.
+            if text.contains('\\') || needles.iter().any(|n| text.contains(n.as_str())) {
+                files.insert(repo.in_platform(&path));
+            }
+        }
+    }
+    Ok(Scope::Files(files.into_iter().collect()))
 }
 
 pub fn affected(repo: &Repo, root: &Path, base: &str, head: &str) -> Result<Affected> {
@@ -79,27 +137,26 @@ pub fn affected(repo: &Repo, root: &Path, base: &str, head: &str) -> Result<Affe
         .git
         .resolve(head)
         .map_err(|_| Error::refused(format!("`{head}` is not a commit"), None))?;
-    let old = at(repo, root, &base_commit)?;
-    let new = at(repo, root, &head_commit)?.ok_or_else(|| {
-        Error::refused(
-            format!("`{head}` has no platform definition (plinth.toml) here"),
-            None,
-        )
-    })?;
     let changed: Vec<String> = repo
         .git
         .changed_paths(&base_commit, &head_commit)
         .map_err(|e| Error::refused(format!("git: {e}"), None))?
         .into_iter()
-        .filter_map(|p| {
-            if repo.prefix.is_empty() {
-                Some(p)
-            } else {
-                p.strip_prefix(&format!("{}/", repo.prefix))
-                    .map(String::from)
-            }
-        })
+        .filter_map(|p| repo.strip_prefix(&p))
         .collect();
+    let scope = scope(repo, &head_commit, &changed)?;
+    // Both revisions at once, one per core.
+    let (old, new) = rayon::join(
+        || at(repo, root, &base_commit, &scope),
+        || at(repo, root, &head_commit, &scope),
+    );
+    let old = old?;
+    let new = new?.ok_or_else(|| {
+        Error::refused(
+            format!("`{head}` has no platform definition (plinth.toml) here"),
+            None,
+        )
+    })?;
     let mut out = Affected {
         base: base_commit,
         head: head_commit,
@@ -109,33 +166,36 @@ pub fn affected(repo: &Repo, root: &Path, base: &str, head: &str) -> Result<Affe
     for env in &nr.environments {
         let old_env = old.as_ref().and_then(|(_, r)| r.get(&env.environment));
         let mut clusters = BTreeMap::new();
-        let new_json = env.to_json();
-        let old_json = old_env.map(crate::resolve::Resolved::to_json);
         let keys: BTreeSet<&String> = env
             .clusters
             .keys()
             .chain(old_env.into_iter().flat_map(|o| o.clusters.keys()))
             .collect();
         for key in keys {
-            let n = env
-                .clusters
-                .contains_key(key)
-                .then(|| new_json["clusters"][key].clone());
-            let o = old_json
-                .as_ref()
-                .and_then(|oj| oj["clusters"].get(key).cloned());
+            let n = env.clusters.get(key);
+            let o = old_env.and_then(|oe| oe.clusters.get(key));
             let mut a = ClusterAffected::default();
-            match (&o, &n) {
+            match (o, n) {
                 (Some(o), Some(n)) => {
-                    a.cluster = strip(o) != strip(n);
-                    a.node_pools = changed_children(o, n, "node_pools");
-                    a.services = changed_children(o, n, "services");
+                    // Resolved values compare without their origins (and sensitive values by
+                    // value, which masked JSON would hide).
+                    a.cluster = o.meta != n.meta
+                        || o.provider.id != n.provider.id
+                        || o.region != n.region
+                        || o.config != n.config;
+                    a.node_pools = differing(&o.node_pools, &n.node_pools, |x, y| {
+                        x.name == y.name && x.config == y.config
+                    });
+                    a.services = differing(&o.services, &n.services, |x, y| {
+                        x.kind == y.kind && x.source == y.source && x.config == y.config
+                    });
                 }
                 _ => {
                     a.cluster = true;
-                    let which = n.as_ref().or(o.as_ref());
-                    a.node_pools = children(which, "node_pools");
-                    a.services = children(which, "services");
+                    if let Some(c) = n.or(o) {
+                        a.node_pools = c.node_pools.keys().cloned().collect();
+                        a.services = c.services.keys().cloned().collect();
+                    }
                 }
             }
             if let Some(c) = np.clusters.get(key) {
@@ -161,31 +221,18 @@ pub fn affected(repo: &Repo, root: &Path, base: &str, head: &str) -> Result<Affe
     Ok(out)
 }
 
-/// The cluster without its children.
-fn strip(c: &serde_json::Value) -> serde_json::Value {
-    let mut c = c.clone();
-    if let Some(o) = c.as_object_mut() {
-        o.remove("node_pools");
-        o.remove("services");
-    }
-    c
-}
-
-fn children(c: Option<&serde_json::Value>, field: &str) -> BTreeSet<String> {
-    c.and_then(|c| c[field].as_object())
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-fn changed_children(o: &serde_json::Value, n: &serde_json::Value, field: &str) -> BTreeSet<String> {
-    let (oc, nc) = (o[field].as_object(), n[field].as_object());
-    let keys: BTreeSet<&String> = oc
-        .into_iter()
-        .flat_map(|m| m.keys())
-        .chain(nc.into_iter().flat_map(|m| m.keys()))
-        .collect();
-    keys.into_iter()
-        .filter(|k| oc.and_then(|m| m.get(*k)) != nc.and_then(|m| m.get(*k)))
+/// Keys present on one side only, or whose values are not `same`.
+fn differing<T>(
+    o: &BTreeMap<String, T>,
+    n: &BTreeMap<String, T>,
+    same: impl Fn(&T, &T) -> bool,
+) -> BTreeSet<String> {
+    o.keys()
+        .chain(n.keys())
+        .filter(|k| match (o.get(*k), n.get(*k)) {
+            (Some(x), Some(y)) => !same(x, y),
+            _ => true,
+        })
         .cloned()
         .collect()
 }

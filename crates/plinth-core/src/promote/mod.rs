@@ -240,6 +240,30 @@ impl Repo {
         })
     }
 
+    /// A path relative to the platform, as git names it (relative to the repository root).
+    pub fn in_repo(&self, rel: &str) -> String {
+        if self.prefix.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        }
+    }
+
+    /// A path git names, relative to the platform; `None` when it is outside the platform.
+    pub fn strip_prefix(&self, path: &str) -> Option<String> {
+        if self.prefix.is_empty() {
+            Some(path.to_string())
+        } else {
+            path.strip_prefix(&format!("{}/", self.prefix))
+                .map(String::from)
+        }
+    }
+
+    /// Like [`Repo::strip_prefix`], for paths known to be inside the platform.
+    pub fn in_platform(&self, path: &str) -> String {
+        self.strip_prefix(path).unwrap_or_else(|| path.to_string())
+    }
+
     /// Refuses unless the platform directory has no uncommitted change.
     pub fn require_clean(&self, dir: &Path) -> Result<()> {
         let dirty = self.git.dirty(dir).map_err(git_err)?;
@@ -303,12 +327,8 @@ impl Repo {
             std::fs::remove_dir_all(&scratch).map_err(|e| Error::io("remove", &scratch, e))?;
         }
         for (path, bytes) in self.git.files_at(&commit, &self.prefix).map_err(git_err)? {
-            let rel = if self.prefix.is_empty() {
-                path.as_str()
-            } else {
-                path.strip_prefix(&format!("{}/", self.prefix))
-                    .unwrap_or(&path)
-            };
+            let rel = self.in_platform(&path);
+            let rel = rel.as_str();
             if rel.starts_with("generated/") || !crate::render::is_safe_relative(rel) {
                 continue;
             }
