@@ -224,12 +224,17 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     let norm = |s: &str| s.to_ascii_lowercase().replace('-', "_");
     let input_n = norm(input);
-    let limit = (input.chars().count() / 3).clamp(1, 4);
+    let input_len = input.chars().count();
+    let limit = (input_len / 3).clamp(1, 4);
     candidates
         .into_iter()
         .filter_map(|c| {
             let d = if norm(c) == input_n {
                 0
+            } else if input_len.abs_diff(c.chars().count()) > limit {
+                // The distance is at least the difference in length: no need to compute it
+                // (which takes time in proportion to the input's length, a megabyte or more).
+                limit + 1
             } else {
                 strsim::damerau_levenshtein(&input_n, &norm(c))
             };

@@ -293,6 +293,19 @@ pub struct Report {
 /// Writes `tree` to `out` atomically. Hand-edited generated files, and files Plinth did not
 /// generate where it would write, stop the write unless `force` (which keeps `<path>.orig`).
 pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
+    // The swap below exchanges whatever `out` is: a file or a symlink there would be moved
+    // aside and deleted with the old tree.
+    if let Ok(meta) = std::fs::symlink_metadata(out)
+        && !meta.is_dir()
+    {
+        return Err(Error::refused(
+            format!(
+                "`{}` is not a directory: the generated tree would replace it",
+                out.display()
+            ),
+            Some("move it away, or write elsewhere with `--out <dir>`".into()),
+        ));
+    }
     recover(out)?;
     let ex = scan(out)?;
     let hashes = tree_hashes(tree);
@@ -335,8 +348,12 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
     }
 
     let staging = staging_path(out);
+    let linked = linked_path(out);
     let build = || -> Result<()> {
         use rayon::prelude::*;
+        // Says that staging holds only new files and links (nothing moved out of `out`), for
+        // `recover` after a crash.
+        std::fs::write(&linked, b"").map_err(|e| Error::io("create", &linked, e))?;
         std::fs::create_dir_all(&staging).map_err(|e| Error::io("create", &staging, e))?;
         let mut dirs: Vec<&str> = tree
             .files()
@@ -373,12 +390,13 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
                 )?;
             }
         }
-        // Carry over everything Plinth does not own.
+        // Carry over everything Plinth does not own, by linking: the output keeps it until the
+        // swap, so a crash before then loses nothing (Terraform's state included).
         for path in &ex.foreign {
             if conflicts.contains(path) {
                 continue;
             }
-            carry_over(&out.join(path), &staging.join(path))?;
+            keep(&out.join(path), &staging.join(path))?;
         }
         write_manifest(&staging, &staging, &hashes)
     };
@@ -391,6 +409,7 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
     // files whose content is not on disk (one `syncfs` instead of an fsync per file).
     crate::fsutil::sync_tree(&staging);
     swap(&staging, out)?;
+    let _ = std::fs::remove_file(&linked);
 
     for (path, content) in tree.files() {
         if unchanged(path, content) {
@@ -443,6 +462,34 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io("write", path, e))
+}
+
+/// Puts `src` (a file, symlink or directory Plinth does not own) at `dst` too, without
+/// moving it: files and symlinks are hard-linked (no data copied; copied where the file system
+/// cannot link), directories recreated around them.
+fn keep(src: &Path, dst: &Path) -> Result<()> {
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    let meta = std::fs::symlink_metadata(src).map_err(|e| Error::io("read", src, e))?;
+    if meta.is_dir() {
+        std::fs::create_dir_all(dst).map_err(|e| Error::io("create", dst, e))?;
+        let entries = std::fs::read_dir(src).map_err(|e| Error::io("read", src, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("read", src, e))?;
+            keep(&entry.path(), &dst.join(entry.file_name()))?;
+        }
+        return Ok(());
+    }
+    if std::fs::hard_link(src, dst).is_ok() {
+        return Ok(());
+    }
+    let copied = if meta.file_type().is_symlink() {
+        std::fs::read_link(src).and_then(|target| std::os::unix::fs::symlink(target, dst))
+    } else {
+        std::fs::copy(src, dst).map(|_| ())
+    };
+    copied.map_err(|e| Error::io("keep", src, e))
 }
 
 fn carry_over(src: &Path, dst: &Path) -> Result<()> {
@@ -512,18 +559,31 @@ pub fn recover(out: &Path) -> Result<()> {
         }
     }
     let staging = staging_path(out);
+    let linked = linked_path(out);
     if staging.exists() {
-        // Foreign entries moved into staging before the crash go back where they were.
-        let moved = scan(&staging)?;
-        for path in moved.foreign {
-            let dst = out.join(&path);
-            if !dst.exists() {
-                let _ = carry_over(&staging.join(&path), &dst);
+        // A write that links (this one) left nothing of the output in staging, only new files,
+        // some perhaps half-written: they must not be taken for the user's. Older writes moved
+        // foreign entries into staging: those go back where they were.
+        if !linked.exists() {
+            let moved = scan(&staging)?;
+            for path in moved.foreign {
+                let dst = out.join(&path);
+                if !dst.exists() {
+                    let _ = carry_over(&staging.join(&path), &dst);
+                }
             }
         }
         std::fs::remove_dir_all(&staging).map_err(|e| Error::io("remove", &staging, e))?;
     }
+    if linked.exists() {
+        std::fs::remove_file(&linked).map_err(|e| Error::io("remove", &linked, e))?;
+    }
     Ok(())
+}
+
+/// `.<out>.plinth-linked` beside the output: present while a write builds its staging tree.
+fn linked_path(out: &Path) -> PathBuf {
+    sibling(out, "plinth-linked")
 }
 
 #[cfg(test)]

@@ -160,12 +160,35 @@ fn fetch(
         Some(Some(text)) => text.clone(),
         Some(None) => return Ok(None),
         None if !disk => return Ok(None),
-        None => match read_text(&path, &name, sources, diags)? {
-            Some(t) => t,
-            None => return Ok(None),
+        None => match outside(dir, &path) {
+            Some(real) => {
+                diags.push(
+                    Diagnostic::error(
+                        "invalid-path",
+                        format!(
+                            "`{name}` resolves to `{}`, outside the platform directory",
+                            real.display()
+                        ),
+                    )
+                    .path(name)
+                    .hint("definition files live inside the platform directory, where git records them: copy the file instead of linking to it"),
+                );
+                return Err(());
+            }
+            None => match read_text(&path, &name, sources, diags)? {
+                Some(t) => t,
+                None => return Ok(None),
+            },
         },
     };
     Ok(Some(sources.add(name, path, text)))
+}
+
+/// Where `path` really is, when a symlink takes it outside the platform directory `dir`.
+fn outside(dir: &Path, path: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(path).ok()?;
+    let root = std::fs::canonicalize(dir).ok()?;
+    (!real.starts_with(&root)).then_some(real)
 }
 
 /// Parses a file already in `sources` into values with origins (independent of other files,
@@ -261,11 +284,13 @@ fn read_text(
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            // Offsets in the lossy text: the valid prefix is unchanged.
+            // Offsets in the lossy text: the valid prefix is unchanged, and the first invalid
+            // sequence became one U+FFFD (three bytes): the span covers that whole character.
             let file = sources.add(name.to_string(), path.to_path_buf(), lossy);
+            let end = at + char::REPLACEMENT_CHARACTER.len_utf8();
             diags.push(
                 Diagnostic::error("not-utf8", format!("`{name}` is not valid UTF-8"))
-                    .label(file, Span::new(at..at + 1), "invalid byte here")
+                    .label(file, Span::new(at..end), "invalid byte here")
                     .hint("save the file as UTF-8"),
             );
             Err(())
@@ -291,9 +316,21 @@ fn cluster_file_paths(
     }) {
         Ok(entries) => {
             for entry in entries.flatten() {
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
+                let raw = entry.file_name();
+                let name = raw.to_string_lossy();
                 if name.ends_with(".toml") && !name.starts_with('.') {
+                    if raw.to_str().is_none() {
+                        // Its lossy name is no file: reading it would silently find nothing.
+                        diags.push(
+                            Diagnostic::error(
+                                "invalid-name",
+                                format!("cluster file `{CLUSTERS_DIR}/{name}`: the name is not valid UTF-8"),
+                            )
+                            .path(format!("{CLUSTERS_DIR}/{name}"))
+                            .hint("the file name (without `.toml`) is the cluster's key: lowercase letters, digits, `_` and `-`"),
+                        );
+                        continue;
+                    }
                     out.insert(Path::new(CLUSTERS_DIR).join(name.as_ref()));
                 }
             }

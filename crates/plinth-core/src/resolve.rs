@@ -189,7 +189,7 @@ impl Platform {
                 env,
                 agg,
             );
-            check_sizes(&pwhat, c.provider, &pc, agg, env);
+            check_sizes(&pwhat, c.provider, &pc, p.origin, agg, env);
             let name = pc
                 .get(c.provider.pool_name_key)
                 .and_then(Value::as_str)
@@ -399,8 +399,16 @@ fn check_required(
     }
 }
 
-/// min ≤ initial ≤ max, per environment, pointing at both values wherever they were written.
-fn check_sizes(what: &str, provider: &Provider, config: &Table, agg: &mut Aggregator, env: &str) {
+/// min ≤ initial ≤ max, per environment, pointing at both values wherever they were written
+/// (at the pool, `origin`, where both are defaults).
+fn check_sizes(
+    what: &str,
+    provider: &Provider,
+    config: &Table,
+    origin: Origin,
+    agg: &mut Aggregator,
+    env: &str,
+) {
     let Some(sk) = &provider.size_keys else {
         return;
     };
@@ -417,19 +425,18 @@ fn check_sizes(what: &str, provider: &Provider, config: &Table, agg: &mut Aggreg
         return;
     }
     if provider.id == "aks" && get(sk.max).is_none() {
+        let d = Diagnostic::error(
+            "missing-key",
+            format!("{what}: `max_count` is required while `enable_auto_scaling` is true"),
+        );
+        // Autoscaling is on by default: then the pool itself is the place to point at.
+        let d = match config.get("enable_auto_scaling") {
+            Some(v) if !v.origin.is_builtin() => d.at_value(v.origin, "autoscaling"),
+            _ => d.at_key(origin, "autoscales by default"),
+        };
         agg.add(
             env,
-            Diagnostic::error(
-                "missing-key",
-                format!("{what}: `max_count` is required while `enable_auto_scaling` is true"),
-            )
-            .at_value(
-                config
-                    .get("enable_auto_scaling")
-                    .map_or(Origin::BUILTIN, |v| v.origin),
-                "autoscaling",
-            )
-            .hint("set `max_count`, or `enable_auto_scaling = false` with a fixed `node_count`"),
+            d.hint("set `max_count`, or `enable_auto_scaling = false` with a fixed `node_count`"),
         );
     }
     let pairs = [
@@ -448,12 +455,18 @@ fn check_sizes(what: &str, provider: &Provider, config: &Table, agg: &mut Aggreg
         let derived = |k: &str, o: Origin| Some(k) == sk.initial && o.is_builtin();
         if a > b && !derived(lo, ao) && !derived(hi, bo) {
             let side = |o: Origin| if o.is_builtin() { " (default)" } else { "" };
+            let mut d = Diagnostic::error(
+                "inconsistent-sizes",
+                format!("{what}: `{lo}` ({a}) is above `{hi}` ({b})"),
+            )
+            .at_value(ao, format!("`{lo}` = {a}{}", side(ao)))
+            .at_value(bo, format!("`{hi}` = {b}{}", side(bo)));
+            if ao.is_builtin() && bo.is_builtin() {
+                d = d.at_key(origin, "both sizes are defaults");
+            }
             agg.add(
                 env,
-                Diagnostic::error("inconsistent-sizes", format!("{what}: `{lo}` ({a}) is above `{hi}` ({b})"))
-                    .at_value(ao, format!("`{lo}` = {a}{}", side(ao)))
-                    .at_value(bo, format!("`{hi}` = {b}{}", side(bo)))
-                    .hint(format!("keep `{lo}` ≤ `{hi}` in every environment; an override of one often needs the other overridden too")),
+                d.hint(format!("keep `{lo}` ≤ `{hi}` in every environment; an override of one often needs the other overridden too")),
             );
         }
     }

@@ -258,7 +258,9 @@ struct PoolLoad {
 
 impl PoolLoad {
     fn pods(&self, n: u32) -> i64 {
-        self.own.map_or(0, |l| l.pods_at(n)) + self.cluster.map_or(0, |l| l.pods_at(n))
+        self.own
+            .map_or(0, |l| l.pods_at(n))
+            .saturating_add(self.cluster.map_or(0, |l| l.pods_at(n)))
     }
     fn containers(&self, n: u32) -> f64 {
         let c = |l: Option<Load>| l.map_or(0.0, |l| l.pods_at(n) as f64 * l.containers_per_pod);
@@ -266,10 +268,12 @@ impl PoolLoad {
     }
     fn nodes(&self, n: u32) -> i64 {
         let pods = self.pods(n);
-        (pods + self.pods_per_node - 1) / self.pods_per_node
+        pods.saturating_add(self.pods_per_node - 1) / self.pods_per_node
     }
     fn growth(&self) -> i64 {
-        self.own.map_or(0, |l| l.growth_per_month) + self.cluster.map_or(0, |l| l.growth_per_month)
+        self.own
+            .map_or(0, |l| l.growth_per_month)
+            .saturating_add(self.cluster.map_or(0, |l| l.growth_per_month))
     }
     fn container_growth(&self) -> f64 {
         let g =
@@ -297,10 +301,10 @@ pub fn plan(p: &Platform, r: &Resolution) -> Report {
             clusters.push(report);
         }
         let totals = Totals {
-            max_nodes: clusters.iter().map(|c| c.max_nodes).sum(),
-            nodes: clusters.iter().map(|c| c.nodes.now).sum(),
-            pods: clusters.iter().map(|c| c.pods.now).sum(),
-            containers: clusters.iter().map(|c| c.containers.now).sum(),
+            max_nodes: sum(clusters.iter().map(|c| c.max_nodes)),
+            nodes: sum(clusters.iter().map(|c| c.nodes.now)),
+            pods: sum(clusters.iter().map(|c| c.pods.now)),
+            containers: sum(clusters.iter().map(|c| c.containers.now)),
         };
         let first_critical = clusters
             .iter()
@@ -361,7 +365,7 @@ fn cluster_report(def: &ClusterDef, rc: &ResolvedCluster, env: &str, base: &str)
         let Some(rp) = rc.node_pools.get(key) else {
             continue;
         };
-        let capacity = rp.shape.max_nodes.max(0) * load.pods_per_node;
+        let capacity = rp.shape.max_nodes.max(0).saturating_mul(load.pods_per_node);
         pools.push(PoolReport {
             key: key.clone(),
             name: rp.name.clone(),
@@ -383,17 +387,17 @@ fn cluster_report(def: &ClusterDef, rc: &ResolvedCluster, env: &str, base: &str)
         name: rc.meta.name.clone(),
         provider: def.provider.id,
         declared: pools.iter().any(|p| p.declared),
-        max_nodes: pools.iter().map(|p| p.max_nodes).sum(),
-        pod_capacity: pools.iter().map(|p| p.capacity).sum(),
+        max_nodes: sum(pools.iter().map(|p| p.max_nodes)),
+        pod_capacity: sum(pools.iter().map(|p| p.capacity)),
         nodes: Metric::of(
-            |n| loads.iter().map(|(_, l)| l.nodes(n)).sum::<i64>() as f64,
+            |n| sum(loads.iter().map(|(_, l)| l.nodes(n))) as f64,
             MAX_NODES,
             (nodes_growth * 10.0).round() / 10.0,
         ),
         pods: Metric::of(
-            |n| loads.iter().map(|(_, l)| l.pods(n)).sum::<i64>() as f64,
+            |n| sum(loads.iter().map(|(_, l)| l.pods(n))) as f64,
             MAX_PODS,
-            loads.iter().map(|(_, l)| l.growth()).sum::<i64>() as f64,
+            sum(loads.iter().map(|(_, l)| l.growth())) as f64,
         ),
         containers: Metric::of(
             |n| loads.iter().map(|(_, l)| l.containers(n)).sum::<f64>(),
@@ -402,6 +406,11 @@ fn cluster_report(def: &ClusterDef, rc: &ResolvedCluster, env: &str, base: &str)
         ),
         pools,
     }
+}
+
+/// A sum of counts from the definition, saturating instead of overflowing.
+fn sum(values: impl Iterator<Item = i64>) -> i64 {
+    values.fold(0, i64::saturating_add)
 }
 
 /// `12,345`.

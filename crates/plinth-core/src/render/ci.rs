@@ -35,7 +35,7 @@ fn credentials(p: &Platform) -> Vec<(&'static str, &'static str)> {
 fn header(p: &Platform, system: &str) -> String {
     let mut s = format!(
         "# Plinth's GitOps pipeline for platform `{}`, written by `plinth ci {system}`. Edit freely:\n# Plinth does not overwrite it unless asked (`--force`).\n#\n# review → plan → apply to `{}` → promote the same validated revision onward ({}):\n#   - merge/pull requests: validate, check the generated output, plan every environment;\n#   - the main branch: apply to `{}` (the internal environment), push the record (git tags);\n#   - a manual run: promote a revision validated on the previous environment.\n",
-        p.settings.name,
+        super::one_line(&p.settings.name),
         p.environments.internal(),
         p.environments.names().collect::<Vec<_>>().join(" → "),
         p.environments.internal()

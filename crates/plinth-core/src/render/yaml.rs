@@ -67,16 +67,25 @@ pub fn render(doc: &Yaml) -> String {
     out
 }
 
+/// Longest key written as an implicit (`key: value`) key: YAML parsers refuse implicit keys of
+/// more than 1024 characters, so longer ones are written explicitly (`? key` / `: value`).
+const MAX_IMPLICIT_KEY: usize = 1000;
+
 fn write_map(out: &mut String, items: &[(String, Yaml)], indent: usize) {
     let pad = " ".repeat(indent);
     for (k, v) in items {
         let key = key(k);
+        let lead = if key.chars().count() > MAX_IMPLICIT_KEY {
+            format!("{pad}? {key}\n{pad}:")
+        } else {
+            format!("{pad}{key}:")
+        };
         match v.scalar() {
             Some(s) => {
-                let _ = writeln!(out, "{pad}{key}: {s}");
+                let _ = writeln!(out, "{lead} {s}");
             }
             None => {
-                let _ = writeln!(out, "{pad}{key}:");
+                let _ = writeln!(out, "{lead}");
                 match v {
                     Yaml::Map(m) => write_map(out, m, indent + 2),
                     Yaml::List(l) => write_list(out, l, indent + 2),
@@ -184,6 +193,26 @@ mod tests {
         let parsed = yaml_rust2::YamlLoader::load_from_str(&render(&doc)).expect("valid yaml");
         assert_eq!(parsed[0]["images"][0]["newTag"].as_str(), Some("1.27"));
         assert_eq!(parsed[0]["on"].as_str(), Some("yes"));
+    }
+
+    #[test]
+    fn long_keys_are_explicit() {
+        let long = "k".repeat(5000);
+        let doc = Yaml::map(vec![
+            (long.as_str(), Yaml::str("v")),
+            (
+                "list",
+                Yaml::List(vec![Yaml::map(vec![
+                    (long.as_str(), Yaml::map(vec![("a", Yaml::Int(1))])),
+                    ("b", Yaml::List(vec![Yaml::str("x")])),
+                ])]),
+            ),
+        ]);
+        let text = render(&doc);
+        let parsed = yaml_rust2::YamlLoader::load_from_str(&text).expect("valid yaml");
+        assert_eq!(parsed[0][long.as_str()].as_str(), Some("v"), "{text}");
+        assert_eq!(parsed[0]["list"][0][long.as_str()]["a"].as_i64(), Some(1));
+        assert_eq!(parsed[0]["list"][0]["b"][0].as_str(), Some("x"));
     }
 
     #[test]

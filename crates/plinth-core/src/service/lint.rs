@@ -96,7 +96,10 @@ fn collect(
     seen: &mut BTreeSet<PathBuf>,
     depth: usize,
 ) {
-    if depth > 16 || !seen.insert(dir.to_path_buf()) {
+    // Directories are remembered by their real path: a base that lists a symlink to itself
+    // (or to a parent) would otherwise be walked again along every path, exponentially.
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if depth > 16 || !seen.insert(real) {
         return;
     }
     let Some(kfile) = kustomization_file(dir) else {

@@ -402,8 +402,13 @@ fn pool_shape(pool: &Table, cluster: &Table) -> PoolShape {
     let zones = zone_count(pool, cluster);
     PoolShape {
         instance_types: vec![machine],
-        min_nodes: int(pool, "min_node_count").unwrap_or(0) * zones,
-        max_nodes: int(pool, "max_node_count").unwrap_or(0) * zones,
+        // Counts come from the definition: saturate rather than overflow.
+        min_nodes: int(pool, "min_node_count")
+            .unwrap_or(0)
+            .saturating_mul(zones),
+        max_nodes: int(pool, "max_node_count")
+            .unwrap_or(0)
+            .saturating_mul(zones),
         arch,
         gpus_per_node: gpus,
         gpu_type: accel
