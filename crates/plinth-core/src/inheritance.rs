@@ -89,19 +89,27 @@ fn is_empty_string(v: &Value) -> bool {
     matches!(&v.kind, Kind::String(s) if s.is_empty())
 }
 
-/// Integers and floats are one type (Terraform's `number`); everything else must match.
+/// Integers and floats are one type (Terraform's `number`); everything else must match. A
+/// sensitive value (`{ sensitive = true, ... }`) stands for a scalar: its key's type decides.
 fn same_type(a: &Value, b: &Value) -> bool {
-    matches!(
-        (&a.kind, &b.kind),
-        (Kind::String(_), Kind::String(_))
-            | (
-                Kind::Integer(_) | Kind::Float(_),
-                Kind::Integer(_) | Kind::Float(_)
-            )
-            | (Kind::Boolean(_), Kind::Boolean(_))
-            | (Kind::Array(_), Kind::Array(_))
-            | (Kind::Table(_), Kind::Table(_))
-    )
+    a.sensitive().is_some()
+        || b.sensitive().is_some()
+        || matches!(
+            (&a.kind, &b.kind),
+            (Kind::String(_), Kind::String(_))
+                | (
+                    Kind::Integer(_) | Kind::Float(_),
+                    Kind::Integer(_) | Kind::Float(_)
+                )
+                | (Kind::Boolean(_), Kind::Boolean(_))
+                | (Kind::Array(_), Kind::Array(_))
+                | (Kind::Table(_), Kind::Table(_))
+        )
+}
+
+/// Sensitive values replace each other whole: they are one value, not tables to merge.
+fn atomic(b: Option<&Value>, e: &Value) -> bool {
+    e.sensitive().is_some() || b.is_some_and(|b| b.sensitive().is_some())
 }
 
 fn join(prefix: &str, key: &str) -> String {
@@ -160,7 +168,7 @@ fn resolve_one(
     match mode {
         Mode::Shallow => Some(e.clone()),
         Mode::Deep => match (b.map(|b| &b.kind), &e.kind) {
-            (Some(Kind::Table(bt)), Kind::Table(et)) => Some(Value {
+            (Some(Kind::Table(bt)), Kind::Table(et)) if !atomic(b, e) => Some(Value {
                 kind: Kind::Table(merge_tables(bt, et, mode, depth + 1, path, notes)),
                 origin: e.origin,
             }),
@@ -177,7 +185,7 @@ fn resolve_one(
                 return b.cloned();
             }
             match (b.map(|b| &b.kind), &e.kind) {
-                (Some(Kind::Table(bt)), Kind::Table(et)) if depth == 0 => {
+                (Some(Kind::Table(bt)), Kind::Table(et)) if depth == 0 && !atomic(b, e) => {
                     // One level deep: nested keys pick env unless null or "", tables below replace.
                     let mut merged = bt.clone();
                     for (n, ev) in et {

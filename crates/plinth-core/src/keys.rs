@@ -183,8 +183,120 @@ pub fn check_table(keys: &[Key], table: &Table, ctx: Ctx<'_>, diags: &mut Diagno
     good
 }
 
+/// Keys whose values make up names, domains or provider-side identities: never sensitive.
+const NEVER_SENSITIVE: &[&str] = &[
+    "name_prefix",
+    "base_domain",
+    "region",
+    "name",
+    "node_pool_name",
+];
+
+/// Whether a type is a single value (what `{ sensitive = true, ... }` may stand for).
+fn is_scalar(ty: &Ty) -> bool {
+    matches!(
+        ty,
+        Ty::String
+            | Ty::Pattern(..)
+            | Ty::Integer { .. }
+            | Ty::Number
+            | Ty::Boolean
+            | Ty::Enum(_)
+            | Ty::Cidr
+    )
+}
+
+/// `{ sensitive = true, value = ... }` or `{ sensitive = true, from_env = "NAME" }`: a value
+/// rendered as a Terraform sensitive variable and masked in output.
+fn check_sensitive(
+    ty: &Ty,
+    value: &Value,
+    t: &crate::value::Table,
+    path: &str,
+    diags: &mut Diagnostics,
+) -> bool {
+    if NEVER_SENSITIVE.contains(&path) {
+        diags.push(
+            Diagnostic::error(
+                "invalid-value",
+                format!("`{path}` cannot be sensitive: it is part of names and domains"),
+            )
+            .at_value(value.origin, "must be written plainly"),
+        );
+        return false;
+    }
+    let mut ok = true;
+    for (k, v) in t {
+        if !matches!(k.as_str(), "sensitive" | "value" | "from_env") {
+            ok = false;
+            diags.push(
+                Diagnostic::error(
+                    "unknown-key",
+                    format!("unknown field `{k}` in the sensitive value `{path}`"),
+                )
+                .at_key(v.origin, "expected `sensitive`, `value` or `from_env`")
+                .maybe_hint(suggest(k, ["sensitive", "value", "from_env"])),
+            );
+        }
+    }
+    if t.get("sensitive").and_then(Value::as_bool) != Some(true) {
+        ok = false;
+        diags.push(
+            Diagnostic::error(
+                "invalid-value",
+                format!("`{path}.sensitive` must be `true`"),
+            )
+            .at_value(
+                t.get("sensitive").map_or(value.origin, |v| v.origin),
+                "write `sensitive = true`",
+            ),
+        );
+    }
+    match (t.get("value"), t.get("from_env")) {
+        (Some(v), None) => ok &= check_value(ty, v, path, diags),
+        (None, Some(env)) => {
+            let valid = env.as_str().is_some_and(|n| {
+                n.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            if !valid {
+                ok = false;
+                diags.push(
+                    Diagnostic::error(
+                        "invalid-value",
+                        format!("`{path}.from_env` must be a variable name"),
+                    )
+                    .at_value(env.origin, "letters, digits and `_`")
+                    .hint("it names the Terraform variable, set at apply time as `TF_VAR_<name>`"),
+                );
+            }
+        }
+        _ => {
+            ok = false;
+            diags.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    format!(
+                        "the sensitive value `{path}` needs exactly one of `value` or `from_env`"
+                    ),
+                )
+                .at_value(value.origin, "which value?"),
+            );
+        }
+    }
+    ok
+}
+
 /// Checks a value against a type; reports each problem with its position. True when it fits.
 pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) -> bool {
+    if is_scalar(ty)
+        && let Kind::Table(t) = &value.kind
+        && t.contains_key("sensitive")
+    {
+        return check_sensitive(ty, value, t, path, diags);
+    }
     let mismatch = |diags: &mut Diagnostics, expected: &str| {
         let mut d = Diagnostic::error(
             "wrong-type",
@@ -203,6 +315,12 @@ pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) 
             } else if expected.contains("table") && s.contains('=') {
                 d = d.hint("maps are TOML tables now, not `k=v,k2=v2` strings: `{ k = \"v\" }`");
             }
+        }
+        if is_scalar(ty)
+            && let Kind::Table(t) = &value.kind
+            && let Some(k) = t.keys().find(|k| suggest(k, ["sensitive"]).is_some())
+        {
+            d = d.hint(format!("did you mean `sensitive` (not `{k}`)? A sensitive value is written `{{ sensitive = true, value = ... }}` or `{{ sensitive = true, from_env = \"NAME\" }}`"));
         }
         diags.push(d);
         false
@@ -363,7 +481,32 @@ pub fn literal_default(key: &Key) -> Option<Kind> {
 
 /// JSON schema of a type, for `plinth schema`.
 pub fn json_schema(ty: &Ty) -> serde_json::Value {
+    json_schema_in(ty, false)
+}
+
+/// `{ sensitive = true, value = ... }` or `{ sensitive = true, from_env = "NAME" }` in place of
+/// the scalar `base`.
+fn sensitive_schema(base: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"anyOf": [base.clone(), {
+        "type": "object",
+        "description": "A sensitive value: a Terraform sensitive variable, masked in output.",
+        "properties": {
+            "sensitive": {"const": true},
+            "value": base,
+            "from_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "description": "Read at plan time from `TF_VAR_<from_env>`."}
+        },
+        "required": ["sensitive"],
+        "additionalProperties": false
+    }]})
+}
+
+/// `sensitive`: scalars may be written as sensitive values (cluster and node pool config).
+fn json_schema_in(ty: &Ty, sensitive: bool) -> serde_json::Value {
     use serde_json::json;
+    if sensitive && is_scalar(ty) {
+        return sensitive_schema(json_schema_in(ty, false));
+    }
+    let json_schema = |t: &Ty| json_schema_in(t, sensitive);
     match ty {
         Ty::String => json!({"type": "string"}),
         Ty::Pattern(_, rule) => json!({"type": "string", "description": rule}),
@@ -395,12 +538,13 @@ pub fn json_schema(ty: &Ty) -> serde_json::Value {
     }
 }
 
-/// JSON schema of a whole key table (one environment's `config`).
-pub fn table_schema(keys: &[Key]) -> serde_json::Value {
+/// JSON schema of a whole key table (one environment's `config`); `sensitive` where values
+/// may be marked sensitive (cluster and node pool configuration).
+pub fn table_schema(keys: &[Key], sensitive: bool) -> serde_json::Value {
     let props: serde_json::Map<_, _> = keys
         .iter()
         .map(|k| {
-            let mut s = json_schema(&k.ty);
+            let mut s = json_schema_in(&k.ty, sensitive && !NEVER_SENSITIVE.contains(&k.name));
             let mut doc = k.doc.to_string();
             if let Some(d) = k.default_doc() {
                 doc.push_str(&format!(" Default: {d}."));

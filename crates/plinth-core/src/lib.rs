@@ -27,6 +27,7 @@ pub mod render;
 pub mod resolve;
 pub mod scaffold;
 pub mod schema;
+pub mod secrets;
 pub mod service;
 pub mod source;
 pub mod value;
@@ -71,6 +72,7 @@ pub fn check_loaded(loaded: load::Loaded) -> Checked {
     let mut platform = loaded.platform;
     if let Some(p) = &mut platform {
         service::check_files(p, &mut diagnostics);
+        secrets::lint(p, &mut diagnostics);
         service::lint::check(p, &mut sources, &mut diagnostics);
         // Later passes (the advisor) point at the files the checks read.
         p.sources = sources.clone();

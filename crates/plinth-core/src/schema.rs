@@ -65,7 +65,7 @@ fn service_schema() -> Value {
     );
     props.insert(
         "config".into(),
-        env_map(table_schema(SERVICE_KEYS), "Service configuration"),
+        env_map(table_schema(SERVICE_KEYS, false), "Service configuration"),
     );
     json!({"type": "object", "properties": props, "required": ["kind", "source"], "additionalProperties": false})
 }
@@ -73,7 +73,7 @@ fn service_schema() -> Value {
 /// Expected load by environment (`plinth capacity`).
 fn load_schema() -> Value {
     env_map(
-        table_schema(crate::advise::declared::LOAD_KEYS),
+        table_schema(crate::advise::declared::LOAD_KEYS, false),
         "Expected load (for `plinth capacity`)",
     )
 }
@@ -83,7 +83,7 @@ pub fn cluster_schema(p: &Provider) -> Value {
     let mut pool_props = intent_props();
     pool_props.insert(
         "config".into(),
-        env_map(table_schema(p.pool_keys), "Node pool configuration"),
+        env_map(table_schema(p.pool_keys, true), "Node pool configuration"),
     );
     pool_props.insert("load".into(), load_schema());
     let pool = json!({"type": "object", "properties": pool_props, "additionalProperties": false});
@@ -94,7 +94,7 @@ pub fn cluster_schema(p: &Provider) -> Value {
     );
     props.insert(
         "config".into(),
-        env_map(table_schema(p.cluster_keys), "Cluster configuration"),
+        env_map(table_schema(p.cluster_keys, true), "Cluster configuration"),
     );
     props.insert("load".into(), load_schema());
     props.insert(
@@ -122,7 +122,7 @@ pub fn schema(target: Target) -> Value {
             json!({
                 "type": "object",
                 "properties": {
-                    "platform": table_schema(PLATFORM_KEYS),
+                    "platform": table_schema(PLATFORM_KEYS, false),
                     "environments": {"type": "object", "description": "What each environment separates.", "additionalProperties": intent},
                     "clusters": {"type": "object", "additionalProperties": any_cluster()},
                 },
@@ -155,6 +155,11 @@ pub fn reference_markdown() -> String {
         s.push_str("\n### Node pool `config.<env>`\n\n");
         s.push_str(&crate::keys::markdown(p.pool_keys));
     }
+    s.push_str("\n## Sensitive values\n\n");
+    s.push_str("Any single value (string, number, boolean) of a cluster's or node pool's `config.<env>`, also inside a table or list, may be written as a sensitive value — except the keys that form names and domains (`name_prefix`, `base_domain`, `region`, `name`, `node_pool_name`):\n\n");
+    s.push_str("- `{ sensitive = true, value = ... }`: the value is in the definition, but generated files hold only a reference to a Terraform sensitive variable (`sensitive.tf`), which `plinth plan`/`apply` pass as `TF_VAR_*` in Terraform's environment; `plinth show`, JSON output and the promotion record show `{\"sensitive\": true}`.\n");
+    s.push_str("- `{ sensitive = true, from_env = \"NAME\" }`: the value is not in the repository; the variable `NAME` is read from `TF_VAR_NAME` at plan time, and a plan of an environment that uses it is refused while it is unset.\n\n");
+    s.push_str("Credentials (cloud access keys, private keys, tokens, passwords in URLs) are refused anywhere in the definition; service configuration, `[platform]` and `load` cannot hold sensitive values (services get secrets at run time from a Kubernetes Secret).\n");
     s.push_str("\n## Services `config.<env>`\n\n");
     s.push_str(&crate::keys::markdown(SERVICE_KEYS));
     s.push_str("\n## Expected load `load.<env>` (clusters and node pools)\n\n");

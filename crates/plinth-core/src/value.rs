@@ -33,6 +33,14 @@ impl Origin {
     }
 }
 
+/// A configuration value marked sensitive: written in the definition, or read at apply time
+/// from a Terraform variable.
+#[derive(Clone, Copy, Debug)]
+pub enum Sensitive<'a> {
+    Value(&'a Value),
+    FromEnv(&'a str),
+}
+
 /// A table: keys in sorted order so every output is deterministic.
 ///
 /// A sorted vector rather than a `BTreeMap`: configuration tables are small (a handful to a few
@@ -261,6 +269,29 @@ impl Value {
         }
     }
 
+    /// A value marked `{ sensitive = true, ... }`.
+    pub fn sensitive(&self) -> Option<Sensitive<'_>> {
+        let t = self.as_table()?;
+        if t.get("sensitive").and_then(Value::as_bool) != Some(true) {
+            return None;
+        }
+        match (t.get("value"), t.get("from_env").and_then(Value::as_str)) {
+            (Some(v), _) => Some(Sensitive::Value(v)),
+            (None, Some(name)) => Some(Sensitive::FromEnv(name)),
+            _ => None,
+        }
+    }
+
+    /// What output may show of a sensitive value: that it is one, never the value nor a hash
+    /// of it (a short hash of a weak password is a dictionary lookup away). Terraform's plan
+    /// still shows which resources a changed sensitive value touches.
+    fn masked_json(s: &Sensitive<'_>) -> serde_json::Value {
+        match s {
+            Sensitive::Value(_) => serde_json::json!({"sensitive": true}),
+            Sensitive::FromEnv(name) => serde_json::json!({"sensitive": true, "from_env": name}),
+        }
+    }
+
     /// Strings of a list value, skipping anything else.
     pub fn str_list(&self) -> Vec<&str> {
         self.as_array()
@@ -272,8 +303,11 @@ impl Value {
         self.kind.type_name()
     }
 
-    /// A plain JSON value, without origins.
+    /// A plain JSON value, without origins. Sensitive values are masked.
     pub fn to_json(&self) -> serde_json::Value {
+        if let Some(s) = self.sensitive() {
+            return Value::masked_json(&s);
+        }
         match &self.kind {
             Kind::String(s) => serde_json::Value::String(s.clone()),
             Kind::Integer(i) => (*i).into(),
@@ -358,6 +392,13 @@ impl fmt::Display for Value {
 }
 
 fn write_inline(out: &mut String, v: &Value) {
+    if let Some(s) = v.sensitive() {
+        out.push_str(match s {
+            Sensitive::Value(_) => "(sensitive)",
+            Sensitive::FromEnv(_) => "(sensitive, from the environment)",
+        });
+        return;
+    }
     match &v.kind {
         Kind::String(s) => write_toml_string(out, s),
         Kind::Integer(i) => {

@@ -214,6 +214,106 @@ fn eks_is_planned_applied_to_ops_then_promoted_to_apps() {
 }
 
 #[test]
+fn sensitive_values_reach_terraform_only_through_its_environment() {
+    let Some(lab) = Lab::new("minimal") else {
+        return;
+    };
+    let kms = "arn:aws:kms:eu-west-1:123456789012:key/plinth-sensitive-test";
+    lab.edit(
+        "clusters/eks_zero.toml",
+        "cluster_availability_zones = [\"eu-west-1a\", \"eu-west-1b\", \"eu-west-1c\"]\n",
+        "cluster_availability_zones = [\"eu-west-1a\", \"eu-west-1b\", \"eu-west-1c\"]\ncluster_encryption_key_arn = { sensitive = true, from_env = \"eks_kms_key\" }\n",
+    );
+    lab.edit(
+        "clusters/eks_zero.toml",
+        "max_size = 9\n",
+        "max_size = 9\nlabels = { team = \"platform\", cost-center = { sensitive = true, value = \"cc-4711\" } }\n",
+    );
+    lab.plinth_ok(&["generate"]);
+    lab.commit("sensitive values");
+
+    // Generated files reference variables; neither value is anywhere in the output tree.
+    let mut generated = String::new();
+    for f in walk(&lab.dir.join("generated")) {
+        generated.push_str(&std::fs::read_to_string(f).unwrap_or_default());
+    }
+    assert!(
+        !generated.contains("cc-4711"),
+        "the literal leaked into generated files"
+    );
+    assert!(generated.contains("cluster_encryption_key_arn            = var.eks_kms_key"));
+    let vars =
+        std::fs::read_to_string(lab.dir.join("generated/sensitive.tf")).expect("sensitive.tf");
+    assert!(
+        vars.contains("variable \"eks_kms_key\"") && vars.contains("default     = null"),
+        "{vars}"
+    );
+    assert_eq!(vars.matches("sensitive   = true").count(), 3, "{vars}");
+    // `show` masks them, in text and JSON.
+    for format in ["text", "json"] {
+        let out = lab.plinth_ok(&["show", "--env", "ops", "--output", format]);
+        assert!(
+            !out.contains("cc-4711") && out.contains("sensitive"),
+            "{out}"
+        );
+    }
+
+    let Some(_moto) = lab.moto() else { return };
+    // A value read from the environment that is not set refuses the run before Terraform.
+    let (code, out) = lab.plinth(&["plan", "--env", "ops"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("`TF_VAR_eks_kms_key`") && out.contains("not set"),
+        "{out}"
+    );
+    // Set: the plan runs, prints neither value, and Terraform received both.
+    let out = lab
+        .cmd("plinth")
+        .env("TF_VAR_eks_kms_key", kms)
+        .args(["plan", "--env", "ops"])
+        .output()
+        .expect("plinth");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(!text.contains(kms) && !text.contains("cc-4711"), "{text}");
+    let plan = lab.tf.run(
+        &lab.dir.join("generated"),
+        &["show", "-json", "plinth-ops.tfplan"],
+    );
+    assert!(
+        plan.contains(kms) && plan.contains("cc-4711"),
+        "terraform did not get the values"
+    );
+    // Terraform itself keeps them out of its human-readable plan.
+    let human = lab
+        .tf
+        .run(&lab.dir.join("generated"), &["show", "plinth-ops.tfplan"]);
+    assert!(
+        !human.contains(kms) && !human.contains("cc-4711"),
+        "{human}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if !p.ends_with(".terraform") {
+                out.extend(walk(&p));
+            }
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
 fn promotion_is_refused_after_an_unvalidated_change_and_rollback_is_allowed() {
     let Some(lab) = Lab::new("minimal") else {
         return;

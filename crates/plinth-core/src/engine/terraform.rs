@@ -26,6 +26,9 @@ pub const PASSTHROUGH_PREFIXES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Terraform {
     pub bin: PathBuf,
+    /// Extra `TF_VAR_*` for every run: the platform's sensitive values (see [`crate::secrets`]),
+    /// passed in the environment so they appear in no file and no process listing.
+    pub inputs: Vec<(String, OsString)>,
 }
 
 /// Resource changes of a plan, counted.
@@ -69,15 +72,16 @@ impl Terraform {
         if let Some(p) = std::env::var_os("PLINTH_TERRAFORM") {
             return Ok(Terraform {
                 bin: PathBuf::from(p),
+                inputs: Vec::new(),
             });
         }
-        which("terraform").or_else(|| which("tofu")).map(|bin| Terraform { bin }).ok_or(EngineError::NotFound {
+        which("terraform").or_else(|| which("tofu")).map(|bin| Terraform { bin, inputs: Vec::new() }).ok_or(EngineError::NotFound {
             program: "terraform".into(),
             hint: Some("install Terraform or OpenTofu, or set PLINTH_TERRAFORM; `plinth plan --no-engine` shows the platform-level plan without it".into()),
         })
     }
 
-    fn env() -> Vec<(String, OsString)> {
+    fn env(&self) -> Vec<(String, OsString)> {
         let mut env: Vec<(String, OsString)> = vec![
             ("TF_IN_AUTOMATION".into(), "1".into()),
             ("TF_INPUT".into(), "0".into()),
@@ -93,17 +97,18 @@ impl Terraform {
                 env.push((key.to_string(), v));
             }
         }
+        env.extend(self.inputs.iter().cloned());
         env
     }
 
     pub fn run(&self, dir: &Path, args: &[&str], allowed: &[i32]) -> Result<Output, EngineError> {
-        run(command(&self.bin, args, Some(dir), &Self::env()), allowed)
+        run(command(&self.bin, args, Some(dir), &self.env()), allowed)
     }
 
     /// `terraform version`, e.g. `terraform 1.11.4`.
     pub fn version(&self) -> Result<String, EngineError> {
         let out = run(
-            command(&self.bin, &["version", "-json"], None, &Self::env()),
+            command(&self.bin, &["version", "-json"], None, &self.env()),
             &[],
         )?;
         let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();

@@ -4,7 +4,8 @@
 //! (roots, modules, backend) and overlays, rendered for the standard output location — and the
 //! files of every local service base. Comments and formatting in the definition do not change
 //! it; any change to what would be applied does, including a Plinth upgrade that changes its
-//! modules.
+//! modules. Sensitive values written in the definition count; values read from the environment
+//! at plan time (`from_env`) cannot.
 
 use crate::error::Result;
 use crate::platform::Platform;
@@ -19,6 +20,13 @@ pub fn content_hash(p: &Platform, r: &Resolution) -> Result<String> {
     let mut h = Sha256::new();
     for (path, content) in tree.files() {
         feed(&mut h, path, content.as_bytes());
+    }
+    // Generated files hold only references to sensitive values: the values written in the
+    // definition count too (they are in the repository already, so the hash reveals nothing).
+    for v in crate::secrets::variables(r).values() {
+        if let Some(text) = &v.literal {
+            feed(&mut h, &format!("sensitive:{}", v.name), text.as_bytes());
+        }
     }
     let mut bases: Vec<&str> = p
         .clusters

@@ -421,7 +421,8 @@ pub fn apply(
             )
         })?;
     }
-    let terraform = Terraform::find().map_err(|e| Error::refused(e.to_string(), None))?;
+    let mut terraform = Terraform::find().map_err(|e| Error::refused(e.to_string(), None))?;
+    terraform.inputs = crate::secrets::terraform_inputs(&prepared.resolution, env)?;
     let engine_version = terraform
         .version()
         .unwrap_or_else(|_| "terraform (unknown version)".into());
@@ -434,6 +435,9 @@ pub fn apply(
                 .clusters
                 .iter()
                 .map(|c| c.key.clone())
+                .chain(crate::secrets::clusters_with_sensitive(
+                    &prepared.resolution,
+                ))
                 .collect()
         });
     let roots = match (&p.settings.state, &affected) {

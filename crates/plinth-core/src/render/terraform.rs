@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::platform::{Platform, StateLayout};
 use crate::provider::Provider;
 use crate::resolve::Resolution;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Terraform versions Plinth's output is written for.
@@ -139,9 +140,13 @@ fn root(
             ),
     );
     platform.blank();
+    // A quoted template that keeps `${terraform.workspace}` live; the platform name is escaped
+    // as any HCL string is (quotes, backslashes, control characters, `${` and `%{`), so it
+    // stays text whatever it holds.
+    let quoted_name = super::hcl::quote(name);
     let message = format!(
-        "Workspace \"${{terraform.workspace}}\" is not an environment of platform {}. Select one of {} with `terraform workspace select <environment>`.",
-        name.replace('$', "$$").replace('%', "%%").replace('"', "'"),
+        "\"Workspace \\\"${{terraform.workspace}}\\\" is not an environment of platform {}. Select one of {} with `terraform workspace select <environment>`.\"",
+        &quoted_name[1..quoted_name.len() - 1],
         envs.join(", ")
     );
     platform.block(
@@ -155,7 +160,7 @@ fn root(
                             "condition",
                             Expr::raw("contains(local.environments, terraform.workspace)"),
                         )
-                        .attr("error_message", Expr::Raw(template_string(&message))),
+                        .attr("error_message", Expr::Raw(message)),
                 ),
             ),
     );
@@ -210,14 +215,22 @@ fn root(
         .par_iter()
         .filter_map(|key| {
             let def = p.clusters.get(*key)?;
-            Some((
-                format!("{dir}{key}.tf"),
-                with_header("#", name, &cluster_file(r, key, def, modules_path, dir)),
-            ))
+            let body = cluster_file(r, key, def, modules_path, dir);
+            Some((format!("{dir}{key}.tf"), with_header("#", name, &body)))
         })
         .collect();
     for (path, content) in files {
         tree.insert(path, content)?;
+    }
+    let sensitive: BTreeMap<_, _> = crate::secrets::variables(r)
+        .into_iter()
+        .filter(|(_, v)| clusters.iter().any(|c| v.clusters.contains(*c)))
+        .collect();
+    if !sensitive.is_empty() {
+        tree.insert(
+            format!("{dir}sensitive.tf"),
+            with_header("#", name, &sensitive_file(&sensitive)),
+        )?;
     }
 
     // outputs.tf.
@@ -279,7 +292,7 @@ fn cluster_file(
     let mut per_env = Vec::new();
     for env in &r.environments {
         if let Some(c) = env.clusters.get(key) {
-            per_env.push((env.environment.clone(), cluster_value(c)));
+            per_env.push((env.environment.clone(), cluster_value(c, &env.environment)));
         }
     }
     let mut body = Body::default();
@@ -349,8 +362,88 @@ fn cluster_file(
     body.render()
 }
 
+/// A component's resolved configuration as an HCL object; sensitive values become references
+/// to their variables (see [`crate::secrets`]), so generated files never hold them. `path` is
+/// the component's place (cluster, environment[, pool]), extended by keys and list indices.
+fn config_expr<'a>(t: &'a crate::value::Table, path: &mut Vec<Cow<'a, str>>) -> Expr {
+    Expr::Object(
+        t.iter()
+            .map(|(k, v)| {
+                path.push(Cow::Borrowed(k));
+                let e = value_expr(v, path);
+                path.pop();
+                (k.clone(), e)
+            })
+            .collect(),
+    )
+}
+
+fn value_expr<'a>(v: &'a crate::value::Value, path: &mut Vec<Cow<'a, str>>) -> Expr {
+    use crate::value::{Kind, Sensitive};
+    match (v.sensitive(), &v.kind) {
+        (Some(Sensitive::Value(_)), _) => {
+            Expr::Raw(format!("var.{}", crate::secrets::variable_name(path)))
+        }
+        (Some(Sensitive::FromEnv(name)), _) => Expr::Raw(format!("var.{name}")),
+        (None, Kind::Table(t)) if crate::secrets::contains_sensitive(v) => config_expr(t, path),
+        (None, Kind::Array(items)) if crate::secrets::contains_sensitive(v) => Expr::List(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    path.push(Cow::Owned(i.to_string()));
+                    let e = value_expr(x, path);
+                    path.pop();
+                    e
+                })
+                .collect(),
+        ),
+        (None, _) => Expr::value(v),
+    }
+}
+
+/// `sensitive.tf`: a sensitive variable for each value marked sensitive. Values written in the
+/// definition are required (Plinth passes them as `TF_VAR_*` at plan time); values read from
+/// the environment default to null, so environments that do not use one need not set it.
+fn sensitive_file(vars: &BTreeMap<String, crate::secrets::SensitiveVar>) -> String {
+    let mut body = Body::default();
+    for (i, v) in vars.values().enumerate() {
+        if i > 0 {
+            body.blank();
+        }
+        let description = match &v.literal {
+            Some(_) => format!(
+                "{}, marked sensitive in the definition (passed by Plinth as `TF_VAR_{}`).",
+                v.what, v.name
+            ),
+            None => format!(
+                "{}, read from `TF_VAR_{}` at plan time (environments: {}).",
+                v.what,
+                v.name,
+                v.environments
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let mut b = Block::new("variable", &[&v.name])
+            .attr(
+                "description",
+                Expr::str(crate::render::one_line(&description)),
+            )
+            .attr("type", Expr::raw(v.ty))
+            .attr("sensitive", Expr::Bool(true));
+        if v.literal.is_none() {
+            b = b.attr("default", Expr::raw("null"));
+        }
+        body.block(b);
+    }
+    body.render()
+}
+
 /// `{ metadata, config, node_pools }` of one cluster in one environment.
-fn cluster_value(c: &ResolvedCluster) -> Expr {
+fn cluster_value(c: &ResolvedCluster, env: &str) -> Expr {
     let m = &c.meta;
     let metadata = Expr::Object(vec![
         ("name".into(), Expr::str(m.name.clone())),
@@ -390,7 +483,17 @@ fn cluster_value(c: &ResolvedCluster) -> Expr {
                     pool.key.clone(),
                     Expr::Object(vec![
                         ("name".into(), Expr::str(pool.name.clone())),
-                        ("config".into(), Expr::table(&pool.config)),
+                        (
+                            "config".into(),
+                            config_expr(
+                                &pool.config,
+                                &mut vec![
+                                    Cow::Borrowed(c.key.as_str()),
+                                    Cow::Borrowed(env),
+                                    Cow::Borrowed(pool.key.as_str()),
+                                ],
+                            ),
+                        ),
                     ]),
                 )
             })
@@ -398,23 +501,13 @@ fn cluster_value(c: &ResolvedCluster) -> Expr {
     );
     Expr::Object(vec![
         ("metadata".into(), metadata),
-        ("config".into(), Expr::table(&c.config)),
+        (
+            "config".into(),
+            config_expr(
+                &c.config,
+                &mut vec![Cow::Borrowed(c.key.as_str()), Cow::Borrowed(env)],
+            ),
+        ),
         ("node_pools".into(), pools),
     ])
-}
-
-/// A quoted HCL template that keeps `${terraform.workspace}` live but escapes everything else
-/// (the message text is Plinth's own; the platform name was already made inert).
-fn template_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -235,7 +235,8 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
     let mut results = Vec::new();
     let run_engine = !args.no_engine;
     if run_engine {
-        let terraform = Terraform::find()?;
+        let mut terraform = Terraform::find()?;
+        terraform.inputs = plinth_core::secrets::terraform_inputs(&v.resolution, &args.env)?;
         let out = out_dir(dir, &args.out);
         let tree = plinth_core::generate::render_all(&v.platform, &v.resolution, &out)?;
         plinth_core::generate::write(&out, &tree, false)?;
@@ -244,6 +245,7 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
                 .clusters
                 .iter()
                 .map(|c| c.key.clone())
+                .chain(plinth_core::secrets::clusters_with_sensitive(&v.resolution))
                 .collect()
         });
         let roots = promote::roots(&v.platform, &out, only.as_ref());
