@@ -1,6 +1,6 @@
 //! One apply or promotion per environment at a time.
 //!
-//! The lock is a file created exclusively (`O_EXCL`) in the repository's git directory, holding
+//! The lock is a file created exclusively (by `link(2)`, with its content) in the repository's git directory, holding
 //! who took it. It outlives a crashed process on purpose: an interrupted apply must be looked at,
 //! not silently retried. A lock whose process is gone (same host, no such pid) is reported as
 //! stale and can be broken explicitly with `plinth unlock`. Terraform's own state locking stays
@@ -95,16 +95,24 @@ pub fn acquire(git_dir: &Path, env: &str, command: &str) -> Result<Guard> {
         std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
     }
     let holder = Holder::current(command);
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&p)
-    {
-        Ok(mut f) => {
-            let json = serde_json::to_vec_pretty(&holder).unwrap_or_default();
-            f.write_all(&json)
-                .and_then(|()| f.sync_all())
-                .map_err(|e| Error::io("write", &p, e))?;
+    // The lock appears with its content or not at all: written and synced under a private name,
+    // then hard-linked into place (which, like `O_EXCL`, fails when the lock exists). A crash
+    // between creating and writing would otherwise leave an empty lock naming nobody.
+    let tmp = p.with_extension(format!("lock.{}.tmp", std::process::id()));
+    let json = serde_json::to_vec_pretty(&holder).unwrap_or_default();
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(&json)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io("write", &tmp, e));
+    }
+    let linked = std::fs::hard_link(&tmp, &p);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            crate::fsutil::sync_dir(p.parent().unwrap_or(git_dir));
             Ok(Guard { path: p })
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -179,5 +187,20 @@ mod tests {
             Some(u32::MAX - 1)
         );
         assert!(acquire(tmp.path(), "apps-prod", "x").is_ok());
+    }
+
+    #[test]
+    fn a_lock_is_never_seen_without_its_holder() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let _g = acquire(tmp.path(), "ops", "plinth apply --env ops").expect("take");
+        let h = holder(tmp.path(), "ops").expect("held");
+        assert_eq!(h.pid, std::process::id());
+        assert_eq!(h.command, "plinth apply --env ops");
+        // Nothing but the lock is left in the directory.
+        let names: Vec<_> = std::fs::read_dir(path(tmp.path(), "ops").parent().expect("dir"))
+            .expect("read")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["ops.lock"]);
     }
 }
