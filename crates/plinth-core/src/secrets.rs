@@ -212,10 +212,16 @@ pub fn contains_sensitive(v: &Value) -> bool {
 
 /// Every sensitive value of every environment, by variable name.
 pub fn variables(r: &Resolution) -> BTreeMap<String, SensitiveVar> {
+    variables_of(r, |_| true)
+}
+
+/// The sensitive values of the clusters `keep` selects (one Terraform root's), by variable
+/// name: a root's file is rendered from its own clusters, not by filtering the platform's.
+pub fn variables_of(r: &Resolution, keep: impl Fn(&str) -> bool) -> BTreeMap<String, SensitiveVar> {
     let mut out: BTreeMap<String, SensitiveVar> = BTreeMap::new();
     for env in &r.environments {
         let e = env.environment.as_str();
-        for c in env.clusters.values() {
+        for c in env.clusters.values().filter(|c| keep(&c.key)) {
             let what = format!("cluster `{}`", c.key);
             let mut path = vec![c.key.clone(), e.to_string()];
             for (k, v) in &c.config {

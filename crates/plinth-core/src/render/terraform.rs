@@ -222,10 +222,8 @@ fn root(
     for (path, content) in files {
         tree.insert(path, content)?;
     }
-    let sensitive: BTreeMap<_, _> = crate::secrets::variables(r)
-        .into_iter()
-        .filter(|(_, v)| clusters.iter().any(|c| v.clusters.contains(*c)))
-        .collect();
+    let in_root: std::collections::BTreeSet<&str> = clusters.iter().map(|c| &c[..]).collect();
+    let sensitive = crate::secrets::variables_of(r, |c| in_root.contains(c));
     if !sensitive.is_empty() {
         tree.insert(
             format!("{dir}sensitive.tf"),
