@@ -42,16 +42,22 @@ impl Yaml {
         Yaml::Map(t.iter().map(|(k, v)| (k.clone(), Yaml::value(v))).collect())
     }
 
-    fn scalar(&self) -> Option<String> {
-        Some(match self {
-            Yaml::Str(s) => quote(s),
-            Yaml::Int(i) => i.to_string(),
-            Yaml::Float(f) => format!("{f:?}"),
-            Yaml::Bool(b) => b.to_string(),
-            Yaml::List(l) if l.is_empty() => "[]".into(),
-            Yaml::Map(m) if m.is_empty() => "{}".into(),
-            _ => return None,
-        })
+    /// Appends the value when it is written on its key's line; `false` for a block.
+    fn push_scalar(&self, out: &mut String) -> bool {
+        match self {
+            Yaml::Str(s) => push_quoted(out, s),
+            Yaml::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Yaml::Float(f) => {
+                let _ = write!(out, "{f:?}");
+            }
+            Yaml::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Yaml::List(l) if l.is_empty() => out.push_str("[]"),
+            Yaml::Map(m) if m.is_empty() => out.push_str("{}"),
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -61,7 +67,8 @@ pub fn render(doc: &Yaml) -> String {
     match doc {
         Yaml::Map(items) => write_map(&mut out, items, 0),
         other => {
-            let _ = writeln!(out, "{}", other.scalar().unwrap_or_default());
+            other.push_scalar(&mut out);
+            out.push('\n');
         }
     }
     out
@@ -71,71 +78,89 @@ pub fn render(doc: &Yaml) -> String {
 /// more than 1024 characters, so longer ones are written explicitly (`? key` / `: value`).
 const MAX_IMPLICIT_KEY: usize = 1000;
 
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// Writes `key: value` lines straight into `out` (generation writes tens of thousands of
+/// these files: no string is built per key or value).
 fn write_map(out: &mut String, items: &[(String, Yaml)], indent: usize) {
-    let pad = " ".repeat(indent);
     for (k, v) in items {
-        let key = key(k);
-        let lead = if key.chars().count() > MAX_IMPLICIT_KEY {
-            format!("{pad}? {key}\n{pad}:")
-        } else {
-            format!("{pad}{key}:")
-        };
-        match v.scalar() {
-            Some(s) => {
-                let _ = writeln!(out, "{lead} {s}");
-            }
-            None => {
-                let _ = writeln!(out, "{lead}");
-                match v {
-                    Yaml::Map(m) => write_map(out, m, indent + 2),
-                    Yaml::List(l) => write_list(out, l, indent + 2),
-                    _ => {}
-                }
-            }
+        pad(out, indent);
+        let at = out.len();
+        push_key(out, k);
+        if out[at..].chars().count() > MAX_IMPLICIT_KEY {
+            out.insert_str(at, "? ");
+            out.push('\n');
+            pad(out, indent);
+        }
+        out.push_str(": ");
+        if v.push_scalar(out) {
+            out.push('\n');
+            continue;
+        }
+        out.pop();
+        out.push('\n');
+        match v {
+            Yaml::Map(m) => write_map(out, m, indent + 2),
+            Yaml::List(l) => write_list(out, l, indent + 2),
+            _ => {}
         }
     }
 }
 
 fn write_list(out: &mut String, items: &[Yaml], indent: usize) {
-    let pad = " ".repeat(indent);
     for v in items {
+        pad(out, indent);
         match v {
             Yaml::Map(m) if !m.is_empty() => {
                 // The first key shares the dash's line; the rest align under it.
-                let mut first = String::new();
-                write_map(&mut first, &m[..1], indent + 2);
-                let _ = write!(out, "{pad}- {}", &first[indent + 2..]);
+                out.push_str("- ");
+                let at = out.len();
+                write_map(out, &m[..1], indent + 2);
+                out.replace_range(at..at + indent + 2, "");
                 write_map(out, &m[1..], indent + 2);
             }
             Yaml::List(l) if !l.is_empty() => {
-                let _ = writeln!(out, "{pad}-");
+                out.push_str("-\n");
                 write_list(out, l, indent + 2);
             }
             other => {
-                let _ = writeln!(out, "{pad}- {}", other.scalar().unwrap_or_default());
+                out.push_str("- ");
+                other.push_scalar(out);
+                out.push('\n');
             }
         }
     }
 }
 
 /// Keys stay plain when they are unambiguous (letters, digits, `_ . / -`, not a YAML keyword).
-fn key(k: &str) -> String {
+fn push_key(out: &mut String, k: &str) {
     let plain = k
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'))
-        && !matches!(
-            k.to_ascii_lowercase().as_str(),
-            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-        );
-    if plain { k.to_string() } else { quote(k) }
+        && !["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+            .iter()
+            .any(|w| k.eq_ignore_ascii_case(w));
+    if plain {
+        out.push_str(k);
+    } else {
+        push_quoted(out, k);
+    }
 }
 
 /// A YAML double-quoted string (JSON escapes are valid YAML escapes).
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+fn push_quoted(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -156,7 +181,6 @@ pub fn quote(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]
