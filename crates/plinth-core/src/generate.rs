@@ -361,19 +361,35 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
             .collect();
         dirs.sort_unstable();
         dirs.dedup();
-        for d in dirs {
+        // On both cores: tens of thousands of directories at platform scale (`create_dir_all`
+        // tolerates another thread creating a shared parent first).
+        dirs.par_iter().try_for_each(|d| {
             let dir = staging.join(d);
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-        }
-        // Unchanged files are linked (same inode, no write); the rest written, both cores busy.
-        let files: Vec<(&str, &str)> = tree.files().collect();
-        files.par_iter().try_for_each(|(path, content)| {
-            let dst = staging.join(path);
-            if unchanged(path, content) && std::fs::hard_link(out.join(path), &dst).is_ok() {
-                return Ok(());
-            }
-            std::fs::write(&dst, content.as_bytes()).map_err(|e| Error::io("write", &dst, e))
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))
         })?;
+        // Unchanged files are linked (same inode, no write); the rest written, both cores busy.
+        // Each file's stamp for the manifest comes from its open handle (no second lookup).
+        let files: Vec<(&str, &str)> = tree.files().collect();
+        let stamps = files
+            .par_iter()
+            .map(|(path, content)| {
+                let dst = staging.join(path);
+                if unchanged(path, content)
+                    && std::fs::hard_link(out.join(path), &dst).is_ok()
+                    && let Ok(meta) = std::fs::symlink_metadata(&dst)
+                {
+                    return Ok((*path, stamp(&meta)));
+                }
+                let written = std::fs::File::create(&dst).and_then(|mut f| {
+                    use std::io::Write;
+                    f.write_all(content.as_bytes())?;
+                    f.metadata()
+                });
+                written
+                    .map(|meta| (*path, stamp(&meta)))
+                    .map_err(|e| Error::io("write", &dst, e))
+            })
+            .collect::<Result<Vec<_>>>()?;
         for path in &conflicts {
             let src = out.join(path);
             if src.is_file() {
@@ -398,7 +414,7 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
             }
             keep(&out.join(path), &staging.join(path))?;
         }
-        write_manifest(&staging, &staging, &hashes)
+        save_manifest(&staging, stamps, &hashes)
     };
     if let Err(e) = build() {
         // Nothing of the output was touched except foreign entries already moved: move them back.
@@ -437,16 +453,29 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
 /// Records the size, time and hash of every generated file below `root` into `dir`'s manifest.
 fn write_manifest(dir: &Path, root: &Path, hashes: &BTreeMap<&str, [u8; 32]>) -> Result<()> {
     use rayon::prelude::*;
-    let entries: Vec<(&str, &[u8; 32])> = hashes.iter().map(|(p, h)| (*p, h)).collect();
-    let files = entries
+    let paths: Vec<&str> = hashes.keys().copied().collect();
+    let stamps = paths
         .par_iter()
-        .filter_map(|(path, hash)| {
+        .filter_map(|path| {
             let meta = std::fs::symlink_metadata(root.join(path)).ok()?;
-            let (size, secs, nanos) = stamp(&meta);
-            Some(((*path).to_string(), (size, secs, nanos, render::hex(*hash))))
+            Some((*path, stamp(&meta)))
         })
-        .collect::<Vec<_>>()
+        .collect();
+    save_manifest(dir, stamps, hashes)
+}
+
+/// Writes `dir`'s manifest from each file's stamp (size, modification time) and hash.
+fn save_manifest(
+    dir: &Path,
+    stamps: Vec<(&str, (u64, u64, u32))>,
+    hashes: &BTreeMap<&str, [u8; 32]>,
+) -> Result<()> {
+    let files = stamps
         .into_iter()
+        .filter_map(|(path, (size, secs, nanos))| {
+            let hash = hashes.get(path)?;
+            Some((path.to_string(), (size, secs, nanos, render::hex(hash))))
+        })
         .collect();
     let m = Manifest { version: 1, files };
     let bytes = serde_json::to_vec(&m).unwrap_or_default();
