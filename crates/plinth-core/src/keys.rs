@@ -192,6 +192,12 @@ const NEVER_SENSITIVE: &[&str] = &[
     "node_pool_name",
 ];
 
+/// Whether a cluster or node pool key may be written as a sensitive value: scalars that are
+/// not parts of names and domains.
+pub fn may_be_sensitive(key: &str, ty: &Ty) -> bool {
+    is_scalar(ty) && !NEVER_SENSITIVE.contains(&key)
+}
+
 /// Whether a type is a single value (what `{ sensitive = true, ... }` may stand for).
 fn is_scalar(ty: &Ty) -> bool {
     matches!(

@@ -83,21 +83,7 @@ pub fn toml_key(k: &str) -> String {
 /// A TOML basic string: every character TOML forbids raw is escaped.
 pub fn toml_basic(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    plinth_core::value::write_toml_string(&mut out, s);
     out
 }
 
@@ -391,28 +377,6 @@ pub enum Profile {
     Dirty,
 }
 
-/// Keys that are parts of names and domains: Plinth refuses to make them sensitive.
-const NEVER_SENSITIVE: &[&str] = &[
-    "name_prefix",
-    "base_domain",
-    "region",
-    "name",
-    "node_pool_name",
-];
-
-fn is_scalar(ty: &Ty) -> bool {
-    matches!(
-        ty,
-        Ty::String
-            | Ty::Pattern(..)
-            | Ty::Integer { .. }
-            | Ty::Number
-            | Ty::Boolean
-            | Ty::Enum(_)
-            | Ty::Cidr
-    )
-}
-
 /// Keys whose values become parts of names (clusters, node pools, DNS): in clean cases they
 /// are names every provider accepts.
 const NAME_KEYS: &[&str] = &["region", "name_prefix", "name", "node_pool_name"];
@@ -489,7 +453,7 @@ pub fn value_for(
     profile: Profile,
     base: bool,
 ) -> BoxedStrategy<V> {
-    let can_hide = is_scalar(ty) && !NEVER_SENSITIVE.contains(&name);
+    let can_hide = plinth_core::keys::may_be_sensitive(name, ty);
     match (profile, can_hide && base) {
         (Profile::Clean, _) if clean_special(name, ty).is_some() => {
             clean_special(name, ty).expect("checked")
