@@ -139,6 +139,26 @@ impl Engine<'_> {
             step: step.into(),
             error: e.to_string(),
         };
+        // Terraform would read an empty state as "nothing exists" and create everything again:
+        // a state cut short by an interrupted run stops here, before Terraform starts.
+        if let Some(state) = damaged_state(dir, &self.backend_config, self.environment) {
+            let backup = PathBuf::from(format!("{}.backup", state.display()));
+            let what = if backup.exists() {
+                format!(
+                    "Terraform kept the state from before that run as `{}`: compare the two, put the right one in place, and `terraform import` what the interrupted run created",
+                    backup.display()
+                )
+            } else {
+                "It was this state's first save, so no state records what that run created: import those resources (or delete them), then remove the file".to_string()
+            };
+            return RootOutcome::Failed {
+                step: "state".into(),
+                error: format!(
+                    "`{}` is half-written: a Terraform run was interrupted while saving it, and Terraform would take it for an empty state and create everything again. {what}",
+                    state.display()
+                ),
+            };
+        }
         self.observer.step(name, "init");
         if let Err(e) = tf.init(dir, &self.backend_config) {
             return fail("init", e);
@@ -521,6 +541,23 @@ fn carry_overrides(p: &Platform, canonical: &Path, scratch_out: &Path) -> Result
     Ok(())
 }
 
+/// A local state file that an interrupted Terraform run left half-written or empty (Terraform
+/// rewrites it in place; a workspace without state has no file at all).
+fn damaged_state(dir: &Path, backend_config: &[String], env: &str) -> Option<PathBuf> {
+    let workspaces = backend_config
+        .iter()
+        .find_map(|c| c.strip_prefix("workspace_dir="))
+        .map_or_else(|| dir.join("terraform.tfstate.d"), PathBuf::from);
+    [
+        workspaces.join(env).join("terraform.tfstate"),
+        dir.join("terraform.tfstate"),
+    ]
+    .into_iter()
+    .find(|p| {
+        std::fs::read(p).is_ok_and(|b| serde_json::from_slice::<serde_json::Value>(&b).is_err())
+    })
+}
+
 /// With the local backend, a past revision applied from a scratch checkout keeps using the
 /// output directory's state.
 fn backend_redirect(p: &Platform, prepared: &Prepared) -> Vec<String> {
@@ -645,4 +682,35 @@ pub fn status(repo: &Repo, p: &Platform) -> Result<Vec<EnvStatus>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_half_written_local_state_is_found() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let ws = tmp.path().join("terraform.tfstate.d/ops");
+        std::fs::create_dir_all(&ws).expect("mkdir");
+        std::fs::write(
+            ws.join("terraform.tfstate"),
+            r#"{"version": 4, "resources": ["#,
+        )
+        .expect("w");
+        assert_eq!(
+            damaged_state(tmp.path(), &[], "ops"),
+            Some(ws.join("terraform.tfstate"))
+        );
+        assert_eq!(damaged_state(tmp.path(), &[], "apps"), None);
+        std::fs::write(ws.join("terraform.tfstate"), "{}").expect("w");
+        assert_eq!(damaged_state(tmp.path(), &[], "ops"), None);
+        // Where a past revision is applied from a scratch checkout.
+        let elsewhere = format!(
+            "workspace_dir={}",
+            tmp.path().join("terraform.tfstate.d").display()
+        );
+        std::fs::write(ws.join("terraform.tfstate"), "").expect("w");
+        assert!(damaged_state(Path::new("/nonexistent"), &[elsewhere], "ops").is_some());
+    }
 }
