@@ -122,7 +122,8 @@ const IMAGE_FIELDS: &[Field] = &[
         "Replacement digest (`sha256:...`), wins over the tag.",
     ),
 ];
-const TARGET_FIELDS: &[Field] = &[
+/// The fields of a patch's `target`.
+pub const TARGET_FIELDS: &[Field] = &[
     Field::new("group", Ty::String, "API group."),
     Field::new("version", Ty::String, "API version."),
     Field::new("kind", Ty::String, "Kind, e.g. `Deployment`."),

@@ -410,7 +410,7 @@ fn clean_special(name: &'static str, ty: &'static Ty) -> Option<BoxedStrategy<V>
         };
         return Some(range.prop_map(V::I).boxed());
     }
-    let target = object(TARGET, Profile::Clean);
+    let target = object(plinth_core::service::TARGET_FIELDS, Profile::Clean);
     match name {
         "resources" => Some(
             proptest::collection::vec(proptest::sample::select(SERVICE_FILES).prop_map(V::s), 0..3)
@@ -433,17 +433,6 @@ fn clean_special(name: &'static str, ty: &'static Ty) -> Option<BoxedStrategy<V>
         _ => None,
     }
 }
-
-/// The fields of a patch's `target` (all optional strings).
-const TARGET: &[Field] = &[
-    Field::new("group", Ty::String, ""),
-    Field::new("version", Ty::String, ""),
-    Field::new("kind", Ty::String, ""),
-    Field::new("name", Ty::String, ""),
-    Field::new("namespace", Ty::String, ""),
-    Field::new("label_selector", Ty::String, ""),
-    Field::new("annotation_selector", Ty::String, ""),
-];
 
 /// A value for key `name` of type `ty`; in clean cases sensitive values only in the base
 /// environment (an override of another shape is a type mismatch).
