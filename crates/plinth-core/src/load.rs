@@ -420,11 +420,13 @@ impl Loader<'_> {
         }
         for (stem, file, table) in cluster_files {
             let name = sources.name(file).to_string();
-            let text_len = sources.get(file).map_or(0, |f| f.text.len());
+            let text = sources.get(file).map_or("", |f| f.text.as_str());
+            // The file's first character (a byte-order mark is three bytes).
+            let first = text.chars().next().map_or(0, char::len_utf8);
             let origin = Origin {
                 file,
-                key: Span::new(0..text_len.min(1)),
-                value: Span::new(0..text_len),
+                key: Span::new(0..first),
+                value: Span::new(0..text.len()),
                 env: Origin::NO_ENV,
             };
             if let Err(msg) = environment::check_component_key(&stem) {

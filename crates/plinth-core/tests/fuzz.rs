@@ -207,3 +207,22 @@ fn structured_validity_report() {
         eprintln!("{n:5} {k}");
     }
 }
+
+/// Found by `scripts/fuzz.sh`: a cluster file that starts with a byte-order mark and has no
+/// `provider` got a diagnostic pointing at the BOM's first byte, inside a character.
+#[test]
+fn regression_bom_first_in_a_cluster_file_without_provider() {
+    let scratch = Scratch::new();
+    let mut files: Vec<(String, Vec<u8>)> = common::example_files()
+        .into_iter()
+        .filter(|(name, _, _)| *name == "multi-cloud")
+        .map(|(_, p, b)| (p, b))
+        .collect();
+    let gke = files
+        .iter_mut()
+        .find(|(p, _)| p == "clusters/gke_zero.toml")
+        .expect("the example has a GKE cluster");
+    gke.1 = "\u{feff}# Google GKE i".as_bytes().to_vec();
+    let outcome = common::run_bytes(&scratch.dir(), &files).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!outcome.rendered, "a cluster without a provider must not render");
+}
