@@ -224,5 +224,8 @@ fn regression_bom_first_in_a_cluster_file_without_provider() {
         .expect("the example has a GKE cluster");
     gke.1 = "\u{feff}# Google GKE i".as_bytes().to_vec();
     let outcome = common::run_bytes(&scratch.dir(), &files).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!outcome.rendered, "a cluster without a provider must not render");
+    assert!(
+        !outcome.rendered,
+        "a cluster without a provider must not render"
+    );
 }
