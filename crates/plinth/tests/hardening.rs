@@ -176,6 +176,13 @@ fn refused(env: &TestEnv, dir: &Path) -> serde_json::Value {
     json
 }
 
+/// Refused with exactly one error, of `code`, in `file`; the JSON for further checks.
+fn refused_with(env: &TestEnv, dir: &Path, code: &str, file: &str) -> serde_json::Value {
+    let json = refused(env, dir);
+    assert_eq!(errors(&json), [(code.to_string(), file.to_string())]);
+    json
+}
+
 fn init(env: &TestEnv, name: &str, example: &str) -> PathBuf {
     env.run_ok(&["init", name, "--example", example]);
     env.join(name)
@@ -225,11 +232,7 @@ fn a_ten_megabyte_definition() {
     let mut huge = text.into_bytes();
     huge.resize(cap, b'#');
     std::fs::write(dir.join("plinth.toml"), &huge).expect("write");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [("file-too-large".to_string(), "plinth.toml".to_string())]
-    );
+    refused_with(&env, &dir, "file-too-large", "plinth.toml");
 }
 
 #[test]
@@ -257,14 +260,7 @@ fn ten_thousand_cluster_files() {
         "provider = \"eks\"\n[config.apps\n",
     )
     .expect("write");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [(
-            "toml-syntax".to_string(),
-            "clusters/c04242.toml".to_string()
-        )]
-    );
+    refused_with(&env, &dir, "toml-syntax", "clusters/c04242.toml");
 }
 
 #[test]
@@ -359,11 +355,7 @@ fn very_long_keys_and_values() {
         root.replace("[platform]\n", &format!("[platform]\n{long_key} = 1\n")),
     )
     .expect("write");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [("unknown-key".to_string(), "plinth.toml".to_string())]
-    );
+    refused_with(&env, &dir, "unknown-key", "plinth.toml");
     // A 1 MB cluster key: an invalid name, located.
     std::fs::write(dir.join("plinth.toml"), &root).expect("write");
     std::fs::write(
@@ -461,14 +453,7 @@ fn bytes_that_are_not_utf8() {
     use std::os::unix::ffi::OsStrExt;
     let name = std::ffi::OsStr::from_bytes(b"clusters/x\xff.toml");
     std::fs::write(dir.join(name), &cluster).expect("write");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [(
-            "invalid-name".to_string(),
-            "clusters/x\u{fffd}.toml".to_string()
-        )]
-    );
+    refused_with(&env, &dir, "invalid-name", "clusters/x\u{fffd}.toml");
 }
 
 #[test]
@@ -511,18 +496,10 @@ fn symlink_loops_in_the_platform() {
     // A cluster file that is a link to itself, or to a directory: unreadable, with its path.
     std::fs::write(&cluster, &original).expect("write");
     symlink("self.toml", dir.join("clusters/self.toml")).expect("ln");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [("unreadable".to_string(), "clusters/self.toml".to_string())]
-    );
+    refused_with(&env, &dir, "unreadable", "clusters/self.toml");
     std::fs::remove_file(dir.join("clusters/self.toml")).expect("rm");
     symlink(".", dir.join("clusters/dir.toml")).expect("ln");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [("unreadable".to_string(), "clusters/dir.toml".to_string())]
-    );
+    refused_with(&env, &dir, "unreadable", "clusters/dir.toml");
 }
 
 #[test]
@@ -538,11 +515,7 @@ fn a_cluster_file_linked_from_outside() {
         dir.join("clusters/evil.toml"),
     )
     .expect("ln");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [("invalid-path".to_string(), "clusters/evil.toml".to_string())]
-    );
+    refused_with(&env, &dir, "invalid-path", "clusters/evil.toml");
     // Nothing of the outside file is read into the output (no snippet of it).
     let run = plinth(&env, &["validate", "linked"]);
     assert!(!run.stderr.contains("NOTFORLOGS"), "{}", short(&run.stderr));
@@ -550,14 +523,7 @@ fn a_cluster_file_linked_from_outside() {
     std::fs::remove_file(dir.join("clusters/evil.toml")).expect("rm");
     std::fs::rename(dir.join("clusters"), env.join("outside/clusters")).expect("mv");
     std::os::unix::fs::symlink(env.join("outside/clusters"), dir.join("clusters")).expect("ln");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [(
-            "invalid-path".to_string(),
-            "clusters/eks_zero.toml".to_string()
-        )]
-    );
+    refused_with(&env, &dir, "invalid-path", "clusters/eks_zero.toml");
 }
 
 #[test]
@@ -631,14 +597,7 @@ fn duplicate_keys_across_and_within_files() {
     std::fs::write(dir.join("plinth.toml"), &root).expect("write");
     std::fs::write(dir.join("clusters/eks_zero.toml"), &cluster).expect("write");
     std::fs::write(dir.join("clusters/EKS_ZERO.toml"), &cluster).expect("write");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [(
-            "invalid-name".to_string(),
-            "clusters/EKS_ZERO.toml".to_string()
-        )]
-    );
+    refused_with(&env, &dir, "invalid-name", "clusters/EKS_ZERO.toml");
 }
 
 #[test]
@@ -653,21 +612,13 @@ fn directories_where_files_belong() {
     let root_text = std::fs::read_to_string(&root).expect("read");
     std::fs::remove_file(&root).expect("rm");
     std::fs::create_dir(&root).expect("mkdir");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [("unreadable".to_string(), "plinth.toml".to_string())]
-    );
+    refused_with(&env, &dir, "unreadable", "plinth.toml");
     std::fs::remove_dir(&root).expect("rm");
     std::fs::write(&root, &root_text).expect("write");
 
     // A cluster file is a directory.
     std::fs::create_dir(dir.join("clusters/other.toml")).expect("mkdir");
-    let json = refused(&env, &dir);
-    assert_eq!(
-        errors(&json),
-        [("unreadable".to_string(), "clusters/other.toml".to_string())]
-    );
+    refused_with(&env, &dir, "unreadable", "clusters/other.toml");
     std::fs::remove_dir(dir.join("clusters/other.toml")).expect("rm");
 
     // A service's kustomization.yaml, and a patch file, are directories.

@@ -137,6 +137,19 @@ impl Lab {
         std::fs::write(&p, text.replacen(from, to, 1)).expect("write");
     }
 
+    /// `plinth apply --env ops` in a process group of its own, so that a kill reaches git and
+    /// terraform too.
+    fn apply_in_own_group(&self) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        self.cmd("plinth")
+            .args(["apply", "--env", "ops"])
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    }
+
     fn status_json(&self) -> serde_json::Value {
         serde_json::from_str(&self.plinth_ok(&["status", "--output", "json"])).expect("status json")
     }
@@ -307,6 +320,15 @@ fn half_written_state(dir: &Path) -> Option<PathBuf> {
     })
 }
 
+/// SIGKILL to `child`'s whole process group.
+fn kill_group(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
@@ -420,15 +442,7 @@ fn a_crash_mid_apply_leaves_a_clear_recoverable_record() {
     };
     let Some(_moto) = lab.moto() else { return };
     // Start an apply in its own process group and kill the whole group once terraform runs.
-    let mut child = {
-        use std::os::unix::process::CommandExt;
-        let mut c = lab.cmd("plinth");
-        c.args(["apply", "--env", "ops"])
-            .process_group(0)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        c.spawn().expect("spawn")
-    };
+    let mut child = lab.apply_in_own_group();
     // Kill it once the attempt is recorded and the engine runs (`terraform init` has begun).
     let started = std::time::Instant::now();
     loop {
@@ -439,12 +453,7 @@ fn a_crash_mid_apply_leaves_a_clear_recoverable_record() {
         assert!(started.elapsed().as_secs() < 120, "the apply never started");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let pgid = child.id().to_string();
-    let killed = Command::new("kill")
-        .args(["-s", "KILL", "--", &format!("-{pgid}")])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    kill_group(&child);
     let _ = child.wait();
 
     let st = lab.status_json();
@@ -498,19 +507,9 @@ fn apply_killed_at_intervals_never_corrupts_the_record() {
     // SIGKILL to the whole process group (plinth, git, terraform) at spread-out moments: while
     // taking the lock, recording the attempt, initialising and applying.
     for delay_ms in [0, 40, 120, 300, 700, 1500, 3000] {
-        let mut child = {
-            use std::os::unix::process::CommandExt;
-            let mut c = lab.cmd("plinth");
-            c.args(["apply", "--env", "ops"])
-                .process_group(0)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null());
-            c.spawn().expect("spawn")
-        };
+        let mut child = lab.apply_in_own_group();
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-            .status();
+        kill_group(&child);
         let _ = child.wait();
 
         // Whatever the moment, the record still reads, in order, with nothing half-written.

@@ -911,16 +911,7 @@ fn service(profile: Profile) -> BoxedStrategy<V> {
         }),
         if dirty { 1 } else { 0 } => any_value(2),
     ];
-    let kinds = &[
-        "ingress",
-        "mesh",
-        "operator",
-        "admission",
-        "policy",
-        "monitoring",
-        "logging",
-        "other",
-    ][..];
+    let kinds = plinth_core::service::ServiceKind::NAMES;
     let kind = if dirty {
         prop_oneof![
             9 => proptest::sample::select(kinds).prop_map(V::s),
