@@ -326,6 +326,7 @@ fn apply_defaults(
     cluster: Option<&Table>,
 ) {
     use keys::Default as D;
+    let mut fill = Vec::new();
     for k in key_table {
         if config.contains_key(k.name) {
             continue;
@@ -346,9 +347,10 @@ fn apply_defaults(
             _ => keys::literal_default(k).map(Value::builtin),
         };
         if let Some(v) = v {
-            config.insert(k.name.to_string(), v);
+            fill.push((k.name.to_string(), v));
         }
     }
+    config.fill_absent(fill);
     // Defaults that depend on other keys, once those are known.
     for k in key_table {
         if config.contains_key(k.name) || !matches!(k.default, D::Key(_) | D::Computed(..)) {

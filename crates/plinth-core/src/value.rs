@@ -122,6 +122,38 @@ impl Table {
         self.entries.iter_mut().map(|(_, v)| v)
     }
 
+    /// Adds the entries of `extra` whose keys are absent (the first of a repeated key), in one
+    /// merge: inserting dozens of defaults one by one shifted the table each time.
+    pub fn fill_absent(&mut self, mut extra: Vec<(String, Value)>) {
+        if extra.is_empty() {
+            return;
+        }
+        extra.sort_by(|a, b| a.0.cmp(&b.0));
+        extra.dedup_by(|b, a| a.0 == b.0);
+        let old = std::mem::take(&mut self.entries);
+        let mut merged = Vec::with_capacity(old.len() + extra.len());
+        let (mut a, mut b) = (old.into_iter().peekable(), extra.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => match x.0.cmp(&y.0) {
+                    std::cmp::Ordering::Less => a.next(),
+                    std::cmp::Ordering::Equal => {
+                        b.next();
+                        a.next()
+                    }
+                    std::cmp::Ordering::Greater => b.next(),
+                },
+                (Some(_), None) => a.next(),
+                (None, _) => b.next(),
+            };
+            match next {
+                Some(e) => merged.push(e),
+                None => break,
+            }
+        }
+        self.entries = merged;
+    }
+
     pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
     }
@@ -159,9 +191,11 @@ impl FromIterator<(String, Value)> for Table {
         let mut entries: Vec<(String, Value)> = iter.into_iter().collect();
         // Sorted, and for a repeated key the last value wins (as with a map).
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        entries.reverse();
-        entries.dedup_by(|a, b| a.0 == b.0);
-        entries.reverse();
+        if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+            entries.reverse();
+            entries.dedup_by(|a, b| a.0 == b.0);
+            entries.reverse();
+        }
         Table { entries }
     }
 }
@@ -480,14 +514,15 @@ pub(crate) fn from_toml(
     table: &toml::de::DeTable<'_>,
     diags: &mut Diagnostics,
 ) -> Table {
-    let mut out = Table::new();
-    for (k, v) in table.iter() {
-        let key_span = Span::new(k.span());
-        if let Some(val) = convert(file, key_span, v, diags) {
-            out.insert(k.get_ref().to_string(), val);
-        }
-    }
-    out
+    // Sorted once at the end (TOML keys are unique): inserting in file order shifted the
+    // table at every key.
+    table
+        .iter()
+        .filter_map(|(k, v)| {
+            let val = convert(file, Span::new(k.span()), v, diags)?;
+            Some((k.get_ref().to_string(), val))
+        })
+        .collect()
 }
 
 fn convert(
@@ -543,15 +578,7 @@ fn convert(
                 .filter_map(|item| convert(file, Span::new(item.span()), item, diags))
                 .collect(),
         ),
-        DeValue::Table(t) => {
-            let mut out = Table::new();
-            for (k, v) in t.iter() {
-                if let Some(val) = convert(file, Span::new(k.span()), v, diags) {
-                    out.insert(k.get_ref().to_string(), val);
-                }
-            }
-            Kind::Table(out)
-        }
+        DeValue::Table(t) => Kind::Table(from_toml(file, t, diags)),
     };
     Some(Value { kind, origin })
 }
@@ -595,5 +622,43 @@ mod table_tests {
             .map(|(k, v)| (k.to_string(), Value::string(v)))
             .collect();
         assert_eq!(Value::table(t).to_string(), r#"{ y = "2", z = "3" }"#);
+    }
+}
+
+#[cfg(test)]
+mod fill_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn table(keys: &[(String, i64)]) -> Table {
+        let mut t = Table::new();
+        for (k, v) in keys {
+            t.insert(k.clone(), Value::builtin(Kind::Integer(*v)));
+        }
+        t
+    }
+
+    proptest! {
+        /// One merge gives what inserting each absent key in turn gave (first one wins).
+        #[test]
+        fn fill_absent_is_inserting_each_absent_key(
+            have in proptest::collection::vec(("[a-h]", 0..9i64), 0..8),
+            extra in proptest::collection::vec(("[a-h]", 10..19i64), 0..8),
+        ) {
+            let mut expected = table(&have);
+            for (k, v) in &extra {
+                if !expected.contains_key(k) {
+                    expected.insert(k.clone(), Value::builtin(Kind::Integer(*v)));
+                }
+            }
+            let mut filled = table(&have);
+            filled.fill_absent(
+                extra
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::builtin(Kind::Integer(*v))))
+                    .collect(),
+            );
+            prop_assert_eq!(Value::table(filled).to_string(), Value::table(expected).to_string());
+        }
     }
 }
