@@ -791,3 +791,90 @@ fn the_pg_backend_keeps_state_and_locks_in_postgresql() {
         "no local state"
     );
 }
+
+/// Regression for reading changed files by the diff's object ids: a cluster removed (no object
+/// on the new side) and added back (none on the old side), in a platform below the repository
+/// root (git names its files with a prefix), and a base that is not a commit.
+#[test]
+fn affected_sees_removed_and_added_clusters_of_a_platform_in_a_subdirectory() {
+    let env = TestEnv::new();
+    env.run_ok(&["init", "repo/infra/platform", "--example", "multi-cloud"]);
+    let repo = env.join("repo");
+    let git = |args: &[&str]| -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .envs(IDENTITY)
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let commit = |msg: &str| {
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", msg]);
+        git(&["rev-parse", "HEAD"])
+    };
+    git(&["init", "-q", "-b", "main"]);
+    let first = commit("platform");
+    let gke = repo.join("infra/platform/clusters/gke_zero.toml");
+    let text = std::fs::read_to_string(&gke).expect("gke");
+    std::fs::remove_file(&gke).expect("rm");
+    let removed = commit("retire gke_zero");
+    std::fs::write(&gke, text).expect("write");
+    let added = commit("gke_zero is back");
+    let affected = |base: &str, head: &str| -> serde_json::Value {
+        let out = env
+            .std_cmd()
+            .args([
+                "affected", "--base", base, "--head", head, "--output", "json",
+            ])
+            .arg(repo.join("infra/platform"))
+            .output()
+            .expect("plinth");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    for (base, head) in [(&first, &removed), (&removed, &added)] {
+        let a = affected(base, head);
+        for env in ["ops", "apps"] {
+            let clusters = a["environments"][env].as_object().expect("env");
+            assert_eq!(
+                clusters.keys().collect::<Vec<_>>(),
+                ["gke_zero"],
+                "{base}..{head} {env}: {a}"
+            );
+            assert_eq!(clusters["gke_zero"]["cluster"], true);
+            assert!(
+                !clusters["gke_zero"]["node_pools"]
+                    .as_array()
+                    .expect("pools")
+                    .is_empty()
+            );
+        }
+    }
+    // Back where it started: nothing differs.
+    assert!(
+        affected(&first, &added)["environments"]
+            .as_object()
+            .expect("envs")
+            .values()
+            .all(|e| e.as_object().is_some_and(serde_json::Map::is_empty))
+    );
+    let out = env
+        .std_cmd()
+        .args(["affected", "--base", "no-such-rev", "--head", "HEAD"])
+        .arg(repo.join("infra/platform"))
+        .output()
+        .expect("plinth");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`no-such-rev` is not a commit"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

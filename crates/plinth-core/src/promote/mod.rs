@@ -229,18 +229,23 @@ pub struct Repo {
 impl Repo {
     pub fn open(dir: &Path) -> Result<Repo> {
         let git = Git::new(dir).map_err(|e| Error::refused(e.to_string(), None))?;
-        let top = git.toplevel().map_err(|_| {
-            Error::refused(
-                format!("`{}` is not in a git repository", dir.display()),
-                Some(
-                    "the promotion record is kept in git: `git init` and commit the platform first"
-                        .into(),
-                ),
-            )
-        })?;
-        let git_dir = git
-            .out(&["rev-parse", "--git-common-dir"])
-            .map_err(git_err)?;
+        // One git process for both answers: every lifecycle command starts here.
+        let found = git
+            .out(&["rev-parse", "--show-toplevel", "--git-common-dir"])
+            .ok();
+        let (top, git_dir) = found
+            .as_deref()
+            .and_then(|o| o.split_once('\n'))
+            .map(|(t, g)| (PathBuf::from(t), g.trim().to_string()))
+            .ok_or_else(|| {
+                Error::refused(
+                    format!("`{}` is not in a git repository", dir.display()),
+                    Some(
+                        "the promotion record is kept in git: `git init` and commit the platform first"
+                            .into(),
+                    ),
+                )
+            })?;
         let git_dir = if Path::new(&git_dir).is_absolute() {
             PathBuf::from(git_dir)
         } else {
