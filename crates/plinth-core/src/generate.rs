@@ -17,9 +17,20 @@ use std::path::{Path, PathBuf};
 /// Renders every generated file of the platform, for writing to `out` (overlays refer to
 /// their bases relative to it).
 pub fn render_all(p: &Platform, r: &Resolution, out: &Path) -> Result<Tree> {
-    let mut tree = Tree::default();
-    render::terraform::render(p, r, &mut tree)?;
-    render::kustomize::render(p, r, out, &mut tree)?;
+    // Each renderer spreads over both cores but ends with a sequential merge: run both at once
+    // so one's merge overlaps the other's rendering.
+    let (tf, k8s) = rayon::join(
+        || {
+            let mut t = Tree::default();
+            render::terraform::render(p, r, &mut t).map(|()| t)
+        },
+        || {
+            let mut t = Tree::default();
+            render::kustomize::render(p, r, out, &mut t).map(|()| t)
+        },
+    );
+    let mut tree = tf?;
+    tree.extend(k8s?);
     Ok(tree)
 }
 
@@ -61,7 +72,7 @@ struct Existing {
 /// any other file is read and checked against its header.
 const MANIFEST: &str = ".plinth-manifest";
 
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize)]
 struct Manifest {
     version: u32,
     /// path → (size, modified seconds, modified nanoseconds, hex SHA-256).
@@ -111,7 +122,9 @@ fn scan(out: &Path) -> Result<Existing> {
     }
     let manifest: Manifest = std::fs::read(out.join(MANIFEST))
         .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
+        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+        // Another version's stamps are not trusted: every file is read and hashed instead.
+        .filter(|m| m.version == 1)
         .unwrap_or_default();
     let mut files = Vec::new();
     list_dir(out, "", &mut files, &mut ex.foreign)?;
@@ -465,21 +478,34 @@ fn write_manifest(dir: &Path, root: &Path, hashes: &BTreeMap<&str, [u8; 32]>) ->
 }
 
 /// Writes `dir`'s manifest from each file's stamp (size, modification time) and hash.
+///
+/// Written straight into one buffer in [`Manifest`]'s JSON form (read back with serde): tens of
+/// thousands of entries built as a map of strings first took a tenth of a second.
 fn save_manifest(
     dir: &Path,
-    stamps: Vec<(&str, (u64, u64, u32))>,
+    mut stamps: Vec<(&str, (u64, u64, u32))>,
     hashes: &BTreeMap<&str, [u8; 32]>,
 ) -> Result<()> {
-    let files = stamps
-        .into_iter()
-        .filter_map(|(path, (size, secs, nanos))| {
-            let hash = hashes.get(path)?;
-            Some((path.to_string(), (size, secs, nanos, render::hex(hash))))
-        })
-        .collect();
-    let m = Manifest { version: 1, files };
-    let bytes = serde_json::to_vec(&m).unwrap_or_default();
-    std::fs::write(dir.join(MANIFEST), bytes).map_err(|e| Error::io("write", dir.join(MANIFEST), e))
+    use std::io::Write;
+    stamps.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    stamps.dedup_by(|a, b| a.0 == b.0);
+    let mut out: Vec<u8> = Vec::with_capacity(64 + stamps.len() * 160);
+    out.extend_from_slice(b"{\"version\":1,\"files\":{");
+    let mut first = true;
+    for (path, (size, secs, nanos)) in stamps {
+        let Some(hash) = hashes.get(path) else {
+            continue;
+        };
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        // Writing into a Vec cannot fail; paths are escaped as JSON strings.
+        let _ = serde_json::to_writer(&mut out, path);
+        let _ = write!(out, ":[{size},{secs},{nanos},\"{}\"]", render::hex(hash));
+    }
+    out.extend_from_slice(b"}}");
+    std::fs::write(dir.join(MANIFEST), out).map_err(|e| Error::io("write", dir.join(MANIFEST), e))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -733,6 +759,40 @@ mod tests {
                 .contains("a = 2")
         );
         assert!(!staging.exists());
+    }
+
+    #[test]
+    fn the_manifest_written_by_hand_is_what_serde_reads() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let paths = ["b/x.tf", "a \"quoted\"\\path\u{1}.yaml", "c.tf"];
+        let hashes: BTreeMap<&str, [u8; 32]> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (*p, [u8::try_from(i).expect("small") * 70 + 3; 32]))
+            .collect();
+        // Out of order, repeated, and one without a hash (left out).
+        let stamps = vec![
+            ("c.tf", (3, 1_700_000_000, 5)),
+            (paths[1], (10, 1, 999_999_999)),
+            ("b/x.tf", (0, 0, 0)),
+            ("c.tf", (3, 1_700_000_000, 5)),
+            ("unhashed", (1, 1, 1)),
+        ];
+        save_manifest(dir.path(), stamps, &hashes).expect("save");
+        let read: Manifest =
+            serde_json::from_slice(&std::fs::read(dir.path().join(MANIFEST)).expect("read"))
+                .expect("parses");
+        assert_eq!(read.version, 1);
+        let expected: BTreeMap<String, (u64, u64, u32, String)> = [
+            ("b/x.tf", (0, 0, 0, render::hex(&[3; 32]))),
+            (paths[1], (10, 1, 999_999_999, render::hex(&[73; 32]))),
+            ("c.tf", (3, 1_700_000_000, 5, render::hex(&[143; 32]))),
+        ]
+        .into_iter()
+        .map(|(p, v)| (p.to_string(), v))
+        .collect();
+        assert_eq!(read.files, expected);
+        assert_eq!(render::hex(&[0x0f, 0xa0, 0xff]), "0fa0ff");
     }
 
     #[test]
