@@ -1,6 +1,6 @@
 //! Criterion benchmarks of each phase on the target platform size (3 environments × 500
-//! clusters × 10 node pools × 20 services), and of reading a 1.5 MB definition with `toml`
-//! against `toml_edit`.
+//! clusters × 10 node pools × 20 services), of reading a 1.5 MB definition with `toml`
+//! against `toml_edit`, and of Plinth loading a 1.5 MB definition of 190 cluster files.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use plinth_bench::{Spec, single_file, write};
@@ -67,6 +67,23 @@ fn parsers(c: &mut Criterion) {
     g.bench_function("toml_edit_document_mut", |b| {
         b.iter(|| text.parse::<toml_edit::DocumentMut>().expect("parse"))
     });
+    g.finish();
+
+    // Plinth's own load (read, parse, convert, decode every component) of a definition of
+    // about 1.5 MB: 190 cluster files.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("p");
+    let bytes = write(
+        &dir,
+        &Spec {
+            clusters: 190,
+            ..Spec::TARGET
+        },
+    )
+    .expect("synthetic platform");
+    let mut g = c.benchmark_group(format!("load_{}_kib_definition", bytes / 1024));
+    g.sample_size(20);
+    g.bench_function("plinth_load", |b| b.iter(|| plinth_core::load::load(&dir)));
     g.finish();
 }
 

@@ -72,9 +72,16 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Median of `runs` timings of `f`, in milliseconds.
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+fn median_ms(runs: usize, f: impl FnMut()) -> f64 {
+    median_ms_after(runs, || {}, f)
+}
+
+/// The median of `f`'s times, each run after an untimed `setup` (e.g. removing the output a
+/// fresh run must not find).
+fn median_ms_after(runs: usize, mut setup: impl FnMut(), mut f: impl FnMut()) -> f64 {
     let mut v: Vec<f64> = (0..runs.max(1))
         .map(|_| {
+            setup();
             let t = Instant::now();
             f();
             t.elapsed().as_secs_f64() * 1000.0
@@ -149,8 +156,10 @@ fn scale(sizes: &str, runs: usize) -> Res {
             drop(serde_json::to_string(&docs));
         });
         // Writing: a fresh tree, then an unchanged rewrite (which must write nothing).
-        let fresh = median_ms(runs.min(3), || {
+        let remove_output = || {
             let _ = std::fs::remove_dir_all(&out);
+        };
+        let fresh = median_ms_after(runs.min(3), remove_output, || {
             let _ = plinth_core::generate::write(&out, &tree, false);
         });
         let unchanged = median_ms(runs, || {
@@ -169,10 +178,7 @@ fn scale(sizes: &str, runs: usize) -> Res {
                 .is_ok_and(|s| s.success());
             assert!(ok, "plinth generate failed on the synthetic platform");
         };
-        let e2e = median_ms(runs, || {
-            let _ = std::fs::remove_dir_all(&out);
-            generate();
-        });
+        let e2e = median_ms_after(runs, remove_output, generate);
         let e2e_unchanged = median_ms(runs, generate);
         let _ = std::fs::remove_dir_all(&out);
         let memory = phase_memory("validate+generate", &dir)?;
