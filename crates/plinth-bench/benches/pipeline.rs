@@ -3,6 +3,11 @@
 //! against `toml_edit`, and of Plinth loading a 1.5 MB definition of 190 cluster files.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+/// The allocator `plinth` itself uses: the system one is markedly slower on these many small
+/// values, and would measure a program nobody runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use plinth_bench::{Spec, single_file, write};
 
 fn phases(c: &mut Criterion) {
