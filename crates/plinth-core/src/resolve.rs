@@ -561,11 +561,14 @@ impl Aggregator {
 impl Resolved {
     /// The `show --output json` shape.
     pub fn to_json(&self) -> serde_json::Value {
-        let clusters: serde_json::Map<_, _> = self
-            .clusters
-            .iter()
-            .map(|(k, c)| (k.clone(), c.to_json()))
+        // Clusters convert independently: on both cores, collected in key order.
+        use rayon::prelude::*;
+        let items: Vec<(&String, &ResolvedCluster)> = self.clusters.iter().collect();
+        let converted: Vec<(String, serde_json::Value)> = items
+            .par_iter()
+            .map(|(k, c)| ((*k).clone(), c.to_json()))
             .collect();
+        let clusters: serde_json::Map<_, _> = converted.into_iter().collect();
         serde_json::json!({"environment": self.environment, "clusters": clusters})
     }
 }
