@@ -167,26 +167,24 @@ fn scope(repo: &Repo, head: &str, changed: &[String]) -> Result<Scope> {
 }
 
 pub fn affected(repo: &Repo, root: &Path, base: &str, head: &str) -> Result<Affected> {
-    // The two commits and the diff at once: each walks the history from its revision (tens of
-    // milliseconds for `HEAD~100` in loose objects).
-    let (base_commit, head_commit, diff) = std::thread::scope(|s| {
+    // Both commits at once (each walks the history from its revision: tens of milliseconds
+    // for `HEAD~100` in loose objects); the diff then names them by id, so a branch moving
+    // meanwhile cannot make it compare other commits than the ones reported.
+    let (base_commit, head_commit) = std::thread::scope(|s| {
         let b = s.spawn(|| repo.git.resolve(base));
-        let h = s.spawn(|| repo.git.resolve(head));
-        let d = repo
-            .git
-            .changed_files(&format!("{base}^{{commit}}"), &format!("{head}^{{commit}}"));
-        (b.join(), h.join(), d)
+        let h = repo.git.resolve(head);
+        (b.join(), h)
     });
     let not_a_commit = |rev: &str| Error::refused(format!("`{rev}` is not a commit"), None);
     let base_commit = base_commit
         .ok()
         .and_then(|r| r.ok())
         .ok_or_else(|| not_a_commit(base))?;
-    let head_commit = head_commit
-        .ok()
-        .and_then(|r| r.ok())
-        .ok_or_else(|| not_a_commit(head))?;
-    let diff = diff.map_err(|e| Error::refused(format!("git: {e}"), None))?;
+    let head_commit = head_commit.map_err(|_| not_a_commit(head))?;
+    let diff = repo
+        .git
+        .changed_files(&base_commit, &head_commit)
+        .map_err(|e| Error::refused(format!("git: {e}"), None))?;
     let changed: Vec<String> = diff
         .iter()
         .filter_map(|c| repo.strip_prefix(&c.path))
