@@ -445,7 +445,7 @@ fn affected(clusters: usize, commits: usize) -> Res {
     }
     let bin = plinth_bin()?;
     let run = |base: &str| -> f64 {
-        median_ms(5, || {
+        median_ms(11, || {
             let ok = Command::new(&bin)
                 .args([
                     "affected", "--base", base, "--head", "HEAD", "--output", "json",
