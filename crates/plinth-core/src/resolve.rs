@@ -225,7 +225,7 @@ impl Platform {
             } else {
                 pool_names.insert(name.clone(), (&p.key, p.origin));
             }
-            let shape = (c.provider.pool_shape)(&pc, &config);
+            let shape = (c.provider.pool_shape)(&p.key, &pc, &config);
             node_pools.insert(
                 p.key.clone(),
                 ResolvedPool {

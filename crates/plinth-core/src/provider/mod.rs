@@ -35,8 +35,9 @@ pub struct Provider {
     pub pool_name_key: &'static str,
     /// Keys holding the pool's minimum, maximum and initial size, checked min ≤ initial ≤ max.
     pub size_keys: Option<SizeKeys>,
-    /// Reads a resolved pool into Plinth's common shape.
-    pub pool_shape: fn(&Table, &Table) -> PoolShape,
+    /// Reads a resolved pool (its key, its table, its cluster's table) into Plinth's common
+    /// shape.
+    pub pool_shape: fn(&str, &Table, &Table) -> PoolShape,
     /// What `plinth add cluster` and `init` write for the default pool, as TOML lines.
     pub scaffold: Scaffold,
     /// Which pool keys `plinth add node-pool`'s flags set.

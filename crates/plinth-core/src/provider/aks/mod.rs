@@ -318,7 +318,7 @@ fn check_pool_name(name: &str) -> Result<(), String> {
     }
 }
 
-fn pool_shape(pool: &Table, _cluster: &Table) -> PoolShape {
+fn pool_shape(key: &str, pool: &Table, cluster: &Table) -> PoolShape {
     let vm = string(pool, "vm_size").unwrap_or_default().to_string();
     let (arch, gpu) = classify(&vm);
     let spot = pool
@@ -361,7 +361,13 @@ fn pool_shape(pool: &Table, _cluster: &Table) -> PoolShape {
         gpu_type: gpu.then(|| "nvidia".to_string()),
         taints,
         labels,
-        max_pods_per_node: int(pool, "max_pods").unwrap_or(super::DEFAULT_MAX_PODS),
+        // The `default` pool is the cluster's `default_node_pool` block, which takes the
+        // cluster's `max_pods` first (as the generated module does).
+        max_pods_per_node: (key == "default")
+            .then(|| int(cluster, "max_pods"))
+            .flatten()
+            .or_else(|| int(pool, "max_pods"))
+            .unwrap_or(super::DEFAULT_MAX_PODS),
         spot,
         zones: strings(pool, "availability_zones"),
     }
@@ -416,6 +422,39 @@ mod tests {
         assert_eq!(classify("Standard_E4pds_v5"), (Arch::Arm64, false));
         assert_eq!(classify("Standard_NC6s_v3"), (Arch::Amd64, true));
         assert_eq!(classify("Standard_NC24ads_A100_v4"), (Arch::Amd64, true));
+    }
+
+    /// Regression: capacity advice used 110 pods per node for the default pool of a cluster
+    /// whose `max_pods` Terraform applies to that pool.
+    #[test]
+    fn the_default_pool_takes_the_clusters_max_pods() {
+        let table = |pairs: &[(&str, i64)]| -> Table {
+            pairs
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        Value::builtin(crate::value::Kind::Integer(*v)),
+                    )
+                })
+                .collect()
+        };
+        let cluster = table(&[("max_pods", 30)]);
+        let pool = table(&[("max_pods", 50)]);
+        assert_eq!(
+            pool_shape("default", &table(&[]), &cluster).max_pods_per_node,
+            30
+        );
+        assert_eq!(pool_shape("default", &pool, &cluster).max_pods_per_node, 30);
+        assert_eq!(
+            pool_shape("default", &pool, &table(&[])).max_pods_per_node,
+            50
+        );
+        assert_eq!(pool_shape("batch", &pool, &cluster).max_pods_per_node, 50);
+        assert_eq!(
+            pool_shape("batch", &table(&[]), &cluster).max_pods_per_node,
+            crate::provider::DEFAULT_MAX_PODS
+        );
     }
 
     #[test]

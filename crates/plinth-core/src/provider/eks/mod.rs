@@ -303,7 +303,7 @@ fn check_pool_name(name: &str) -> Result<(), String> {
     }
 }
 
-fn pool_shape(pool: &Table, _cluster: &Table) -> PoolShape {
+fn pool_shape(_key: &str, pool: &Table, _cluster: &Table) -> PoolShape {
     let instance_types = strings(pool, "instance_types");
     let (arch, gpu) = instance_types
         .first()

@@ -389,7 +389,7 @@ fn zone_count(pool: &Table, cluster: &Table) -> i64 {
     }
 }
 
-fn pool_shape(pool: &Table, cluster: &Table) -> PoolShape {
+fn pool_shape(_key: &str, pool: &Table, cluster: &Table) -> PoolShape {
     let machine = string(pool, "machine_type").unwrap_or_default().to_string();
     let (arch, family_gpu) = classify(&machine);
     let accel = pool.get("guest_accelerator").and_then(Value::as_table);

@@ -118,7 +118,7 @@ fn check_pool_name(name: &str) -> Result<(), String> {
     }
 }
 
-fn pool_shape(pool: &Table, _cluster: &Table) -> PoolShape {
+fn pool_shape(_key: &str, pool: &Table, _cluster: &Table) -> PoolShape {
     let n = int(pool, "nodes").unwrap_or(1);
     PoolShape {
         instance_types: vec!["docker".into()],
