@@ -98,7 +98,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Which environments, clusters, node pools and services a git change touches.
     Affected(AffectedArgs),
-    /// Break an environment's lock left by an interrupted apply.
+    /// Break an environment's lock left by an interrupted apply (and git's leftover locks on
+    /// its record).
     Unlock(UnlockArgs),
     /// Write a CI pipeline: review on pull requests, apply to ops on merge, promote on demand.
     Ci(CiArgs),

@@ -217,6 +217,15 @@ impl Drop for Prepared {
 }
 
 /// The repository around a platform directory.
+/// What [`Repo::unlock`] removed.
+#[derive(Debug)]
+pub struct Unlocked {
+    /// Who held Plinth's lock, if anyone.
+    pub holder: Option<lock::Holder>,
+    /// git's leftover `<ref>.lock` files on the environment's record.
+    pub ref_locks: Vec<PathBuf>,
+}
+
 pub struct Repo {
     pub git: Git,
     pub store: Store,
@@ -258,11 +267,22 @@ impl Repo {
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
         Ok(Repo {
-            store: Store::new(git.clone()),
+            store: Store::new(git.clone(), git_dir.clone()),
             git,
             git_dir,
             prefix,
         })
+    }
+
+    /// Breaks `env`'s lock and removes the locks git left on its record refs (both are left
+    /// by a run that was killed; `plinth unlock` is how the user says none is running).
+    pub fn unlock(&self, env: &str) -> Result<Unlocked> {
+        let holder = lock::break_lock(&self.git_dir, env)?;
+        let ref_locks = self.store.ref_locks(env);
+        for l in &ref_locks {
+            crate::fsutil::remove_file(l)?;
+        }
+        Ok(Unlocked { holder, ref_locks })
     }
 
     /// A path relative to the platform, as git names it (relative to the repository root).

@@ -10,6 +10,7 @@
 
 use crate::engine::git::Git;
 use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,11 +47,41 @@ const PREFIX: &str = "refs/tags/plinth";
 #[derive(Debug, Clone)]
 pub struct Store {
     pub git: Git,
+    /// The repository's (common) git directory, where git keeps its ref locks.
+    pub git_dir: PathBuf,
 }
 
 impl Store {
-    pub fn new(git: Git) -> Store {
-        Store { git }
+    pub fn new(git: Git, git_dir: PathBuf) -> Store {
+        Store { git, git_dir }
+    }
+
+    /// Locks git left on `env`'s record refs: a process killed inside `git update-ref` leaves
+    /// `<ref>.lock`, and git then refuses that ref until the file is removed.
+    pub fn ref_locks(&self, env: &str) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let record = self.git_dir.join(PREFIX).join(env);
+        let tags = self.git_dir.join("refs/tags");
+        let compat = format!("{env}-deploy-");
+        for (dir, wanted) in [(&record, None), (&tags, Some(compat.as_str()))] {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.filter_map(|e| e.ok()) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".lock") && wanted.is_none_or(|w| name.starts_with(w)) {
+                    found.push(entry.path());
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    /// Why `update-ref` of `name` failed, when git's own lock on it is the reason.
+    fn locked_ref(&self, name: &str, env: &str) -> Option<Error> {
+        let lock = self.git_dir.join(format!("{name}.lock"));
+        lock.exists().then(|| locked(&lock, env))
     }
 
     /// Every record of `env`, oldest first.
@@ -137,7 +168,11 @@ impl Store {
             match self.git.run(&["update-ref", &name, &commit, ""]) {
                 Ok(_) => return Ok(rec),
                 Err(_) if self.git.resolve(&name).is_ok() => next += 1,
-                Err(e) => return Err(engine(e)),
+                Err(e) => {
+                    return Err(self
+                        .locked_ref(&name, &rec.environment)
+                        .unwrap_or_else(|| engine(e)));
+                }
             }
         }
         Err(Error::refused(
@@ -152,9 +187,13 @@ impl Store {
     /// Lightweight tags in Kubestack's style (`<env>-deploy-<sequence>`) on the applied commit.
     pub fn compat_tag(&self, rec: &Record) -> Result<String> {
         let name = format!("{}-deploy-{}", rec.environment, rec.sequence);
+        let full = format!("refs/tags/{name}");
         self.git
-            .run(&["update-ref", &format!("refs/tags/{name}"), &rec.commit, ""])
-            .map_err(engine)?;
+            .run(&["update-ref", &full, &rec.commit, ""])
+            .map_err(|e| {
+                self.locked_ref(&full, &rec.environment)
+                    .unwrap_or_else(|| engine(e))
+            })?;
         Ok(name)
     }
 
@@ -185,6 +224,18 @@ impl Store {
             .with_input(&args, message.as_bytes())
             .map_err(engine)
     }
+}
+
+fn locked(lock: &Path, env: &str) -> Error {
+    Error::refused(
+        format!(
+            "the record of `{env}` cannot be written: git's lock `{}` is left from an interrupted run",
+            lock.display()
+        ),
+        Some(format!(
+            "if no plinth or git process is running here, run `plinth unlock --env {env}`"
+        )),
+    )
 }
 
 pub fn tag(env: &str, seq: u64) -> String {
@@ -240,5 +291,82 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+
+    /// Regression: a run killed inside `git update-ref` leaves `<ref>.lock`; the next append
+    /// failed with git's raw message. It now says what happened and how to recover, and
+    /// `Repo::unlock` removes exactly the record's leftover locks.
+    #[test]
+    fn a_ref_lock_left_by_a_killed_run_is_reported_and_removed_by_unlock() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        let git = Git::new(dir).expect("git");
+        git.run(&["init", "-q", "-b", "main"]).expect("init");
+        std::fs::write(dir.join("plinth.toml"), "# platform\n").expect("write");
+        git.run(&["add", "-A"]).expect("add");
+        git.run(&[
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "p",
+        ])
+        .expect("commit");
+        let repo = crate::promote::Repo::open(dir).expect("repo");
+        let rec = Record {
+            environment: "ops".into(),
+            sequence: 0,
+            commit: git.resolve("HEAD").expect("head"),
+            content_hash: "sha256:0".into(),
+            outcome: Outcome::Started,
+            time: now(),
+            engine: "terraform".into(),
+            plinth: crate::VERSION.into(),
+            user: "t".into(),
+            host: "h".into(),
+            via: "apply".into(),
+            error: None,
+        };
+        let first = repo
+            .store
+            .append(rec.clone(), &serde_json::json!({}))
+            .expect("first append");
+        assert_eq!(first.sequence, 1);
+        // What a kill between git's lock and its rename leaves, on the next record's ref and on
+        // a compat tag; another environment's lock is not ours to remove.
+        let tags = repo.git_dir.join("refs/tags");
+        std::fs::write(repo.git_dir.join(format!("{}.lock", tag("ops", 2))), "").expect("lock");
+        std::fs::write(tags.join("ops-deploy-2.lock"), "").expect("lock");
+        std::fs::create_dir_all(tags.join("plinth/apps")).expect("mkdir");
+        std::fs::write(tags.join("plinth/apps/000001.lock"), "").expect("lock");
+
+        let err = repo
+            .store
+            .append(rec.clone(), &serde_json::json!({}))
+            .expect_err("locked");
+        let text = format!("{err:?}");
+        assert!(
+            text.contains("interrupted run") && text.contains("plinth unlock --env ops"),
+            "{text}"
+        );
+        let done = repo.unlock("ops").expect("unlock");
+        assert!(done.holder.is_none());
+        assert_eq!(
+            done.ref_locks,
+            [
+                repo.git_dir.join("refs/tags/ops-deploy-2.lock"),
+                repo.git_dir.join(format!("{}.lock", tag("ops", 2))),
+            ]
+        );
+        assert!(tags.join("plinth/apps/000001.lock").exists());
+        let second = repo
+            .store
+            .append(rec, &serde_json::json!({}))
+            .expect("append after unlock");
+        assert_eq!(second.sequence, 2);
+        assert_eq!(repo.store.compat_tag(&second).expect("tag"), "ops-deploy-2");
     }
 }

@@ -510,14 +510,25 @@ pub fn affected(ui: &Ui, args: AffectedArgs) -> Result<Exit, CliError> {
 
 pub fn unlock(ui: &Ui, args: UnlockArgs) -> Result<Exit, CliError> {
     let repo = Repo::open(&args.dir.dir)?;
-    match promote::lock::break_lock(&repo.git_dir, &args.env)? {
+    let done = repo.unlock(&args.env)?;
+    match &done.holder {
         Some(h) => ui.status(&format!(
             "{} broke the lock of `{}` held by {}",
             ui.yellow("!"),
             args.env,
             h.describe()
         )),
-        None => ui.status(&format!("`{}` was not locked", args.env)),
+        None if done.ref_locks.is_empty() => {
+            ui.status(&format!("`{}` was not locked", args.env));
+        }
+        None => {}
+    }
+    for l in &done.ref_locks {
+        ui.status(&format!(
+            "{} removed git's leftover lock `{}`",
+            ui.yellow("!"),
+            l.display()
+        ));
     }
     Ok(Exit::Ok)
 }
