@@ -42,11 +42,13 @@ fn phases(c: &mut Criterion) {
     });
     g.bench_function("show_json", |b| {
         b.iter(|| {
-            resolution
+            let docs: Vec<_> = resolution
                 .environments
                 .iter()
-                .map(plinth_core::Resolved::to_json)
-                .collect::<Vec<_>>()
+                .map(plinth_core::ShowJson)
+                .collect();
+            let mut sink = std::io::BufWriter::new(std::io::sink());
+            serde_json::to_writer_pretty(&mut sink, &docs).expect("json");
         })
     });
     plinth_core::generate::write(&out, &tree, false).expect("write");

@@ -147,13 +147,15 @@ fn scale(sizes: &str, runs: usize) -> Res {
             let mut t = plinth_core::render::Tree::default();
             let _ = plinth_core::render::kustomize::render(&platform, &resolution, &out, &mut t);
         });
+        // What `show --output json` does: every environment, pretty, streamed to its output.
         let show_json = median_ms(runs, || {
             let docs: Vec<_> = resolution
                 .environments
                 .iter()
-                .map(plinth_core::Resolved::to_json)
+                .map(plinth_core::ShowJson)
                 .collect();
-            drop(serde_json::to_string(&docs));
+            let mut sink = std::io::BufWriter::new(std::io::sink());
+            let _ = serde_json::to_writer_pretty(&mut sink, &docs);
         });
         // Writing: a fresh tree, then an unchanged rewrite (which must write nothing).
         let remove_output = || {

@@ -35,7 +35,7 @@ pub mod value;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use error::{Error, Result};
 pub use platform::Platform;
-pub use resolve::{Resolution, Resolved};
+pub use resolve::{Resolution, Resolved, ShowJson};
 pub use source::SourceMap;
 
 use std::path::Path;

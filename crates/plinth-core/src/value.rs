@@ -337,30 +337,45 @@ impl Value {
         self.kind.type_name()
     }
 
-    /// A plain JSON value, without origins. Sensitive values are masked.
+    /// A plain JSON value, without origins. Sensitive values are masked (the one mapping is
+    /// the `Serialize` impl below).
     pub fn to_json(&self) -> serde_json::Value {
-        if let Some(s) = self.sensitive() {
-            return Value::masked_json(&s);
-        }
-        match &self.kind {
-            Kind::String(s) => serde_json::Value::String(s.clone()),
-            Kind::Integer(i) => (*i).into(),
-            Kind::Float(f) => {
-                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-            }
-            Kind::Boolean(b) => (*b).into(),
-            Kind::Array(a) => a.iter().map(Value::to_json).collect(),
-            Kind::Table(t) => {
-                serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
-        }
+        serde_json::to_value(self).unwrap_or_default()
     }
 
     /// A table as plain JSON, without cloning it into a value first.
     pub fn table_json(t: &Table) -> serde_json::Value {
-        serde_json::Value::Object(t.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+        serde_json::to_value(t).unwrap_or_default()
     }
+}
 
+/// Plain JSON, written straight to a serializer: sensitive values masked, no origins, nothing
+/// built first (`show --output json` of a large platform is tens of megabytes).
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if let Some(sensitive) = self.sensitive() {
+            return Value::masked_json(&sensitive).serialize(s);
+        }
+        match &self.kind {
+            Kind::String(v) => s.serialize_str(v),
+            Kind::Integer(i) => s.serialize_i64(*i),
+            // Non-finite floats are refused when read; `null` should one get here.
+            Kind::Float(f) => serde_json::Number::from_f64(*f).serialize(s),
+            Kind::Boolean(b) => s.serialize_bool(*b),
+            Kind::Array(a) => s.collect_seq(a),
+            Kind::Table(t) => t.serialize(s),
+        }
+    }
+}
+
+/// A table as a JSON object, keys in order.
+impl serde::Serialize for Table {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl Value {
     /// Builds a value from plain JSON (nulls are dropped: TOML has none).
     pub fn from_json(json: &serde_json::Value) -> Option<Value> {
         let kind = match json {

@@ -45,11 +45,18 @@ impl Ui {
         }
     }
 
-    /// One JSON document on stdout.
-    pub fn json(&self, value: &serde_json::Value) {
-        let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
-        s.push('\n');
-        self.data(&s);
+    /// One JSON document on stdout, written as it is serialized (no copy of it in memory).
+    pub fn json<T: serde::Serialize + ?Sized>(&self, value: &T) {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
+        if let Err(e) = written
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            std::process::exit(0);
+        }
     }
 
     /// Progress and results for people, on stderr; silent with `--quiet`.

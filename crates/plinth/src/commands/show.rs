@@ -26,10 +26,10 @@ pub fn run(ui: &Ui, args: ShowArgs) -> Result<Exit, CliError> {
     }
     match args.output {
         Output::Json => {
-            let docs: Vec<_> = selected.iter().map(|r| r.to_json()).collect();
+            let docs: Vec<_> = selected.iter().map(|r| plinth_core::ShowJson(r)).collect();
             match (args.env.is_some(), docs.as_slice()) {
                 (true, [one]) => ui.json(one),
-                _ => ui.json(&serde_json::Value::Array(docs)),
+                _ => ui.json(&docs),
             }
         }
         Output::Text => {
