@@ -188,23 +188,6 @@ impl Git {
             .collect())
     }
 
-    /// Files of `rev` at the given paths (relative to the repository root); absent ones are left
-    /// out. One `git cat-file --batch` for all of them.
-    pub fn read_at(
-        &self,
-        rev: &str,
-        paths: &[String],
-    ) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
-        let objects: Vec<String> = paths.iter().map(|p| format!("{rev}:{p}")).collect();
-        let blobs = self.cat_blobs(&objects)?;
-        Ok(paths
-            .iter()
-            .cloned()
-            .zip(blobs)
-            .filter_map(|(path, blob)| Some((path, blob?)))
-            .collect())
-    }
-
     /// The content of each object (`None` when git has no such object), in order.
     fn cat_blobs(&self, objects: &[String]) -> Result<Vec<Option<Vec<u8>>>, EngineError> {
         if objects.is_empty() {
@@ -318,5 +301,34 @@ impl Git {
             &[],
         )
         .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_diffs_name_each_side_or_none() {
+        let a = "1".repeat(40);
+        let b = "2".repeat(40);
+        let zero = "0".repeat(40);
+        let out = format!(
+            ":100644 100644 {a} {b} M\0clusters/a b.toml\0:000000 100644 {zero} {b} A\0new.toml\0:100644 000000 {a} {zero} D\0gone.toml\0"
+        );
+        let files = parse_raw_diff(&out);
+        let sides: Vec<(&str, Option<&str>, Option<&str>)> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.old.as_deref(), f.new.as_deref()))
+            .collect();
+        assert_eq!(
+            sides,
+            [
+                ("clusters/a b.toml", Some(a.as_str()), Some(b.as_str())),
+                ("new.toml", None, Some(b.as_str())),
+                ("gone.toml", Some(a.as_str()), None),
+            ]
+        );
+        assert!(parse_raw_diff("").is_empty());
     }
 }

@@ -167,9 +167,9 @@ fn scope(repo: &Repo, head: &str, changed: &[String]) -> Result<Scope> {
 }
 
 pub fn affected(repo: &Repo, root: &Path, base: &str, head: &str) -> Result<Affected> {
-    // Both commits at once (each walks the history from its revision: tens of milliseconds
-    // for `HEAD~100` in loose objects); the diff then names them by id, so a branch moving
-    // meanwhile cannot make it compare other commits than the ones reported.
+    // Both commits at once (each walks the history from its revision); the diff then names
+    // them by id, so a branch moving meanwhile cannot make it compare other commits than the
+    // ones reported.
     let (base_commit, head_commit) = std::thread::scope(|s| {
         let b = s.spawn(|| repo.git.resolve(base));
         let h = repo.git.resolve(head);
