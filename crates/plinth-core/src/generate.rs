@@ -72,11 +72,36 @@ struct Existing {
 /// any other file is read and checked against its header.
 const MANIFEST: &str = ".plinth-manifest";
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct Manifest {
+/// The manifest format this version writes; another version's stamps are not trusted.
+const MANIFEST_VERSION: u32 = 1;
+
+/// Read as a map of owned entries; written from a borrowed view of the stamps (`F`), so the
+/// shape is declared once.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Manifest<F = BTreeMap<String, (u64, u64, u32, String)>> {
     version: u32,
     /// path → (size, modified seconds, modified nanoseconds, hex SHA-256).
-    files: BTreeMap<String, (u64, u64, u32, String)>,
+    files: F,
+}
+
+/// The manifest's `files`, serialized from stamps and hashes without building a map first
+/// (tens of thousands of owned entries took a tenth of a second at platform scale).
+struct StampedFiles<'a> {
+    stamps: &'a [(&'a str, (u64, u64, u32))],
+    hashes: &'a BTreeMap<&'a str, [u8; 32]>,
+}
+
+impl serde::Serialize for StampedFiles<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(
+            self.stamps
+                .iter()
+                .filter_map(|(path, (size, secs, nanos))| {
+                    let hash = self.hashes.get(path)?;
+                    Some((path, (size, secs, nanos, render::hex(hash))))
+                }),
+        )
+    }
 }
 
 fn stamp(meta: &std::fs::Metadata) -> (u64, u64, u32) {
@@ -124,7 +149,7 @@ fn scan(out: &Path) -> Result<Existing> {
         .ok()
         .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
         // Another version's stamps are not trusted: every file is read and hashed instead.
-        .filter(|m| m.version == 1)
+        .filter(|m| m.version == MANIFEST_VERSION)
         .unwrap_or_default();
     let mut files = Vec::new();
     list_dir(out, "", &mut files, &mut ex.foreign)?;
@@ -494,34 +519,24 @@ fn write_manifest(dir: &Path, root: &Path, hashes: &BTreeMap<&str, [u8; 32]>) ->
 }
 
 /// Writes `dir`'s manifest from each file's stamp (size, modification time) and hash.
-///
-/// Written straight into one buffer in [`Manifest`]'s JSON form (read back with serde): tens of
-/// thousands of entries built as a map of strings first took a tenth of a second.
 fn save_manifest(
     dir: &Path,
     mut stamps: Vec<(&str, (u64, u64, u32))>,
     hashes: &BTreeMap<&str, [u8; 32]>,
 ) -> Result<()> {
-    use std::io::Write;
     stamps.sort_unstable_by(|a, b| a.0.cmp(b.0));
     stamps.dedup_by(|a, b| a.0 == b.0);
-    let mut out: Vec<u8> = Vec::with_capacity(64 + stamps.len() * 160);
-    out.extend_from_slice(b"{\"version\":1,\"files\":{");
-    let mut first = true;
-    for (path, (size, secs, nanos)) in stamps {
-        let Some(hash) = hashes.get(path) else {
-            continue;
-        };
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        // Writing into a Vec cannot fail; paths are escaped as JSON strings.
-        let _ = serde_json::to_writer(&mut out, path);
-        let _ = write!(out, ":[{size},{secs},{nanos},\"{}\"]", render::hex(hash));
-    }
-    out.extend_from_slice(b"}}");
-    std::fs::write(dir.join(MANIFEST), out).map_err(|e| Error::io("write", dir.join(MANIFEST), e))
+    let manifest = Manifest {
+        version: MANIFEST_VERSION,
+        files: StampedFiles {
+            stamps: &stamps,
+            hashes,
+        },
+    };
+    // About 160 bytes an entry: sized once rather than grown by doubling.
+    let mut bytes = Vec::with_capacity(64 + stamps.len() * 160);
+    let _ = serde_json::to_writer(&mut bytes, &manifest);
+    std::fs::write(dir.join(MANIFEST), bytes).map_err(|e| Error::io("write", dir.join(MANIFEST), e))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -778,7 +793,7 @@ mod tests {
     }
 
     #[test]
-    fn the_manifest_written_by_hand_is_what_serde_reads() {
+    fn the_manifest_written_from_stamps_is_what_serde_reads() {
         let dir = tempfile::tempdir().expect("tmp");
         let paths = ["b/x.tf", "a \"quoted\"\\path\u{1}.yaml", "c.tf"];
         let hashes: BTreeMap<&str, [u8; 32]> = paths

@@ -123,35 +123,13 @@ impl Table {
     }
 
     /// Adds the entries of `extra` whose keys are absent (the first of a repeated key), in one
-    /// merge: inserting dozens of defaults one by one shifted the table each time.
-    pub fn fill_absent(&mut self, mut extra: Vec<(String, Value)>) {
-        if extra.is_empty() {
-            return;
-        }
-        extra.sort_by(|a, b| a.0.cmp(&b.0));
-        extra.dedup_by(|b, a| a.0 == b.0);
-        let old = std::mem::take(&mut self.entries);
-        let mut merged = Vec::with_capacity(old.len() + extra.len());
-        let (mut a, mut b) = (old.into_iter().peekable(), extra.into_iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) => match x.0.cmp(&y.0) {
-                    std::cmp::Ordering::Less => a.next(),
-                    std::cmp::Ordering::Equal => {
-                        b.next();
-                        a.next()
-                    }
-                    std::cmp::Ordering::Greater => b.next(),
-                },
-                (Some(_), None) => a.next(),
-                (None, _) => b.next(),
-            };
-            match next {
-                Some(e) => merged.push(e),
-                None => break,
-            }
-        }
-        self.entries = merged;
+    /// pass: inserting dozens of defaults one by one shifted the table each time.
+    pub fn fill_absent(&mut self, extra: Vec<(String, Value)>) {
+        // A stable sort of two sorted runs is one merge; on a repeated key the earlier entry
+        // (the table's own, then the first of `extra`) stays.
+        self.entries.extend(extra);
+        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
+        self.entries.dedup_by(|later, earlier| later.0 == earlier.0);
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
@@ -341,11 +319,6 @@ impl Value {
     /// the `Serialize` impl below).
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
-    }
-
-    /// A table as plain JSON, without cloning it into a value first.
-    pub fn table_json(t: &Table) -> serde_json::Value {
-        serde_json::to_value(t).unwrap_or_default()
     }
 }
 
