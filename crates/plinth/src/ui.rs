@@ -38,25 +38,18 @@ impl Ui {
     /// Data for scripts and readers, on stdout. A closed pipe ends the program quietly.
     pub fn data(&self, text: &str) {
         let mut out = std::io::stdout().lock();
-        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
-            && e.kind() == std::io::ErrorKind::BrokenPipe
-        {
-            std::process::exit(0);
-        }
+        exit_on_broken_pipe(out.write_all(text.as_bytes()).and_then(|()| out.flush()));
     }
 
     /// One JSON document on stdout, written as it is serialized (no copy of it in memory).
     pub fn json<T: serde::Serialize + ?Sized>(&self, value: &T) {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let written = serde_json::to_writer_pretty(&mut out, value)
-            .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"))
-            .and_then(|()| out.flush());
-        if let Err(e) = written
-            && e.kind() == std::io::ErrorKind::BrokenPipe
-        {
-            std::process::exit(0);
-        }
+        exit_on_broken_pipe(
+            serde_json::to_writer_pretty(&mut out, value)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush()),
+        );
     }
 
     /// Progress and results for people, on stderr; silent with `--quiet`.
@@ -250,5 +243,14 @@ impl miette::Diagnostic for Rendered {
                 self.related.iter().map(|r| r as &dyn miette::Diagnostic),
             ))
         }
+    }
+}
+
+/// A reader that stopped reading (`plinth show | head`) is not an error: exit quietly.
+fn exit_on_broken_pipe(written: std::io::Result<()>) {
+    if let Err(e) = written
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
