@@ -7,10 +7,6 @@ mod common;
 use common::{TestEnv, engines, fixtures};
 use std::path::{Path, PathBuf};
 
-fn schemas_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/provider-schemas")
-}
-
 fn schemas() -> tfcheck::Schemas {
     let files = engines::schema_files();
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
@@ -88,7 +84,7 @@ fn gke_aks_and_kind_apply_through_provider_doubles() {
     env.run_ok(&["generate", "doubles"]);
     let out = dir.join("generated");
     let mirror = tf_double::Mirror::builder()
-        .schemas_dir(schemas_dir())
+        .schemas_dir(engines::schemas_dir())
         .doubles(&[tf_double::GOOGLE, tf_double::AZURERM, tf_double::KIND])
         .create(&env.join("mirror"))
         .expect("provider double mirror");

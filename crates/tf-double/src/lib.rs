@@ -3,7 +3,7 @@
 //! Real providers cannot be downloaded on the project's machines, so tests install one binary,
 //! `terraform-provider-double`, under each provider address they need (hashicorp/google,
 //! hashicorp/azurerm, tehcyx/kind, ...) in a private filesystem mirror. The double serves that
-//! provider's real schema (from `../shared/provider-schemas/<type>.json`), so `terraform
+//! provider's real schema (from the repository's `provider-schemas/<type>.json`), so `terraform
 //! validate` checks generated code against the real attribute names and types, and it fakes
 //! plan and apply deterministically, so `plan`, `apply` and an empty second `plan` run offline.
 //!
@@ -20,6 +20,7 @@
 //! ```
 
 mod mirror;
+mod skip;
 
 #[cfg(feature = "server")]
 pub mod provider;
@@ -33,6 +34,7 @@ pub use mirror::{
     ProviderAddr, REGISTRY_HOST, default_schemas_dir, double_binary, real_plugins_dir,
     required_providers, terraform_binary,
 };
+pub use skip::{REQUIRE_ENV, SKIP_LOG_ENV, engines_required, skip};
 
 /// Environment variable naming the directory the double loads `<type>.json` schemas from.
 pub const SCHEMAS_ENV: &str = "PLINTH_TF_DOUBLE_SCHEMAS";

@@ -201,11 +201,11 @@ fn build_double() -> Result<PathBuf, Error> {
 }
 
 /// The directory of real schema dumps: `$PLINTH_TF_DOUBLE_SCHEMAS` if set, else
-/// `../shared/provider-schemas` relative to the project root (where CI has it too).
+/// the repository's vendored `provider-schemas/`.
 pub fn default_schemas_dir() -> Result<PathBuf, Error> {
     let dir = match std::env::var_os(SCHEMAS_ENV) {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/provider-schemas"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../provider-schemas"),
     };
     dir.canonicalize().map_err(|e| {
         io_err(
@@ -269,7 +269,7 @@ pub fn terraform_binary() -> Result<PathBuf, Error> {
         .ok_or_else(|| {
             Error(
                 "`terraform` is not on PATH: these tests run the real terraform CLI (1.11) \
-                 against the provider double; install it (see ../shared/reference/engines.md)"
+                 against the provider double; install terraform 1.5 or newer"
                     .to_owned(),
             )
         })

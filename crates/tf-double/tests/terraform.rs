@@ -443,9 +443,9 @@ fn the_real_aws_provider_installs_beside_doubles() {
         panic!("{e}");
     }
     let Some(plugins) = real_plugins_dir() else {
-        eprintln!(
-            "SKIPPED the_real_aws_provider_installs_beside_doubles: no `tf-plugins` mirror of \
-             real providers on this machine"
+        tf_double::skip(
+            "the_real_aws_provider_installs_beside_doubles",
+            "no `tf-plugins` mirror of real providers on this machine",
         );
         return;
     };

@@ -11,8 +11,8 @@
 //! use std::path::Path;
 //!
 //! let schemas = tfcheck::Schemas::load(&[
-//!     Path::new("../shared/provider-schemas/google.json"),
-//!     Path::new("../shared/provider-schemas/kind.json"),
+//!     Path::new("provider-schemas/google.json"),
+//!     Path::new("provider-schemas/kind.json"),
 //! ])?;
 //! let problems = tfcheck::check_dir(Path::new("generated/gke"), &schemas)?;
 //! for problem in problems.iter().filter(|problem| problem.is_error()) {

@@ -1,7 +1,7 @@
 //! Real engines for tests: terraform with a private CLI config (no network), the real aws
 //! provider from the machine's filesystem mirror, and a `moto` server on loopback.
 //!
-//! Where an engine is missing, tests say so loudly on stderr and skip — unless
+//! Where an engine is missing, tests say so on stderr (past the harness's capture) and skip — unless
 //! `PLINTH_REQUIRE_ENGINES=1` (set by CI), where a missing engine fails the test.
 
 #![allow(dead_code)]
@@ -9,15 +9,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// Returns `None` (after a loud message) when `what` is missing and engines are optional.
+/// Returns `None` (after a message the user sees, see [`tf_double::skip`]) when `what` is
+/// missing and engines are optional.
+#[track_caller]
 pub fn require<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
-        let msg = format!("SKIPPED: {what} is not available on this machine");
-        assert!(
-            std::env::var_os("PLINTH_REQUIRE_ENGINES").is_none(),
-            "{msg} (PLINTH_REQUIRE_ENGINES is set)"
-        );
-        eprintln!("\n=== {msg} ===\n");
+        let at = std::panic::Location::caller();
+        let test = std::thread::current()
+            .name()
+            .map_or_else(|| at.to_string(), String::from);
+        tf_double::skip(&test, &format!("{what} is not available on this machine"));
     }
     found
 }
@@ -46,18 +47,19 @@ pub fn aws_mirror() -> Option<PathBuf> {
     .find(|p| p.join("registry.terraform.io/hashicorp/aws").is_dir())
 }
 
-/// The provider schemas Plinth is checked against: the real dumps in `../shared/`, plus the
-/// transcribed `kbst/kustomization` schema (see `tests/fixtures/schemas/README.md`).
+/// The repository's vendored provider schemas (`provider-schemas/README.md` says where each
+/// came from).
+pub fn schemas_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../provider-schemas")
+}
+
+/// The provider schemas Plinth is checked against: the real dumps, plus the transcribed
+/// `kbst/kustomization` schema.
 pub fn schema_files() -> Vec<PathBuf> {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/provider-schemas");
-    let mut files: Vec<PathBuf> = ["aws", "google", "azurerm", "kind"]
+    ["aws", "google", "azurerm", "kind", "kustomization"]
         .iter()
-        .map(|p| shared.join(format!("{p}.json")))
-        .collect();
-    files.push(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schemas/kustomization.json"),
-    );
-    files
+        .map(|p| schemas_dir().join(format!("{p}.json")))
+        .collect()
 }
 
 /// The version of the kustomization provider double (inside Plinth's constraint `~> 0.9.0`).

@@ -6,17 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use tfcheck::Schemas;
 
-/// The real provider schemas in `../shared/provider-schemas` (relative to the project root).
+/// The real provider schemas vendored in the repository's `provider-schemas/`.
 pub fn schemas() -> &'static Schemas {
     static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
     SCHEMAS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/provider-schemas");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../provider-schemas");
         let files: Vec<PathBuf> = ["aws", "google", "azurerm", "kind"]
             .iter()
             .map(|name| dir.join(format!("{name}.json")))
             .collect();
         let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-        Schemas::load(&paths).expect("the provider schemas in ../shared/provider-schemas load")
+        Schemas::load(&paths).expect("the vendored provider schemas load")
     })
 }
 
