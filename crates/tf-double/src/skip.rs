@@ -20,14 +20,13 @@ pub fn skip(test: &str, reason: &str) {
         "{line} ({REQUIRE_ENV} is set: every engine must be present)"
     );
     let _ = writeln!(std::io::stderr().lock(), "\n=== {line} ===");
-    if let Some(log) = std::env::var_os(SKIP_LOG_ENV) {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
+    if let Some(log) = std::env::var_os(SKIP_LOG_ENV)
+        && let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
-        {
-            let _ = writeln!(f, "{test}: {reason}");
-        }
+    {
+        let _ = writeln!(f, "{test}: {reason}");
     }
 }
 
