@@ -28,7 +28,7 @@ mkdir -p "$root/docs/architecture" "$png_dir"
 for example in minimal node-pools multi-cloud environments; do
     "$plinth" -q init "$work/$example" --example "$example" --name "$example"
     svg="$root/docs/architecture/$example.svg"
-    "$plinth" -q diagram "$work/$example" --format svg -o "$svg"
+    "$plinth" -q diagram "$work/$example" --out "$svg"
 
     # Screenshot exactly the SVG's own size.
     size="$(sed -n 's/^<svg [^>]*width="\([0-9]*\)[0-9.]*" height="\([0-9]*\)[0-9.]*".*/\1,\2/p' "$svg" | head -n 1)"

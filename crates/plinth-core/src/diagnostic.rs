@@ -238,13 +238,17 @@ pub fn did_you_mean<'a>(
             } else {
                 strsim::damerau_levenshtein(&input_n, &norm(c))
             };
-            // Prefix matches ("instance_type" for "instance_types") count as close.
-            let d =
-                if d > limit && (c.starts_with(input) || input.starts_with(c)) && input.len() > 3 {
-                    limit
-                } else {
-                    d
-                };
+            // Prefix matches ("instance_type" for "instance_types") and whole `-`/`_`-separated
+            // parts ("nginx" for "ingress-nginx") count as close.
+            let part = || norm(c).split('_').any(|p| p == input_n);
+            let d = if d > limit
+                && input.len() > 3
+                && (c.starts_with(input) || input.starts_with(c) || part())
+            {
+                limit
+            } else {
+                d
+            };
             (d <= limit).then_some((d, c))
         })
         .min_by_key(|(d, c)| (*d, *c))
@@ -287,5 +291,12 @@ mod tests {
         assert_eq!(did_you_mean("MAX_SIZE", keys), Some("max_size"));
         assert_eq!(did_you_mean("zzz", keys), None);
         assert_eq!(did_you_mean("availability", keys), None);
+        let catalog = ["ingress-nginx", "cert-manager", "external-dns"];
+        assert_eq!(did_you_mean("nginx", catalog), Some("ingress-nginx"));
+        assert_eq!(
+            did_you_mean("dns", catalog),
+            None,
+            "too short to guess from"
+        );
     }
 }

@@ -75,6 +75,97 @@ pub fn create_tree(target: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     result
 }
 
+/// Adds `files` (relative paths) to the existing directory `target` — a platform adopted into a
+/// repository that holds other things — overwriting nothing: when one of them exists already,
+/// nothing is written. A text file named in `merge` that exists gets the lines it lacks appended
+/// instead (`.gitignore`). Each file is written beside its place and renamed in, so a crash
+/// leaves no half-written file; a failure part-way removes what this call added.
+pub fn add_files(target: &Path, files: &[(PathBuf, Vec<u8>)], merge: &[&str]) -> Result<()> {
+    // (where, what, whether it exists already and is merged)
+    let mut planned: Vec<(PathBuf, Vec<u8>, bool)> = Vec::new();
+    for (rel, bytes) in files {
+        let path = target.join(rel);
+        let mergeable = merge.iter().any(|m| Path::new(m) == rel);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                planned.push((path, bytes.clone(), false));
+            }
+            Ok(_) if mergeable => {
+                let old =
+                    std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+                let have: std::collections::HashSet<&str> = old.lines().map(str::trim).collect();
+                let new = String::from_utf8_lossy(bytes);
+                let missing: Vec<&str> = new.lines().filter(|l| !have.contains(l.trim())).collect();
+                if missing
+                    .iter()
+                    .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                {
+                    let mut text = old.clone();
+                    if !text.is_empty() && !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    text.push('\n');
+                    for l in missing {
+                        text.push_str(l);
+                        text.push('\n');
+                    }
+                    planned.push((path, text.into_bytes(), true));
+                }
+            }
+            Ok(_) => {
+                return Err(Error::refused(
+                    format!("`{}` exists already", path.display()),
+                    Some(format!(
+                        "Plinth adds a platform beside what `{}` holds and overwrites nothing: move `{}` away, or choose another directory",
+                        target.display(),
+                        rel.display()
+                    )),
+                ));
+            }
+            Err(e) => return Err(Error::io("read", &path, e)),
+        }
+    }
+    let mut staged: Vec<(PathBuf, &Path, bool)> = Vec::new();
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let result = (|| -> Result<()> {
+        for (path, bytes, merged) in &planned {
+            let dir = parent(path);
+            let mut missing = dir;
+            while !missing.exists() {
+                created_dirs.push(missing.to_path_buf());
+                missing = parent(missing);
+            }
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+            let tmp = temp_name(path);
+            let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io("write", &tmp, e))?;
+            staged.push((tmp.clone(), path, *merged));
+            f.write_all(bytes)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| Error::io("write", &tmp, e))?;
+        }
+        for (tmp, path, _) in &staged {
+            std::fs::rename(tmp, path).map_err(|e| Error::io("write", path, e))?;
+        }
+        sync_tree(target);
+        Ok(())
+    })();
+    if result.is_err() {
+        for (tmp, path, merged) in &staged {
+            let _ = std::fs::remove_file(tmp);
+            // Files this call created go; a merged file keeps whatever it holds (its rename
+            // replaced it whole or not at all).
+            if !merged {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        created_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for d in created_dirs {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+    result
+}
+
 fn parent(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

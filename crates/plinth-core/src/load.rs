@@ -38,6 +38,96 @@ pub struct Loaded {
 /// platform root; used to check an edit before writing it.
 pub type Overlay = BTreeMap<PathBuf, Option<String>>;
 
+/// Warns about a promotion chain whose names say it is upside down: the first environment is
+/// the internal one, where every change lands first, so `ops` (Kubestack's internal
+/// environment) after another one, or a production environment first, is almost certainly a
+/// mistake that would send changes to users before they are validated.
+fn check_order(chain: &[Environment], at: Origin, diags: &mut Diagnostics) {
+    let first = &chain[0].name;
+    let looks_prod = |n: &str| n.split('-').any(|p| p == "prod" || p == "production");
+    let message = if let Some(i) = chain
+        .iter()
+        .position(|e| e.name == "ops")
+        .filter(|&i| i > 0)
+    {
+        let mut fixed: Vec<&str> = chain.iter().map(|e| e.name.as_str()).collect();
+        let ops = fixed.remove(i);
+        fixed.insert(0, ops);
+        Some((
+            format!(
+                "`ops` is the internal environment's usual name, but the chain starts with `{first}`: every change would land on `{first}` first and reach `ops` last"
+            ),
+            format!(
+                "the first environment is the internal one: `environments = [{}]`",
+                fixed
+                    .iter()
+                    .map(|n| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    } else if looks_prod(first) && chain.len() > 1 {
+        Some((
+            format!(
+                "the chain starts with `{first}`, which sounds like production: the first environment is the internal one, where every change lands before it is validated"
+            ),
+            "put the internal environment first, e.g. `environments = [\"ops\", \"apps\", \"apps-prod\"]`".to_string(),
+        ))
+    } else {
+        None
+    };
+    if let Some((message, hint)) = message {
+        diags.push(
+            Diagnostic::warning("environment-order", message)
+                .at_value(at, "the promotion chain, internal environment first")
+                .hint(hint),
+        );
+    }
+}
+
+/// A file in `dir` that is `plinth.toml` but for case (`Plinth.toml`, `PLINTH.TOML`), or
+/// `plinth.tml`-style near misses: the likely mistake behind "no platform here".
+fn miscased_root(dir: &Path) -> Option<String> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n != ROOT_FILE)
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(ROOT_FILE))
+        .or_else(|| {
+            names
+                .iter()
+                .find(|n| strsim::levenshtein(&n.to_ascii_lowercase(), ROOT_FILE) <= 2)
+        })
+        .cloned()
+}
+
+/// The platform directory for a command run without one: the nearest of `start` and its
+/// ancestors holding `plinth.toml`, as git finds `.git` and cargo `Cargo.toml`. `None` when
+/// there is none up to the filesystem root.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(start).ok()?;
+    let up = abs.ancestors().position(|d| d.join(ROOT_FILE).is_file())?;
+    // Said the way the user would: `.`, `..`, `../..` from a relative start.
+    let mut found = if start == Path::new(".") {
+        PathBuf::new()
+    } else {
+        start.to_path_buf()
+    };
+    for _ in 0..up {
+        found.push("..");
+    }
+    Some(if found.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        found
+    })
+}
+
 pub fn load(dir: &Path) -> Loaded {
     load_with(dir, &Overlay::new())
 }
@@ -65,10 +155,19 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
     ) {
         Read::Parsed(file, table) => Some((file, table)),
         Read::Missing => {
+            let hint = match miscased_root(dir) {
+                Some(found) => format!(
+                    "found `{found}`: Plinth reads `{ROOT_FILE}`, all lowercase (file names are case-sensitive here); rename it"
+                ),
+                None => "create a platform with `plinth init <dir> --example minimal`, or point at the directory that holds `plinth.toml`".to_string(),
+            };
             diags.push(
-                Diagnostic::error("no-platform", format!("no `{ROOT_FILE}` in `{}`", dir.display()))
-                    .path(root_path.display().to_string())
-                    .hint("create a platform with `plinth init <dir> --example minimal`, or point at the directory that holds `plinth.toml`"),
+                Diagnostic::error(
+                    "no-platform",
+                    format!("no `{ROOT_FILE}` in `{}`", dir.display()),
+                )
+                .path(root_path.display().to_string())
+                .hint(hint),
             );
             None
         }
@@ -576,6 +675,9 @@ impl Loader<'_> {
         }
         if chain.is_empty() {
             return None;
+        }
+        if let Some(list) = checked.get("environments") {
+            check_order(&chain, list.origin, self.diags);
         }
         let base_name = get_str("base_environment");
         let base = match chain.iter().position(|e| e.name == base_name) {

@@ -71,6 +71,14 @@ pub static EXAMPLES: &[Example] = &[
             file!("environments", "clusters/eks_zero.toml"),
         ],
     },
+    Example {
+        name: "kind",
+        summary: "a local platform on kind (needs Docker to apply): environments ops → apps on one machine",
+        files: &[
+            file!("kind", "plinth.toml"),
+            file!("kind", "clusters/kind_zero.toml"),
+        ],
+    },
 ];
 
 pub fn example(name: &str) -> Option<&'static Example> {
@@ -110,14 +118,21 @@ impl Example {
     }
 }
 
-/// Writes an example into `dir` (which must be new or empty), all or nothing.
+/// Writes an example into `dir`, all or nothing: a new or empty directory is created whole; an
+/// existing one (a git repository, say) gets the platform beside what it holds, as long as none
+/// of its files exists (`.gitignore` is merged).
 pub fn init(
     dir: &std::path::Path,
     example: &Example,
     name: &str,
 ) -> crate::error::Result<Vec<PathBuf>> {
     let files = example.files_named(name);
-    crate::fsutil::create_tree(dir, &files)?;
+    let empty = std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
+    if empty {
+        crate::fsutil::create_tree(dir, &files)?;
+    } else {
+        crate::fsutil::add_files(dir, &files, &[".gitignore"])?;
+    }
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 

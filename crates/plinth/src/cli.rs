@@ -67,7 +67,7 @@ pub enum Output {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scaffold a new platform from one of the architecture guide's four examples.
+    /// Scaffold a platform: one of the architecture guide's four examples, or a local one on kind.
     Init(InitArgs),
     /// Check the definition: every problem at once, each with its file, line and a hint.
     Validate(ValidateArgs),
@@ -118,21 +118,38 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
-/// The platform directory argument every command shares.
-#[derive(Debug, Args, Clone)]
+/// The platform directory argument every command shares, always the last positional argument.
+#[derive(Debug, Args, Clone, Default)]
 pub struct DirArg {
-    /// The platform directory (holding `plinth.toml`).
-    #[arg(default_value = ".", value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The platform directory (holding `plinth.toml`). When unset: the nearest directory
+    /// holding one, from the working directory upwards (as git finds its repository).
+    #[arg(value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The same as DIR: the spelling `add` and `remove` used to take, kept for scripts.
+    #[arg(long = "dir", value_name = "DIR", hide = true, conflicts_with = "dir")]
+    dir_flag: Option<PathBuf>,
+}
+
+impl DirArg {
+    /// The platform directory: as given, else discovered upwards, else `.` (whose missing
+    /// `plinth.toml` the loader then reports with a hint).
+    pub fn path(&self) -> PathBuf {
+        self.dir
+            .clone()
+            .or_else(|| self.dir_flag.clone())
+            .or_else(|| plinth_core::load::discover(std::path::Path::new(".")))
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
 }
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  plinth init demo\n  plinth init acme --example environments --name acme"
+    after_help = "Examples:\n  plinth init demo\n  plinth init acme --example environments --name acme\n  plinth init --example kind                 # here, e.g. in an existing git repository"
 )]
 pub struct InitArgs {
-    /// Directory to create; must not exist or be empty.
-    #[arg(value_name = "DIR")]
+    /// Where to create the platform: a new or empty directory, or an existing one (such as a
+    /// git repository) that holds none of the files `init` writes.
+    #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
     /// Which architecture to start from.
     #[arg(long, value_enum, default_value_t = Example::Minimal)]
@@ -152,6 +169,8 @@ pub enum Example {
     MultiCloud,
     /// Non-prod and prod separated by environments: ops → apps → apps-prod.
     Environments,
+    /// A local platform on kind (Kubernetes in Docker): the way to try Plinth on a laptop.
+    Kind,
 }
 
 impl Example {
@@ -161,6 +180,7 @@ impl Example {
             Example::NodePools => "node-pools",
             Example::MultiCloud => "multi-cloud",
             Example::Environments => "environments",
+            Example::Kind => "kind",
         }
     }
 }
@@ -234,8 +254,8 @@ pub struct AddClusterArgs {
     /// Name prefix of the cluster (the platform's when unset).
     #[arg(long)]
     pub name_prefix: Option<String>,
-    #[arg(long = "dir", default_value = ".", value_name = "DIR")]
-    pub dir: PathBuf,
+    #[command(flatten)]
+    pub dir: DirArg,
 }
 
 #[derive(Debug, Args)]
@@ -257,8 +277,8 @@ pub struct AddNodePoolArgs {
     /// A node label, `key=value` (repeatable).
     #[arg(long = "label", value_name = "LABEL", value_parser = parse_label)]
     pub labels: Vec<(String, String)>,
-    #[arg(long = "dir", default_value = ".", value_name = "DIR")]
-    pub dir: PathBuf,
+    #[command(flatten)]
+    pub dir: DirArg,
 }
 
 fn parse_label(s: &str) -> Result<(String, String), String> {
@@ -286,8 +306,8 @@ pub struct AddServiceArgs {
     /// Namespace of the service's resources (the catalog's when unset).
     #[arg(long)]
     pub namespace: Option<String>,
-    #[arg(long = "dir", default_value = ".", value_name = "DIR")]
-    pub dir: PathBuf,
+    #[command(flatten)]
+    pub dir: DirArg,
 }
 
 #[derive(Debug, Args)]
@@ -299,38 +319,51 @@ pub struct AddEnvironmentArgs {
     /// Put it right before this environment.
     #[arg(long)]
     pub before: Option<String>,
-    #[arg(long = "dir", default_value = ".", value_name = "DIR")]
-    pub dir: PathBuf,
+    #[command(flatten)]
+    pub dir: DirArg,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RemoveCommand {
     /// Remove a cluster with its node pools and services (not the last one).
+    #[command(after_help = "Example:\n  plinth remove cluster gke_zero")]
     Cluster {
+        /// The cluster's key.
         key: String,
-        #[arg(long = "dir", default_value = ".", value_name = "DIR")]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: DirArg,
     },
     /// Remove a node pool (not `default`).
-    #[command(name = "node-pool")]
+    #[command(
+        name = "node-pool",
+        after_help = "Example:\n  plinth remove node-pool eks_zero gpu"
+    )]
     NodePool {
+        /// The cluster the pool belongs to.
         cluster: String,
+        /// The pool's key.
         pool: String,
-        #[arg(long = "dir", default_value = ".", value_name = "DIR")]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: DirArg,
     },
-    /// Remove a platform service from a cluster.
+    /// Remove a platform service from a cluster (the same arguments as `add service`).
+    #[command(after_help = "Example:\n  plinth remove service cert-manager --cluster eks_zero")]
     Service {
-        cluster: String,
+        /// The service's key.
         service: String,
-        #[arg(long = "dir", default_value = ".", value_name = "DIR")]
-        dir: PathBuf,
+        /// The cluster to remove it from.
+        #[arg(long)]
+        cluster: String,
+        #[command(flatten)]
+        dir: DirArg,
     },
     /// Remove an environment and every `config.<env>` table (not the internal one or the base).
+    #[command(after_help = "Example:\n  plinth remove environment apps-prod")]
     Environment {
+        /// The environment's name.
         name: String,
-        #[arg(long = "dir", default_value = ".", value_name = "DIR")]
-        dir: PathBuf,
+        #[command(flatten)]
+        dir: DirArg,
     },
 }
 
@@ -578,7 +611,7 @@ pub enum DiagramFormat {
     Mermaid,
 }
 
-const DIAGRAM_HELP: &str = "Examples:\n  plinth diagram demo -o docs/platform.svg\n  plinth diagram demo --env apps --format mermaid";
+const DIAGRAM_HELP: &str = "Examples:\n  plinth diagram demo --out docs/platform.svg\n  plinth diagram demo --env apps -o mermaid\n\nWith --out and no --output, the format follows the file's extension (.svg, .dot/.gv, .mmd).\nFor PNG, convert the SVG (e.g. `rsvg-convert -o platform.png platform.svg`).";
 
 #[derive(Debug, Args)]
 #[command(after_help = DIAGRAM_HELP)]
@@ -588,10 +621,11 @@ pub struct DiagramArgs {
     /// Only this environment (all of them, side by side in promotion order, when unset).
     #[arg(long, short)]
     pub env: Option<String>,
-    #[arg(long, short, value_enum, default_value_t)]
-    pub format: DiagramFormat,
+    /// The format (SVG by default, or as `--out`'s extension says).
+    #[arg(long, short, value_enum, value_name = "FORMAT", alias = "format")]
+    pub output: Option<DiagramFormat>,
     /// Write to this file instead of stdout.
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
 

@@ -168,10 +168,10 @@ fn diagram_formats() {
         "node-pools",
     ]);
     for (format, ext) in [("svg", "svg"), ("dot", "dot"), ("mermaid", "mmd")] {
-        let out = env.run_ok(&["diagram", "demo", "--format", format]);
+        let out = env.run_ok(&["diagram", "demo", "--output", format]);
         insta::assert_snapshot!(format!("diagram_node_pools_{ext}"), out);
     }
-    let one = env.run_ok(&["diagram", "demo", "--env", "apps", "--format", "mermaid"]);
+    let one = env.run_ok(&["diagram", "demo", "--env", "apps", "-o", "mermaid"]);
     assert!(
         one.contains("ENV__apps") && !one.contains("ENV__ops"),
         "{one}"
@@ -182,7 +182,7 @@ fn diagram_formats() {
 fn diagram_writes_a_file_and_refuses_unknown_environments() {
     let env = TestEnv::new();
     env.run_ok(&["init", "demo", "--example", "minimal"]);
-    let out = env.run(&["diagram", "demo", "-o", "out/minimal.svg"]);
+    let out = env.run(&["diagram", "demo", "--out", "out/minimal.svg"]);
     assert!(out.contains("Wrote out/minimal.svg"), "{out}");
     assert!(
         out.contains("----- stdout -----\n----- stderr"),

@@ -207,11 +207,14 @@ fn edits_keep_comments_and_refuse_what_breaks_the_platform() {
 }
 
 #[test]
-fn init_refuses_a_non_empty_directory() {
+fn init_overwrites_nothing() {
     let env = TestEnv::new();
     env.write("demo/keep.txt", "mine");
+    env.write("demo/clusters/eks_zero.toml", "# mine");
     insta::assert_snapshot!(env.run(&["init", "demo"]));
     assert_eq!(env.read("demo/keep.txt"), "mine");
+    assert_eq!(env.read("demo/clusters/eks_zero.toml"), "# mine");
+    assert!(!env.join("demo/plinth.toml").exists(), "all or nothing");
 }
 
 #[test]

@@ -349,7 +349,14 @@ fn catalog_and_adding_services() {
             "p"
         ])
     );
-    env.run_ok(&["remove", "service", "eks_zero", "fluent-bit", "--dir", "p"]);
+    env.run_ok(&[
+        "remove",
+        "service",
+        "fluent-bit",
+        "--cluster",
+        "eks_zero",
+        "p",
+    ]);
     assert!(!env.read("p/clusters/eks_zero.toml").contains("fluent-bit"));
 }
 

@@ -31,7 +31,8 @@ fn apply(ui: &Ui, dir: &Path, edit: Edit) -> Result<Exit, CliError> {
 pub fn add(ui: &Ui, cmd: AddCommand) -> Result<Exit, CliError> {
     match cmd {
         AddCommand::Cluster(a) => {
-            let p = platform(ui, &a.dir)?;
+            let dir = a.dir.path();
+            let p = platform(ui, &dir)?;
             let provider = plinth_core::provider::by_id(&a.provider).ok_or_else(|| {
                 CliError::refused(format!("unknown provider `{}`", a.provider), None)
             })?;
@@ -48,10 +49,11 @@ pub fn add(ui: &Ui, cmd: AddCommand) -> Result<Exit, CliError> {
                     name_prefix: a.name_prefix.as_deref(),
                 },
             )?;
-            apply(ui, &a.dir, e)
+            apply(ui, &dir, e)
         }
         AddCommand::NodePool(a) => {
-            let p = platform(ui, &a.dir)?;
+            let dir = a.dir.path();
+            let p = platform(ui, &dir)?;
             let req = NewPool {
                 instance_type: a.instance_type,
                 min: a.min,
@@ -60,23 +62,25 @@ pub fn add(ui: &Ui, cmd: AddCommand) -> Result<Exit, CliError> {
                 labels: a.labels,
             };
             let e = edit::add_node_pool(&p, &a.cluster, &a.pool, &req)?;
-            apply(ui, &a.dir, e)
+            apply(ui, &dir, e)
         }
         AddCommand::Service(a) => {
-            let p = platform(ui, &a.dir)?;
+            let dir = a.dir.path();
+            let p = platform(ui, &dir)?;
             let req = super::catalog::new_service(&a)?;
             let e = edit::add_service(&p, &a.cluster, &req)?;
-            apply(ui, &a.dir, e)
+            apply(ui, &dir, e)
         }
         AddCommand::Environment(a) => {
-            let p = platform(ui, &a.dir)?;
+            let dir = a.dir.path();
+            let p = platform(ui, &dir)?;
             let pos = match (a.after, a.before) {
                 (Some(x), _) => Position::After(x),
                 (_, Some(x)) => Position::Before(x),
                 _ => Position::End,
             };
             let e = edit::add_environment(&p, &a.name, &pos)?;
-            apply(ui, &a.dir, e)
+            apply(ui, &dir, e)
         }
     }
 }
@@ -84,22 +88,26 @@ pub fn add(ui: &Ui, cmd: AddCommand) -> Result<Exit, CliError> {
 pub fn remove(ui: &Ui, cmd: RemoveCommand) -> Result<Exit, CliError> {
     match cmd {
         RemoveCommand::Cluster { key, dir } => {
+            let dir = dir.path();
             let p = platform(ui, &dir)?;
             apply(ui, &dir, edit::remove_cluster(&p, &key)?)
         }
         RemoveCommand::NodePool { cluster, pool, dir } => {
+            let dir = dir.path();
             let p = platform(ui, &dir)?;
             apply(ui, &dir, edit::remove_node_pool(&p, &cluster, &pool)?)
         }
         RemoveCommand::Service {
-            cluster,
             service,
+            cluster,
             dir,
         } => {
+            let dir = dir.path();
             let p = platform(ui, &dir)?;
             apply(ui, &dir, edit::remove_service(&p, &cluster, &service)?)
         }
         RemoveCommand::Environment { name, dir } => {
+            let dir = dir.path();
             let p = platform(ui, &dir)?;
             apply(ui, &dir, edit::remove_environment(&p, &name)?)
         }

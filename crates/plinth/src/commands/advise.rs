@@ -15,7 +15,7 @@ pub fn run(ui: &Ui, args: AdviseArgs) -> Result<Exit, CliError> {
         print_rules(ui, args.output);
         return Ok(Exit::Ok);
     }
-    let (platform, resolution, sources) = load(ui, &args.dir.dir)?;
+    let (platform, resolution, sources) = load(ui, &args.dir.path())?;
     let advice = advise::advise(&platform, &resolution);
     match args.output {
         Output::Json => ui.json(&advice.to_json(&sources)),

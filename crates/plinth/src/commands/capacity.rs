@@ -9,7 +9,7 @@ use plinth_core::advise::capacity::{self, ClusterReport, Crossings, Metric, Repo
 use std::fmt::Write;
 
 pub fn run(ui: &Ui, args: CapacityArgs) -> Result<Exit, CliError> {
-    let v = load_valid(ui, &args.dir.dir)?;
+    let v = load_valid(ui, &args.dir.path())?;
     let report = capacity::plan(&v.platform, &v.resolution);
     match args.output {
         Output::Json => {

@@ -49,7 +49,12 @@ pub fn run(ui: &Ui, cmd: CatalogCommand) -> Result<Exit, CliError> {
             let e = catalog::get(&name).ok_or_else(|| {
                 CliError::refused(
                     format!("`{name}` is not in the catalog"),
-                    plinth_core::diagnostic::suggest(&name, catalog::names()),
+                    Some(
+                        plinth_core::diagnostic::did_you_mean(&name, catalog::names()).map_or_else(
+                            || "`plinth catalog list` shows every entry".to_string(),
+                            |best| format!("did you mean `{best}`?"),
+                        ),
+                    ),
                 )
             })?;
             if output == Output::Json {
@@ -98,7 +103,8 @@ pub fn new_service(a: &AddServiceArgs) -> Result<NewService<'_>, CliError> {
                     "`{}` is not in the catalog; say what it is with `--kind` and where it comes from with `--source`",
                     a.name
                 ),
-                plinth_core::diagnostic::suggest(&a.name, catalog::names())
+                plinth_core::diagnostic::did_you_mean(&a.name, catalog::names())
+                    .map(|best| format!("did you mean the catalog's `{best}`?"))
                     .or_else(|| Some("see `plinth catalog list`".into())),
             ));
         }

@@ -7,11 +7,11 @@ use crate::{CliError, Exit};
 use plinth_core::generate;
 
 pub fn run(ui: &Ui, args: GenerateArgs) -> Result<Exit, CliError> {
-    let v = load_valid(ui, &args.dir.dir)?;
+    let v = load_valid(ui, &args.dir.path())?;
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| args.dir.dir.join("generated"));
+        .unwrap_or_else(|| args.dir.path().join("generated"));
     let tree = generate::render_all(&v.platform, &v.resolution, &out)?;
     if args.check {
         let changes = generate::changes(&out, &tree)?;

@@ -24,9 +24,13 @@ pub fn run(ui: &Ui, args: InitArgs) -> Result<Exit, CliError> {
     for f in &files {
         ui.status(&format!("  {}", f.display()));
     }
-    let d = args.dir.display();
+    let d = if args.dir == std::path::Path::new(".") {
+        String::new()
+    } else {
+        format!(" {}", args.dir.display())
+    };
     ui.status(&format!(
-        "\nNext:\n  plinth validate {d}\n  plinth show {d} --env ops"
+        "\nNext:\n  plinth validate{d}\n  plinth generate{d}\n  plinth show{d} --env ops"
     ));
     Ok(Exit::Ok)
 }

@@ -211,7 +211,7 @@ fn render_results(ui: &Ui, results: &[RootResult]) -> String {
 }
 
 pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
-    let dir = &args.dir.dir;
+    let dir = &args.dir.path();
     let v = load_valid(ui, dir)?;
     check_env(&v.platform, &args.env)?;
     let desired = v
@@ -322,7 +322,7 @@ fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Ex
 }
 
 pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
-    let dir = &args.dir.dir;
+    let dir = &args.dir.path();
     let repo = Repo::open(dir)?;
     let out = out_dir(dir, &args.out);
     let prepared = repo.prepare_head(dir, &out)?;
@@ -347,7 +347,7 @@ pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
 }
 
 pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
-    let dir = &args.dir.dir;
+    let dir = &args.dir.path();
     let repo = Repo::open(dir)?;
     let out = out_dir(dir, &args.out);
     let prepared = match &args.from_revision {
@@ -378,7 +378,7 @@ pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
 }
 
 pub fn status(ui: &Ui, args: StatusArgs) -> Result<Exit, CliError> {
-    let dir = &args.dir.dir;
+    let dir = &args.dir.path();
     let v = load_valid(ui, dir)?;
     let repo = Repo::open(dir)?;
     let st = promote::status(&repo, &v.platform)?;
@@ -463,7 +463,7 @@ pub fn status(ui: &Ui, args: StatusArgs) -> Result<Exit, CliError> {
 }
 
 pub fn affected(ui: &Ui, args: AffectedArgs) -> Result<Exit, CliError> {
-    let dir = &args.dir.dir;
+    let dir = &args.dir.path();
     let repo = Repo::open(dir)?;
     let a = promote::affected::affected(&repo, dir, &args.base, &args.head)?;
     if args.output == Output::Json {
@@ -509,7 +509,7 @@ pub fn affected(ui: &Ui, args: AffectedArgs) -> Result<Exit, CliError> {
 }
 
 pub fn unlock(ui: &Ui, args: UnlockArgs) -> Result<Exit, CliError> {
-    let repo = Repo::open(&args.dir.dir)?;
+    let repo = Repo::open(&args.dir.path())?;
     let done = repo.unlock(&args.env)?;
     match &done.holder {
         Some(h) => ui.status(&format!(
@@ -534,7 +534,7 @@ pub fn unlock(ui: &Ui, args: UnlockArgs) -> Result<Exit, CliError> {
 }
 
 pub fn ci(ui: &Ui, args: CiArgs) -> Result<Exit, CliError> {
-    let dir = &args.dir.dir;
+    let dir = &args.dir.path();
     let v = load_valid(ui, dir)?;
     let repo = Repo::open(dir).ok();
     let prefix = repo.as_ref().map(|r| r.prefix.clone()).unwrap_or_default();

@@ -7,7 +7,7 @@ use crate::{CliError, Exit};
 use std::fmt::Write;
 
 pub fn run(ui: &Ui, args: ListArgs) -> Result<Exit, CliError> {
-    let v = load_valid(ui, &args.dir.dir)?;
+    let v = load_valid(ui, &args.dir.path())?;
     let p = &v.platform;
     let base = p.environments.base_name();
     let Some(resolved) = v.resolution.get(base) else {

@@ -11,12 +11,12 @@ use plinth_core::render::kustomize::overlay_dir;
 use plinth_core::service::Source;
 
 pub fn run(ui: &Ui, args: RenderArgs) -> Result<Exit, CliError> {
-    let v = load_valid(ui, &args.dir.dir)?;
+    let v = load_valid(ui, &args.dir.path())?;
     check_env(&v.platform, &args.env)?;
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| args.dir.dir.join("generated"));
+        .unwrap_or_else(|| args.dir.path().join("generated"));
     let tree = generate::render_all(&v.platform, &v.resolution, &out)?;
     let stale: Vec<String> = generate::changes(&out, &tree)?
         .into_iter()
@@ -32,7 +32,7 @@ pub fn run(ui: &Ui, args: RenderArgs) -> Result<Exit, CliError> {
             ),
             Some(format!(
                 "run `plinth generate {}` first",
-                args.dir.dir.display()
+                args.dir.path().display()
             )),
         ));
     }
@@ -46,6 +46,25 @@ pub fn run(ui: &Ui, args: RenderArgs) -> Result<Exit, CliError> {
             format!("there is no cluster `{c}`"),
             plinth_core::diagnostic::suggest(c, resolved.clusters.keys().map(String::as_str)),
         ));
+    }
+    if let Some(svc) = &args.service {
+        let services: std::collections::BTreeSet<&str> = resolved
+            .clusters
+            .values()
+            .filter(|c| args.cluster.as_ref().is_none_or(|k| *k == c.key))
+            .flat_map(|c| c.services.keys().map(String::as_str))
+            .collect();
+        if !services.contains(svc.as_str()) {
+            let scope = args
+                .cluster
+                .as_ref()
+                .map_or_else(|| "any cluster".to_string(), |c| format!("cluster `{c}`"));
+            return Err(CliError::refused(
+                format!("there is no service `{svc}` in {scope} of `{}`", args.env),
+                plinth_core::diagnostic::suggest(svc, services.iter().copied())
+                    .or_else(|| Some("this environment's clusters have no services".into())),
+            ));
+        }
     }
     let kubectl = kubectl::find()?;
     ui.debug(&format!("kubectl: {}", kubectl.display()));

@@ -11,7 +11,7 @@ use plinth_core::value::{Kind, Origin, Table, Value};
 use std::fmt::Write;
 
 pub fn run(ui: &Ui, args: ShowArgs) -> Result<Exit, CliError> {
-    let v = load_valid(ui, &args.dir.dir)?;
+    let v = load_valid(ui, &args.dir.path())?;
     if let Some(env) = &args.env {
         check_env(&v.platform, env)?;
     }
@@ -189,6 +189,8 @@ fn explain(
                 plinth_core::diagnostic::suggest(cluster, r.clusters.keys().map(String::as_str)),
             )
         })?;
+        // The keys this component may have, to tell a typo from a key that is merely unset.
+        let known: &[plinth_core::keys::Key];
         let (table, rest): (&Table, &[&str]) = match parts.get(1).copied() {
             Some("node_pools") => {
                 let pool = parts.get(2).ok_or_else(bad)?;
@@ -201,16 +203,27 @@ fn explain(
                         ),
                     )
                 })?;
+                known = c.provider.pool_keys;
                 (&p.config, &parts[3..])
             }
             Some("services") => {
                 let svc = parts.get(2).ok_or_else(bad)?;
                 let s = c.services.get(*svc).ok_or_else(|| {
-                    CliError::refused(format!("cluster `{cluster}` has no service `{svc}`"), None)
+                    CliError::refused(
+                        format!("cluster `{cluster}` has no service `{svc}`"),
+                        plinth_core::diagnostic::suggest(
+                            svc,
+                            c.services.keys().map(String::as_str),
+                        ),
+                    )
                 })?;
+                known = plinth_core::service::SERVICE_KEYS;
                 (&s.config, &parts[3..])
             }
-            _ => (&c.config, &parts[1..]),
+            _ => {
+                known = c.provider.cluster_keys;
+                (&c.config, &parts[1..])
+            }
         };
         let rest: Vec<&str> = rest
             .iter()
@@ -219,6 +232,20 @@ fn explain(
             .collect();
         if rest.is_empty() {
             return Err(bad());
+        }
+        if !known.iter().any(|k| k.name == rest[0]) && table.get(rest[0]).is_none() {
+            return Err(CliError::refused(
+                format!(
+                    "{} has no key `{}`",
+                    match (parts.get(1).copied(), parts.get(2)) {
+                        (Some("node_pools"), Some(p)) => format!("node pool `{cluster}.{p}`"),
+                        (Some("services"), Some(s)) => format!("service `{cluster}.{s}`"),
+                        _ => format!("cluster `{cluster}` ({})", c.provider.title),
+                    },
+                    rest[0],
+                ),
+                plinth_core::diagnostic::suggest(rest[0], known.iter().map(|k| k.name)),
+            ));
         }
         let value = table
             .get(rest[0])

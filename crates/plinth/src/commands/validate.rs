@@ -3,7 +3,7 @@ use crate::ui::Ui;
 use crate::{CliError, Exit};
 
 pub fn run(ui: &Ui, args: ValidateArgs) -> Result<Exit, CliError> {
-    let checked = plinth_core::check(&args.dir.dir);
+    let checked = plinth_core::check(&args.dir.path());
     let (errors, warnings) = (
         checked.diagnostics.error_count(),
         checked.diagnostics.warning_count(),
