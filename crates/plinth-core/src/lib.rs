@@ -74,6 +74,7 @@ pub fn check_loaded(loaded: load::Loaded) -> Checked {
         service::check_files(p, &mut diagnostics);
         secrets::lint(p, &mut diagnostics);
         service::lint::check(p, &mut sources, &mut diagnostics);
+        render::ci::check_backend(p, &mut diagnostics);
         // Later passes (the advisor) point at the files the checks read.
         p.sources = sources.clone();
     }

@@ -101,8 +101,10 @@ pub enum Command {
     /// Break an environment's lock left by an interrupted apply (and git's leftover locks on
     /// its record).
     Unlock(UnlockArgs),
-    /// Write a CI pipeline: review on pull requests, apply to ops on merge, promote on demand.
-    Ci(CiArgs),
+    /// Write a CI pipeline (review on pull requests, apply to ops on merge, promote on demand),
+    /// or list the Terraform roots a CI run fans out over.
+    #[command(subcommand)]
+    Ci(CiCommand),
     /// Check the architecture against the platform-architecture guide: rules, fixes, a score.
     Advise(AdviseArgs),
     /// Headroom of every cluster against the limits of a single Kubernetes cluster.
@@ -508,16 +510,76 @@ pub struct UnlockArgs {
     pub env: String,
 }
 
+const CI_HELP: &str =
+    "The pipeline plans and applies one Terraform root per CI job, in parallel on the CI's own
+runners: a first job lists the roots (`plinth ci matrix`), the others fan out over them, and a
+last job records the environment's outcome once all of them succeeded. Cloud credentials come
+from OIDC federation; nothing long-lived is stored. The comments at the top of each file say
+what to set up once.";
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// GitHub Actions: `.github/workflows/plinth.yml`.
+    #[command(after_help = CI_HELP)]
+    Github(CiWriteArgs),
+    /// GitLab CI: `.gitlab-ci.yml` and `.gitlab/plinth.yml`, with dynamic child pipelines.
+    #[command(after_help = CI_HELP)]
+    Gitlab(CiWriteArgs),
+    /// Atlantis: `atlantis.yaml`, one project per root and workspace, gated by Plinth.
+    Atlantis(CiWriteArgs),
+    /// The (environment, root) pairs a CI run plans or applies, for its job matrix.
+    #[command(
+        after_help = "Examples:\n  plinth ci matrix --base origin/main          # pull request: what the change touches\n  plinth ci matrix --env ops                   # merge: what ops has not applied yet\n  plinth ci matrix --env apps --promote        # promotion: refused unless validated on ops\n\nOutput: `github` prints `roots=<json>` and `count=<n>` for $GITHUB_OUTPUT; `json` the list;\n`gitlab` a child pipeline (with --job)."
+    )]
+    Matrix(CiMatrixArgs),
+}
+
 #[derive(Debug, Args)]
-pub struct CiArgs {
-    /// Which CI system.
-    #[arg(value_parser = ["github", "gitlab"])]
-    pub system: String,
+pub struct CiWriteArgs {
     #[command(flatten)]
     pub dir: DirArg,
-    /// Overwrite an existing pipeline file.
+    /// Overwrite existing pipeline files.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum MatrixOutput {
+    /// `roots=<json>` and `count=<n>` lines, for `$GITHUB_OUTPUT`.
+    #[default]
+    Github,
+    /// The list as JSON.
+    Json,
+    /// A GitLab child pipeline running `--job` once per root.
+    Gitlab,
+}
+
+#[derive(Debug, Args)]
+pub struct CiMatrixArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Review: the roots a change from this revision touches, in every environment.
+    #[arg(long, value_name = "REV", conflicts_with = "env")]
+    pub base: Option<String>,
+    /// The revision under review (with --base).
+    #[arg(long, value_name = "REV", default_value = "HEAD", requires = "base")]
+    pub head: String,
+    /// Deploy: the roots of this environment whose content differs from what it last applied
+    /// successfully.
+    #[arg(long, short, required_unless_present = "base")]
+    pub env: Option<String>,
+    /// With --env: check first that the revision may be promoted there (validated on the
+    /// environment before it); refuse otherwise.
+    #[arg(long, requires = "env")]
+    pub promote: bool,
+    /// With --promote: the revision to promote (HEAD by default).
+    #[arg(long, value_name = "REV", requires = "promote")]
+    pub from_revision: Option<String>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: MatrixOutput,
+    /// With `--output gitlab`: what the child pipeline's jobs run.
+    #[arg(long, value_parser = ["plan", "apply", "promote"], default_value = "plan")]
+    pub job: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -122,6 +122,12 @@ impl Ui {
         eprint!("{out}");
     }
 
+    /// One warning without a file position (skipped with `--quiet`), with an optional hint.
+    pub fn warn(&self, message: &str, hint: Option<&str>) {
+        let d = Diagnostic::warning("warning", message).maybe_hint(hint.map(String::from));
+        self.diagnostics(&SourceMap::default(), [&d]);
+    }
+
     /// One error without a file position, miette-styled, with an optional hint.
     pub fn error(&self, message: &str, hint: Option<&str>) {
         let d = Diagnostic::error("error", message).maybe_hint(hint.map(String::from));

@@ -7,7 +7,13 @@ use common::{TestEnv, fixtures};
 
 #[test]
 fn every_example_scaffolds_and_validates_cleanly() {
-    for example in ["minimal", "node-pools", "multi-cloud", "environments", "kind"] {
+    for example in [
+        "minimal",
+        "node-pools",
+        "multi-cloud",
+        "environments",
+        "kind",
+    ] {
         let env = TestEnv::new();
         env.run_ok(&["init", "demo", "--example", example]);
         let out = env.run(&["validate", "demo"]);

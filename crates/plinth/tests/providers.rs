@@ -17,7 +17,13 @@ fn schemas() -> tfcheck::Schemas {
 /// environments.
 fn platforms(env: &TestEnv) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    for example in ["minimal", "node-pools", "multi-cloud", "environments", "kind"] {
+    for example in [
+        "minimal",
+        "node-pools",
+        "multi-cloud",
+        "environments",
+        "kind",
+    ] {
         env.run_ok(&["init", example, "--example", example]);
         out.push((example.to_string(), env.join(example)));
     }

@@ -108,7 +108,13 @@ fn every_example_overlay_renders_and_passes_strict_schemas() {
         "kubernetes-validate (pip install kubernetes-validate)",
         engines::which("kubernetes-validate"),
     );
-    for example in ["minimal", "node-pools", "multi-cloud", "environments", "kind"] {
+    for example in [
+        "minimal",
+        "node-pools",
+        "multi-cloud",
+        "environments",
+        "kind",
+    ] {
         let env = TestEnv::new();
         env.run_ok(&["init", "p", "--example", example]);
         env.run_ok(&["generate", "p"]);

@@ -4,7 +4,8 @@
 //! environment is the minimal one (see [`super::PASSTHROUGH`]) plus `TF_IN_AUTOMATION=1`,
 //! `TF_INPUT=0`, `CHECKPOINT_DISABLE=1`, and the caller's variables that configure Terraform or
 //! carry provider credentials: `TF_*` (but never `TF_WORKSPACE`: Plinth selects the workspace),
-//! `AWS_*`, `GOOGLE_*`, `CLOUDSDK_*`, `ARM_*`, `AZURE_*`, `PG_*` and `PLINTH_TF_*` (test doubles).
+//! `AWS_*`, `GOOGLE_*`, `CLOUDSDK_*`, `ARM_*`, `AZURE_*`, `PG_*`, `ACTIONS_ID_TOKEN_REQUEST_*`
+//! (GitHub's OIDC token request, for azurerm) and `PLINTH_TF_*` (test doubles).
 
 use super::{EngineError, Output, command, run, which};
 use std::collections::BTreeMap;
@@ -21,6 +22,9 @@ pub const PASSTHROUGH_PREFIXES: &[&str] = &[
     "AZURE_",
     "PG_",
     "PLINTH_TF_",
+    // GitHub Actions' OIDC token request, which azurerm (ARM_USE_OIDC) exchanges for Azure
+    // credentials itself.
+    "ACTIONS_ID_TOKEN_REQUEST_",
 ];
 
 #[derive(Debug, Clone)]

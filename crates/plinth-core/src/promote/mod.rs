@@ -9,6 +9,7 @@
 pub mod affected;
 pub mod hash;
 pub mod lock;
+pub mod matrix;
 pub mod plan;
 pub mod record;
 
@@ -544,6 +545,42 @@ pub fn apply(
         record,
         results,
         compat_tag,
+    })
+}
+
+/// The roots of `env` an apply of `prepared` runs: with per-cluster state, those whose clusters
+/// changed since the environment's last success (and those with sensitive values, which the
+/// record cannot compare); otherwise, and without a success yet, every root.
+pub fn pending_roots(
+    repo: &Repo,
+    prepared: &Prepared,
+    env: &str,
+) -> Result<Vec<(String, PathBuf)>> {
+    let p = &prepared.platform;
+    let resolved = prepared.resolution.get(env).ok_or_else(|| {
+        Error::refused(
+            format!("`{env}` is not an environment of this platform"),
+            None,
+        )
+    })?;
+    let snapshot = resolved.to_json();
+    let last = repo.store.latest_success(env)?;
+    let affected: Option<BTreeSet<String>> = last
+        .as_ref()
+        .and_then(|r| repo.store.resolved(r))
+        .map(|old| {
+            plan::diff(&snapshot, Some(&old))
+                .clusters
+                .iter()
+                .map(|c| c.key.clone())
+                .chain(crate::secrets::clusters_with_sensitive(
+                    &prepared.resolution,
+                ))
+                .collect()
+        });
+    Ok(match (&p.settings.state, &affected) {
+        (StateLayout::Cluster, Some(a)) => roots(p, &prepared.out, Some(a)),
+        _ => roots(p, &prepared.out, None),
     })
 }
 

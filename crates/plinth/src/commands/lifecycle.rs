@@ -2,9 +2,7 @@
 //! review → plan → apply to the internal environment → promote the same revision onward.
 
 use super::{check_env, load_valid};
-use crate::cli::{
-    AffectedArgs, ApplyArgs, CiArgs, Output, PlanArgs, PromoteArgs, StatusArgs, UnlockArgs,
-};
+use crate::cli::{AffectedArgs, ApplyArgs, Output, PlanArgs, PromoteArgs, StatusArgs, UnlockArgs};
 use crate::ui::Ui;
 use crate::{CliError, Exit};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -530,28 +528,5 @@ pub fn unlock(ui: &Ui, args: UnlockArgs) -> Result<Exit, CliError> {
             l.display()
         ));
     }
-    Ok(Exit::Ok)
-}
-
-pub fn ci(ui: &Ui, args: CiArgs) -> Result<Exit, CliError> {
-    let dir = &args.dir.path();
-    let v = load_valid(ui, dir)?;
-    let repo = Repo::open(dir).ok();
-    let prefix = repo.as_ref().map(|r| r.prefix.clone()).unwrap_or_default();
-    let (path, text) = plinth_core::render::ci::pipeline(&args.system, &v.platform, &prefix)?;
-    let root = repo
-        .as_ref()
-        .and_then(|r| r.git.toplevel().ok())
-        .unwrap_or_else(|| dir.clone());
-    let target = root.join(&path);
-    if target.exists() && !args.force {
-        return Err(CliError::refused(
-            format!("`{}` already exists", target.display()),
-            Some("pass --force to overwrite it".into()),
-        ));
-    }
-    plinth_core::fsutil::write_atomic(&target, text.as_bytes())?;
-    ui.status(&format!("{} wrote `{}`", ui.green("✓"), target.display()));
-    ui.status("It needs the providers' credentials as CI secrets; see the comments at the top of the file.");
     Ok(Exit::Ok)
 }

@@ -4,6 +4,7 @@ mod add;
 mod advise;
 mod capacity;
 mod catalog;
+mod ci;
 mod diagram;
 mod generate;
 mod import;
@@ -38,7 +39,7 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
         Command::Status(a) => lifecycle::status(ui, a),
         Command::Affected(a) => lifecycle::affected(ui, a),
         Command::Unlock(a) => lifecycle::unlock(ui, a),
-        Command::Ci(a) => lifecycle::ci(ui, a),
+        Command::Ci(a) => ci::run(ui, a),
         Command::Advise(a) => advise::run(ui, a),
         Command::Capacity(a) => capacity::run(ui, a),
         Command::Diagram(a) => diagram::run(ui, a),
