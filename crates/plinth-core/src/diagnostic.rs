@@ -236,7 +236,7 @@ pub fn did_you_mean<'a>(
                 // (which takes time in proportion to the input's length, a megabyte or more).
                 limit + 1
             } else {
-                strsim::damerau_levenshtein(&input_n, &norm(c))
+                strsim::osa_distance(&input_n, &norm(c))
             };
             // Prefix matches ("instance_type" for "instance_types") and whole `-`/`_`-separated
             // parts ("nginx" for "ingress-nginx") count as close.

@@ -2,9 +2,13 @@
 //! on a terminal; diagnostics rendered by miette with file, line, column and the text underlined.
 
 use crate::cli::{ColorChoice, GlobalArgs};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
 use plinth_core::diagnostic::{Diagnostic, Severity};
-use plinth_core::source::{FileId, SourceMap};
+use plinth_core::source::{FileId, SourceFile, SourceMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{IsTerminal, Write};
 
@@ -97,7 +101,9 @@ impl Ui {
         }
     }
 
-    /// Renders diagnostics to stderr (warnings are skipped with `--quiet`).
+    /// Renders diagnostics to stderr (warnings are skipped with `--quiet`). After
+    /// [`SHOWN_PER_FILE`] of one file, the rest of that file's are counted in one line instead
+    /// (`-v` shows them all; `--output json` always lists every one).
     pub fn diagnostics<'a>(
         &self,
         sources: &SourceMap,
@@ -111,15 +117,43 @@ impl Ui {
         let handler = GraphicalReportHandler::new_themed(theme)
             .with_width(self.width)
             .with_links(false);
-        let mut out = String::new();
+        let mut shown: BTreeMap<Option<FileId>, usize> = BTreeMap::new();
+        let mut hidden: BTreeMap<Option<FileId>, (usize, usize)> = BTreeMap::new();
+        let mut err = std::io::stderr().lock();
         for d in diags {
             if self.quiet && d.severity == Severity::Warning {
                 continue;
             }
-            let rendered = Rendered::new(sources, d);
-            let _ = handler.render_report(&mut out, &rendered);
+            let file = d.labels.first().map(|l| l.file);
+            let n = shown.entry(file).or_default();
+            if *n >= SHOWN_PER_FILE && self.verbose == 0 {
+                let h = hidden.entry(file).or_default();
+                match d.severity {
+                    Severity::Error => h.0 += 1,
+                    Severity::Warning => h.1 += 1,
+                }
+                continue;
+            }
+            *n += 1;
+            let mut out = String::new();
+            let _ = handler.render_report(&mut out, &Rendered::new(sources, d));
+            if err.write_all(out.as_bytes()).is_err() {
+                return;
+            }
         }
-        eprint!("{out}");
+        for (file, (errors, warnings)) in hidden {
+            let what = [(errors, "error"), (warnings, "warning")]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, w)| format!("{n} more {w}{}", if *n == 1 { "" } else { "s" }))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let place = file.map_or_else(String::new, |f| format!(" in {}", sources.name(f)));
+            let _ = writeln!(
+                err,
+                "  … {what}{place} not shown (`-v` shows them all, `--output json` lists them)"
+            );
+        }
     }
 
     /// One warning without a file position (skipped with `--quiet`), with an optional hint.
@@ -135,21 +169,72 @@ impl Ui {
     }
 }
 
+/// Diagnostics rendered in full per file before the rest are only counted.
+pub const SHOWN_PER_FILE: usize = 50;
+
+/// A file as miette reads it: only the lines around a span, found through the file's line
+/// index. miette's own `SourceCode` for text scans from the start of the file for every
+/// diagnostic, which made thousands of diagnostics in one file take quadratic time.
+struct Window<'s>(&'s SourceFile);
+
+impl fmt::Debug for Window<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.name)
+    }
+}
+
+impl miette::SourceCode for Window<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let file = self.0;
+        let text = file.text.as_bytes();
+        if span.offset() > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let starts = file.line_starts();
+        let end = (span.offset() + span.len())
+            .saturating_sub(1)
+            .max(span.offset());
+        let first = file.line_index(span.offset()).saturating_sub(before);
+        let last = file.line_index(end) + after + 1;
+        let from = starts[first];
+        let to = starts.get(last).copied().unwrap_or(text.len());
+        let inner = <[u8] as miette::SourceCode>::read_span(
+            &text[from..to],
+            &SourceSpan::new((span.offset() - from).into(), span.len()),
+            before,
+            after,
+        )?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            file.name.clone(),
+            inner.data(),
+            SourceSpan::new((inner.span().offset() + from).into(), inner.span().len()),
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
+    }
+}
+
 /// A plinth diagnostic as miette wants it: labels in the primary file inline, labels in other
 /// files as related reports with their own source.
 #[derive(Debug)]
-struct Rendered {
+struct Rendered<'s> {
     message: String,
     code: String,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<Window<'s>>,
     labels: Vec<LabeledSpan>,
-    related: Vec<Rendered>,
+    related: Vec<Rendered<'s>>,
 }
 
-impl Rendered {
-    fn new(sources: &SourceMap, d: &Diagnostic) -> Rendered {
+impl<'s> Rendered<'s> {
+    fn new(sources: &'s SourceMap, d: &Diagnostic) -> Rendered<'s> {
         let severity = match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -174,11 +259,7 @@ impl Rendered {
                 })
                 .collect()
         };
-        let source_of = |f: FileId| {
-            sources
-                .get(f)
-                .map(|s| NamedSource::new(s.name.clone(), s.text.clone()))
-        };
+        let source_of = |f: FileId| sources.get(f).map(Window);
         let mut message = d.message.clone();
         if d.labels.is_empty()
             && let Some(p) = &d.path
@@ -210,15 +291,15 @@ impl Rendered {
     }
 }
 
-impl fmt::Display for Rendered {
+impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Rendered {}
+impl std::error::Error for Rendered<'_> {}
 
-impl miette::Diagnostic for Rendered {
+impl miette::Diagnostic for Rendered<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         (!self.code.is_empty() && self.code != "error")
             .then(|| Box::new(format!("plinth::{}", self.code)) as Box<dyn fmt::Display>)
