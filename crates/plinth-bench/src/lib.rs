@@ -211,3 +211,61 @@ pub fn single_file(spec: &Spec) -> String {
     }
     out
 }
+
+/// A fleet: one `plinth.toml` holding every cluster inline (`[clusters.<key>]`), all EKS,
+/// `inheritance = "shallow"` (Kubestack's release rule), no services, every environment
+/// overriding something. Unlike [`files`] (one file per cluster, mixed providers, nested
+/// inheritance, services), this is the shape of a platform written by a script of its own:
+/// 500 clusters × 10 node pools is about 1.5 MB in one file.
+pub fn fleet(clusters: usize, pools: usize, seed: u64) -> String {
+    const REGIONS: &[&str] = &["eu-west-1", "eu-central-1", "us-east-1", "us-west-2"];
+    const TYPES: &[&str] = &["m6i.2xlarge", "m7g.xlarge", "c6i.4xlarge", "r6i.2xlarge"];
+    let mut rng = Rng(seed);
+    let mut s = String::with_capacity(clusters * 3200 + 256);
+    s.push_str(
+        "[platform]\nname = \"fleet\"\nenvironments = [\"ops\", \"apps\", \"apps-prod\"]\nbase_environment = \"apps-prod\"\ninheritance = \"shallow\"\nbase_domain = \"fleet.example.com\"\nstate = \"cluster\"\n",
+    );
+    for c in 0..clusters {
+        let key = format!("fleet_{c:04}");
+        let region = REGIONS[rng.below(REGIONS.len())];
+        let _ = write!(
+            s,
+            "\n[clusters.{key}]\nprovider = \"eks\"\ntenant = \"team-{:02}\"\n\n\
+             [clusters.{key}.config.apps-prod]\nname_prefix = \"f{c}\"\nregion = \"{region}\"\n\
+             cluster_availability_zones = [\"{region}a\", \"{region}b\", \"{region}c\"]\n\
+             cluster_version = \"1.31\"\ncluster_vpc_cidr = \"10.{}.0.0/16\"\n\
+             cluster_endpoint_private_access = true\nenabled_cluster_log_types = [\"api\", \"audit\"]\n\n\
+             [clusters.{key}.config.apps]\ncluster_version = \"1.32\"\n\n\
+             [clusters.{key}.config.ops]\ncluster_version = \"1.33\"\nenabled_cluster_log_types = [\"api\"]\n",
+            c % 40,
+            c % 250
+        );
+        for p in 0..pools {
+            let pool = if p == 0 {
+                "default".to_string()
+            } else {
+                format!("pool{p:02}")
+            };
+            let max = 4 + rng.below(60);
+            let _ = write!(
+                s,
+                "\n[clusters.{key}.node_pools.{pool}.config.apps-prod]\n\
+                 instance_types = [\"{}\"]\nmin_size = 2\nmax_size = {max}\ndisk_size = 100\n\
+                 labels = {{ pool = \"{pool}\", tier = \"t{}\" }}\n",
+                TYPES[rng.below(TYPES.len())],
+                p % 3
+            );
+            if p % 5 == 4 {
+                let _ = writeln!(
+                    s,
+                    "taints = [{{ key = \"dedicated\", value = \"{pool}\", effect = \"NO_SCHEDULE\" }}]"
+                );
+            }
+            let _ = write!(
+                s,
+                "\n[clusters.{key}.node_pools.{pool}.config.ops]\nmax_size = 3\n"
+            );
+        }
+    }
+    s
+}

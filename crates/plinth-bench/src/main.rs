@@ -7,6 +7,8 @@
 //!   Kubestack's merge over the same maps (a provider-free module applied with terraform).
 //! * `affected [--clusters 1000] [--commits 100]` — `plinth affected` on a synthetic history.
 //! * `synth <dir> [--clusters 500]` — writes the synthetic platform, for timing by hand.
+//! * `fleet <dir> [--clusters 500] [--pools 10]` — writes a fleet: one `plinth.toml` with every
+//!   cluster inline, all EKS, shallow inheritance, no services.
 //! * `phase <name> <dir>` — one phase in this process, printing its peak memory (internal).
 
 use plinth_bench::{Spec, files, write};
@@ -49,7 +51,12 @@ fn main() {
             Path::new(args.get(1).map_or("synthetic", String::as_str)),
             flag("--clusters", "500").parse().unwrap_or(500),
         ),
-        _ => Err("usage: plinth-bench scale|terraform|affected|synth [options]".into()),
+        Some("fleet") => fleet(
+            Path::new(args.get(1).map_or("fleet", String::as_str)),
+            flag("--clusters", "500").parse().unwrap_or(500),
+            flag("--pools", "10").parse().unwrap_or(10),
+        ),
+        _ => Err("usage: plinth-bench scale|terraform|affected|synth|fleet [options]".into()),
     };
     match result {
         Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
@@ -216,6 +223,17 @@ fn synth(dir: &Path, clusters: usize) -> Res {
     };
     let bytes = write(dir, &spec).map_err(|e| e.to_string())?;
     Ok(serde_json::json!({"dir": dir, "clusters": clusters, "definition_bytes": bytes}))
+}
+
+/// Writes a fleet (one `plinth.toml`, every cluster inline, all EKS, shallow inheritance) to
+/// `dir`, to time or profile `plinth` on it by hand.
+fn fleet(dir: &Path, clusters: usize, pools: usize) -> Res {
+    let text = plinth_bench::fleet(clusters, pools, 1);
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("plinth.toml"), &text).map_err(|e| e.to_string())?;
+    Ok(
+        serde_json::json!({"dir": dir, "clusters": clusters, "node_pools_per_cluster": pools, "definition_bytes": text.len()}),
+    )
 }
 
 /// Runs one phase in a child process and reads back its peak memory.

@@ -30,6 +30,7 @@ pub mod schema;
 pub mod secrets;
 pub mod service;
 pub mod source;
+mod syntax;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};

@@ -295,6 +295,10 @@ fn outside(dir: &Path, path: &Path) -> Option<PathBuf> {
 fn parse(sources: &SourceMap, file: FileId) -> (Option<Table>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let text = sources.get(file).map_or("", |f| f.text.as_str());
+    if let Some(table) = crate::syntax::read(file, text, &mut diags) {
+        return (Some(table), diags);
+    }
+    // Invalid (or holding what only `toml` reads, such as a date): `toml` reads it and says why.
     let table = match toml::de::DeTable::parse(text) {
         Ok(t) => Some(crate::value::from_toml(file, t.get_ref(), &mut diags)),
         Err(e) => {

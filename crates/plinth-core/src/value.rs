@@ -513,6 +513,26 @@ pub(crate) fn from_toml(
         .collect()
 }
 
+/// A TOML integer beyond `i64`.
+pub(crate) fn integer_too_large(origin: Origin) -> Diagnostic {
+    Diagnostic::error("invalid-value", "integer does not fit in 64 bits")
+        .at_value(origin, "too large")
+}
+
+/// A TOML float's decoded text as a finite number (infinities and NaN are reported).
+pub(crate) fn parse_float(text: &str, origin: Origin, diags: &mut Diagnostics) -> Option<f64> {
+    match text.replace('_', "").parse::<f64>() {
+        Ok(n) if n.is_finite() => Some(n),
+        _ => {
+            diags.push(
+                Diagnostic::error("invalid-value", "infinite or NaN numbers are not supported")
+                    .at_value(origin, "not a finite number"),
+            );
+            None
+        }
+    }
+}
+
 fn convert(
     file: FileId,
     key: Span,
@@ -532,23 +552,11 @@ fn convert(
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
             Ok(n) => Kind::Integer(n),
             Err(_) => {
-                diags.push(
-                    Diagnostic::error("invalid-value", "integer does not fit in 64 bits")
-                        .at_value(origin, "too large"),
-                );
+                diags.push(integer_too_large(origin));
                 return None;
             }
         },
-        DeValue::Float(x) => match x.as_str().replace('_', "").parse::<f64>() {
-            Ok(n) if n.is_finite() => Kind::Float(n),
-            _ => {
-                diags.push(
-                    Diagnostic::error("invalid-value", "infinite or NaN numbers are not supported")
-                        .at_value(origin, "not a finite number"),
-                );
-                return None;
-            }
-        },
+        DeValue::Float(x) => Kind::Float(parse_float(x.as_str(), origin, diags)?),
         DeValue::Boolean(b) => Kind::Boolean(*b),
         DeValue::Datetime(_) => {
             diags.push(

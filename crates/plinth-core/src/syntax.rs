@@ -1,0 +1,798 @@
+//! TOML text to values, one table header at a time.
+//!
+//! `toml`'s own document (`DeTable`) holds every token, every parser event and a B-tree node
+//! per table of the whole file at once: about 45 times the text at its peak (67 MB for a
+//! 1.5 MB definition). This reads the same grammar with the same lexer and parser
+//! (`toml_parser`, which `toml` is built on), but hands the parser the lines of one table
+//! header at a time and builds Plinth's values straight from its events, so reading costs
+//! little more than the values it makes.
+//!
+//! Only valid files are read here. Tables follow `toml`'s rules (implicit, dotted, inline,
+//! arrays of tables); on anything else — a syntax error, a key defined twice, a date — [`read`]
+//! answers `None` and the caller reads the file with `toml` itself, whose messages Plinth
+//! reports. A test holds the two readers to the same values and positions.
+
+use crate::diagnostic::Diagnostics;
+use crate::source::{FileId, Span};
+use crate::value::{self, Kind, Origin, Table, Value};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use toml_parser::decoder::ScalarKind;
+use toml_parser::lexer::{Token, TokenKind};
+use toml_parser::parser::{Event, EventKind, RecursionGuard, ValidateWhitespace};
+use toml_parser::{ErrorSink, ParseError, Source};
+
+/// `toml`'s limit on nesting (arrays and inline tables) and on the parts of a dotted key.
+const DEPTH_LIMIT: u32 = 80;
+
+/// Reads a valid TOML document into values with origins; `None` when `toml` must read it
+/// (the file is invalid, or uses something only `toml` handles, such as dates).
+pub(crate) fn read(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Table> {
+    let source = Source::new(text);
+    let mut doc = Document::new(source);
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
+    let mut depth = 0i64;
+    let mut line_start = true;
+    for token in source.lex() {
+        let kind = token.kind();
+        // A `[` that starts a line outside any array or inline table opens a table header:
+        // the parser sees the lines before it as a document of their own.
+        if kind == TokenKind::LeftSquareBracket && line_start && depth == 0 && !tokens.is_empty() {
+            doc.parse(&tokens, &mut events).ok()?;
+            tokens.clear();
+        }
+        match kind {
+            TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => depth += 1,
+            TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => depth -= 1,
+            _ => {}
+        }
+        line_start = match kind {
+            TokenKind::Newline => true,
+            TokenKind::Whitespace => line_start,
+            _ => false,
+        };
+        tokens.push(token);
+    }
+    doc.parse(&tokens, &mut events).ok()?;
+    doc.finish_table().ok()?;
+    Some(doc.root.into_table(file, diags))
+}
+
+/// Remembers that the parser or a decoder found a problem (its message is `toml`'s to give).
+#[derive(Default)]
+struct Failed(bool);
+
+impl ErrorSink for Failed {
+    fn report_error(&mut self, _error: ParseError) {
+        self.0 = true;
+    }
+}
+
+/// Not plainly valid: `toml` reads the file instead.
+struct Fallback;
+
+type Step<T = ()> = Result<T, Fallback>;
+
+fn span(s: toml_parser::Span) -> Span {
+    Span::new(s.start()..s.end())
+}
+
+/// A key as written: its decoded text and where it is.
+struct Key {
+    name: String,
+    span: Span,
+}
+
+/// A value and its text's position.
+struct Slot {
+    span: Span,
+    item: Item,
+}
+
+enum Item {
+    String(String),
+    /// `None`: does not fit in 64 bits (reported when converted, as `toml`'s reader would).
+    Integer(Option<i64>),
+    /// The decoded text, parsed when converted.
+    Float(String),
+    Boolean(bool),
+    Array {
+        items: Vec<Slot>,
+        of_tables: bool,
+    },
+    Table(Node),
+    /// A table taken out to be filled under its header, put back when the header ends.
+    Taken,
+}
+
+struct Entry {
+    key: Key,
+    slot: Slot,
+}
+
+/// A table being read, with `toml`'s flags for what may still extend it.
+#[derive(Default)]
+struct Node {
+    entries: Vec<Entry>,
+    /// Key → position, once the table is large enough for a scan to cost more.
+    index: Option<HashMap<String, usize>>,
+    /// Created by a header's or a dotted key's path, not defined itself.
+    implicit: bool,
+    /// Created by a dotted key.
+    dotted: bool,
+    /// An inline table: closed once written.
+    inline: bool,
+}
+
+const INDEX_FROM: usize = 16;
+
+impl Node {
+    fn implicit(dotted: bool, inline: bool) -> Node {
+        Node {
+            implicit: true,
+            dotted,
+            inline,
+            ..Node::default()
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.entries.iter().position(|e| e.key.name == name),
+        }
+    }
+
+    fn push(&mut self, key: Key, slot: Slot) -> usize {
+        let i = self.entries.len();
+        if let Some(index) = &mut self.index {
+            index.insert(key.name.clone(), i);
+        }
+        self.entries.push(Entry { key, slot });
+        if self.index.is_none() && self.entries.len() >= INDEX_FROM {
+            self.index = Some(
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.key.name.clone(), i))
+                    .collect(),
+            );
+        }
+        i
+    }
+
+    /// Into Plinth's table: keys sorted, and problems with numbers reported in that order (as
+    /// reading `toml`'s document, sorted by key, reports them).
+    fn into_table(self, file: FileId, diags: &mut Diagnostics) -> Table {
+        let mut entries = self.entries;
+        entries.sort_by(|a, b| a.key.name.cmp(&b.key.name));
+        entries
+            .into_iter()
+            .filter_map(|e| {
+                let v = e.slot.into_value(file, e.key.span, diags)?;
+                Some((e.key.name, v))
+            })
+            .collect()
+    }
+}
+
+impl Slot {
+    fn into_value(self, file: FileId, key: Span, diags: &mut Diagnostics) -> Option<Value> {
+        let origin = Origin {
+            file,
+            key,
+            value: self.span,
+            env: Origin::NO_ENV,
+        };
+        let kind = match self.item {
+            Item::String(s) => Kind::String(s),
+            Item::Integer(Some(i)) => Kind::Integer(i),
+            Item::Integer(None) => {
+                diags.push(value::integer_too_large(origin));
+                return None;
+            }
+            Item::Float(text) => Kind::Float(value::parse_float(&text, origin, diags)?),
+            Item::Boolean(b) => Kind::Boolean(b),
+            Item::Array { items, .. } => Kind::Array(
+                items
+                    .into_iter()
+                    .filter_map(|item| {
+                        let at = item.span;
+                        item.into_value(file, at, diags)
+                    })
+                    .collect(),
+            ),
+            Item::Table(node) => Kind::Table(node.into_table(file, diags)),
+            Item::Taken => return None,
+        };
+        Some(Value { kind, origin })
+    }
+}
+
+/// A table header: `[a.b.c]` or `[[a.b.c]]`.
+struct Header {
+    path: Vec<Key>,
+    key: Key,
+    span: Span,
+    is_array: bool,
+}
+
+/// The document being read, across the parser's runs over each header's lines.
+struct Document<'i> {
+    source: Source<'i>,
+    root: Node,
+    current: Node,
+    header: Option<Header>,
+}
+
+/// The parser's events for one run, read front to back.
+struct Events<'e> {
+    events: &'e [Event],
+    at: usize,
+}
+
+impl Events<'_> {
+    fn next(&mut self) -> Option<Event> {
+        let e = self.events.get(self.at).copied();
+        self.at += 1;
+        e
+    }
+
+    fn peek(&self, n: usize) -> Option<EventKind> {
+        self.events.get(self.at + n).map(Event::kind)
+    }
+
+    fn expect(&mut self) -> Step<Event> {
+        self.next().ok_or(Fallback)
+    }
+}
+
+impl<'i> Document<'i> {
+    fn new(source: Source<'i>) -> Document<'i> {
+        Document {
+            source,
+            root: Node::default(),
+            current: Node::default(),
+            header: None,
+        }
+    }
+
+    /// Parses one run of tokens and reads its events into the document.
+    fn parse(&mut self, tokens: &[Token], events: &mut Vec<Event>) -> Step {
+        events.clear();
+        let mut failed = Failed::default();
+        {
+            let mut whitespace = ValidateWhitespace::new(events, self.source);
+            let mut guard = RecursionGuard::new(&mut whitespace, DEPTH_LIMIT);
+            toml_parser::parser::parse_document(tokens, &mut guard, &mut failed);
+        }
+        if failed.0 {
+            return Err(Fallback);
+        }
+        self.document(&mut Events { events, at: 0 })
+    }
+
+    fn document(&mut self, ev: &mut Events<'_>) -> Step {
+        while let Some(event) = ev.next() {
+            match event.kind() {
+                EventKind::StdTableOpen | EventKind::ArrayTableOpen => {
+                    self.finish_table()?;
+                    let header = self.table_header(event, ev)?;
+                    self.start_table(header)?;
+                }
+                EventKind::SimpleKey => {
+                    let (path, key) = self.key(event, ev)?;
+                    let mut sep = ev.expect()?;
+                    if sep.kind() == EventKind::Whitespace {
+                        sep = ev.expect()?;
+                    }
+                    if sep.kind() != EventKind::KeyValSep {
+                        return Err(Fallback);
+                    }
+                    if ev.peek(0) == Some(EventKind::Whitespace) {
+                        ev.next();
+                    }
+                    let first = ev.expect()?;
+                    let value = self.value(first, ev)?;
+                    self.key_value(path, key, value)?;
+                }
+                EventKind::Whitespace | EventKind::Comment | EventKind::Newline => {}
+                _ => return Err(Fallback),
+            }
+        }
+        Ok(())
+    }
+
+    fn table_header(&self, open: Event, ev: &mut Events<'_>) -> Step<Header> {
+        let is_array = open.kind() == EventKind::ArrayTableOpen;
+        let mut keys = None;
+        loop {
+            let event = ev.expect()?;
+            match event.kind() {
+                EventKind::StdTableClose | EventKind::ArrayTableClose => {
+                    let (path, key) = keys.ok_or(Fallback)?;
+                    return Ok(Header {
+                        path,
+                        key,
+                        span: span(open.span().append(event.span())),
+                        is_array,
+                    });
+                }
+                EventKind::SimpleKey => keys = Some(self.key(event, ev)?),
+                EventKind::Whitespace => {}
+                _ => return Err(Fallback),
+            }
+        }
+    }
+
+    /// A simple or dotted key: the path before its last part, and the last part.
+    fn key(&self, first: Event, ev: &mut Events<'_>) -> Step<(Vec<Key>, Key)> {
+        let more = |ev: &Events<'_>| {
+            ev.peek(0) == Some(EventKind::KeySep)
+                || ev.peek(0) == Some(EventKind::Whitespace)
+                    && ev.peek(1) == Some(EventKind::KeySep)
+        };
+        let mut path = Vec::new();
+        let mut last = first;
+        while more(ev) {
+            loop {
+                let event = ev.expect()?;
+                match event.kind() {
+                    EventKind::Whitespace => {}
+                    EventKind::KeySep => break,
+                    _ => return Err(Fallback),
+                }
+            }
+            path.push(self.decode_key(last)?);
+            loop {
+                let event = ev.expect()?;
+                match event.kind() {
+                    EventKind::Whitespace => {}
+                    EventKind::SimpleKey => {
+                        last = event;
+                        break;
+                    }
+                    _ => return Err(Fallback),
+                }
+            }
+        }
+        if path.len() >= DEPTH_LIMIT as usize {
+            return Err(Fallback);
+        }
+        Ok((path, self.decode_key(last)?))
+    }
+
+    fn decode_key(&self, event: Event) -> Step<Key> {
+        let raw = self.source.get(event).ok_or(Fallback)?;
+        let mut decoded = Cow::Borrowed("");
+        let mut failed = Failed::default();
+        raw.decode_key(&mut decoded, &mut failed);
+        if failed.0 {
+            return Err(Fallback);
+        }
+        Ok(Key {
+            name: decoded.into_owned(),
+            span: span(event.span()),
+        })
+    }
+
+    fn value(&self, first: Event, ev: &mut Events<'_>) -> Step<Slot> {
+        match first.kind() {
+            EventKind::Scalar => self.scalar(first),
+            EventKind::ArrayOpen => self.array(first, ev),
+            EventKind::InlineTableOpen => self.inline_table(first, ev),
+            _ => Err(Fallback),
+        }
+    }
+
+    fn scalar(&self, event: Event) -> Step<Slot> {
+        let raw = self.source.get(event).ok_or(Fallback)?;
+        let mut decoded = Cow::Borrowed("");
+        let mut failed = Failed::default();
+        let kind = raw.decode_scalar(&mut decoded, &mut failed);
+        if failed.0 {
+            return Err(Fallback);
+        }
+        let item = match kind {
+            ScalarKind::String => Item::String(decoded.into_owned()),
+            ScalarKind::Boolean(b) => Item::Boolean(b),
+            ScalarKind::Integer(radix) => {
+                Item::Integer(i64::from_str_radix(&decoded, radix.value()).ok())
+            }
+            ScalarKind::Float => Item::Float(decoded.into_owned()),
+            // Dates are no configuration type: `toml` reads them, and the error names them.
+            ScalarKind::DateTime => return Err(Fallback),
+        };
+        Ok(Slot {
+            span: span(event.span()),
+            item,
+        })
+    }
+
+    fn array(&self, open: Event, ev: &mut Events<'_>) -> Step<Slot> {
+        let mut items = Vec::new();
+        let mut current = None;
+        loop {
+            let event = ev.expect()?;
+            match event.kind() {
+                EventKind::Scalar | EventKind::ArrayOpen | EventKind::InlineTableOpen => {
+                    if current.is_some() {
+                        return Err(Fallback);
+                    }
+                    current = Some(self.value(event, ev)?);
+                }
+                EventKind::ValueSep => items.extend(current.take()),
+                EventKind::Whitespace | EventKind::Comment | EventKind::Newline => {}
+                EventKind::ArrayClose => {
+                    items.extend(current.take());
+                    return Ok(Slot {
+                        span: span(open.span().append(event.span())),
+                        item: Item::Array {
+                            items,
+                            of_tables: false,
+                        },
+                    });
+                }
+                _ => return Err(Fallback),
+            }
+        }
+    }
+
+    fn inline_table(&self, open: Event, ev: &mut Events<'_>) -> Step<Slot> {
+        let mut table = Node {
+            inline: true,
+            ..Node::default()
+        };
+        let mut key = None;
+        let mut value = None;
+        loop {
+            let event = ev.expect()?;
+            match event.kind() {
+                EventKind::SimpleKey => {
+                    if key.is_some() {
+                        return Err(Fallback);
+                    }
+                    key = Some(self.key(event, ev)?);
+                }
+                EventKind::KeyValSep => {}
+                EventKind::Scalar | EventKind::ArrayOpen | EventKind::InlineTableOpen => {
+                    if value.is_some() {
+                        return Err(Fallback);
+                    }
+                    value = Some(self.value(event, ev)?);
+                }
+                EventKind::ValueSep | EventKind::InlineTableClose => {
+                    match (key.take(), value.take()) {
+                        (Some((path, k)), Some(v)) => inline_key_value(&mut table, path, k, v)?,
+                        (None, None) => {}
+                        _ => return Err(Fallback),
+                    }
+                    if event.kind() == EventKind::InlineTableClose {
+                        return Ok(Slot {
+                            span: span(open.span().append(event.span())),
+                            item: Item::Table(table),
+                        });
+                    }
+                }
+                EventKind::Whitespace | EventKind::Comment | EventKind::Newline => {}
+                _ => return Err(Fallback),
+            }
+        }
+    }
+
+    /// `key = value` under the current header (or at the top).
+    fn key_value(&mut self, path: Vec<Key>, key: Key, value: Slot) -> Step {
+        let dotted = !path.is_empty();
+        let parent = descend(&mut self.current, path, dotted)?;
+        // Dotted keys may not add to a table defined by a header.
+        if dotted && !parent.implicit || parent.find(&key.name).is_some() {
+            return Err(Fallback);
+        }
+        parent.push(key, value);
+        Ok(())
+    }
+
+    /// Puts the table filled under the current header in its place.
+    fn finish_table(&mut self) -> Step {
+        let filled = std::mem::take(&mut self.current);
+        let Some(header) = self.header.take() else {
+            self.root = filled;
+            return Ok(());
+        };
+        let parent = descend(&mut self.root, header.path, false)?;
+        let slot = Slot {
+            span: header.span,
+            item: Item::Table(filled),
+        };
+        match (parent.find(&header.key.name), header.is_array) {
+            (None, false) => {
+                parent.push(header.key, slot);
+            }
+            (None, true) => {
+                parent.push(
+                    header.key,
+                    Slot {
+                        span: header.span,
+                        item: Item::Array {
+                            items: vec![slot],
+                            of_tables: true,
+                        },
+                    },
+                );
+            }
+            (Some(i), false) => {
+                let entry = &mut parent.entries[i];
+                if !matches!(entry.slot.item, Item::Taken) {
+                    return Err(Fallback);
+                }
+                entry.key = header.key;
+                entry.slot = slot;
+            }
+            (Some(i), true) => match &mut parent.entries[i].slot.item {
+                Item::Array {
+                    items,
+                    of_tables: true,
+                } => items.push(slot),
+                _ => return Err(Fallback),
+            },
+        }
+        Ok(())
+    }
+
+    /// Opens a header: a table its path created implicitly is taken out to be filled on.
+    fn start_table(&mut self, header: Header) -> Step {
+        if !header.is_array {
+            let parent = descend(&mut self.root, clone_path(&header.path), false)?;
+            if let Some(i) = parent.find(&header.key.name) {
+                let item = std::mem::replace(&mut parent.entries[i].slot.item, Item::Taken);
+                match item {
+                    Item::Table(t) if t.implicit && !t.dotted => self.current = t,
+                    _ => return Err(Fallback),
+                }
+            }
+        }
+        self.current.implicit = false;
+        self.current.dotted = false;
+        self.header = Some(header);
+        Ok(())
+    }
+}
+
+fn clone_path(path: &[Key]) -> Vec<Key> {
+    path.iter()
+        .map(|k| Key {
+            name: k.name.clone(),
+            span: k.span,
+        })
+        .collect()
+}
+
+/// Walks (creating implicitly) the tables of a header's or a dotted key's path.
+fn descend(mut table: &mut Node, path: Vec<Key>, dotted: bool) -> Step<&mut Node> {
+    for key in path {
+        let i = match table.find(&key.name) {
+            Some(i) => i,
+            None => {
+                let at = key.span;
+                table.push(
+                    key,
+                    Slot {
+                        span: at,
+                        item: Item::Table(Node::implicit(dotted, false)),
+                    },
+                )
+            }
+        };
+        table = match &mut table.entries[i].slot.item {
+            // `[[a]]` then `[a.b]`: the last table of the array.
+            Item::Array {
+                items,
+                of_tables: true,
+            } => match items.last_mut().map(|s| &mut s.item) {
+                Some(Item::Table(t)) => t,
+                _ => return Err(Fallback),
+            },
+            Item::Table(t) => {
+                if t.inline || dotted && !t.implicit {
+                    return Err(Fallback);
+                }
+                if dotted {
+                    t.dotted = true;
+                }
+                t
+            }
+            _ => return Err(Fallback),
+        };
+    }
+    Ok(table)
+}
+
+/// `key = value` inside an inline table.
+fn inline_key_value(table: &mut Node, path: Vec<Key>, key: Key, value: Slot) -> Step {
+    let dotted = !path.is_empty();
+    let mut parent = table;
+    for k in path {
+        let i = match parent.find(&k.name) {
+            Some(i) => i,
+            None => {
+                let at = k.span;
+                parent.push(
+                    k,
+                    Slot {
+                        span: at,
+                        item: Item::Table(Node::implicit(true, true)),
+                    },
+                )
+            }
+        };
+        parent = match &mut parent.entries[i].slot.item {
+            Item::Table(t) if t.implicit => t,
+            _ => return Err(Fallback),
+        };
+    }
+    if parent.dotted != dotted || parent.find(&key.name).is_some() {
+        return Err(Fallback);
+    }
+    parent.push(key, value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What `toml`'s reader makes of `text`: values and diagnostics, or `None` when it refuses.
+    fn by_toml(text: &str) -> Option<(String, String)> {
+        let mut diags = Diagnostics::default();
+        let t = toml::de::DeTable::parse(text).ok()?;
+        let table = value::from_toml(FileId(0), t.get_ref(), &mut diags);
+        Some((
+            format!("{table:?}"),
+            format!("{:?}", diags.iter().collect::<Vec<_>>()),
+        ))
+    }
+
+    fn by_syntax(text: &str) -> Option<(String, String)> {
+        let mut diags = Diagnostics::default();
+        let table = read(FileId(0), text, &mut diags)?;
+        Some((
+            format!("{table:?}"),
+            format!("{:?}", diags.iter().collect::<Vec<_>>()),
+        ))
+    }
+
+    /// Both readers agree: same values, origins and diagnostics, and this one refuses exactly
+    /// what `toml` refuses (then `toml` reads the file and reports why), and dates, which it
+    /// leaves to `toml` (they are an error in a definition).
+    fn agree(text: &str) -> Result<(), String> {
+        let (mine, theirs) = (by_syntax(text), by_toml(text));
+        let dates = theirs
+            .as_ref()
+            .is_some_and(|(_, d)| d.contains("dates and times"));
+        if mine == theirs || mine.is_none() && dates {
+            Ok(())
+        } else {
+            Err(format!(
+                "on:\n{text}\nthis reader: {mine:?}\ntoml: {theirs:?}"
+            ))
+        }
+    }
+
+    #[test]
+    fn every_definition_in_the_repository_reads_the_same() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut stack = vec![root];
+        let mut seen = 0;
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                if p.is_dir() {
+                    if name != "target" && !name.starts_with('.') {
+                        stack.push(p);
+                    }
+                } else if name.ends_with(".toml") && name != "Cargo.toml" {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    if let Err(e) = agree(&text) {
+                        panic!("{}: {e}", p.display());
+                    }
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 20, "found only {seen} definition files");
+    }
+
+    #[test]
+    fn tables_keys_and_values_read_as_toml_reads_them() {
+        for text in [
+            "",
+            "\u{feff}a = 1\n",
+            "a = 1\r\nb = 'x'\r\n",
+            "[a]\n[a.b]\nc = 1\n[a.d]\n",
+            "[a.b]\nc = 1\n[a]\nd = 2\n",
+            "[[a]]\nx = 1\n[[a]]\nx = 2\n[a.b]\ny = 3\n[[a.c]]\n",
+            "a.b.c = 1\na.b.d = 2\n[x]\ny.z = { q = [1, { r = 2 }] }\n",
+            "t = { a.b = 1, a.c = 2, d = [\n  1,\n  2, # note\n] }\n",
+            "s = \"\"\"\nline\n[not.a.header]\n\"\"\"\n[h]\n",
+            "x = [\n[1],\n[2]\n]\n[y]\n",
+            "\"a.b\" = 1\n'c d' = 2\n[\"e.f\".g]\n",
+            "n = [0x1F, 0o17, 0b101, 1_000, -5, +7]\nf = [1e3, -0.5, 6.02e+23, 1_0.5]\n",
+            "big = 99999999999999999999\ninf = [inf, -inf, nan]\n",
+            "[ a . b ]\nc=1\n[ [ d ] ]\n",
+        ] {
+            agree(text).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
+    fn what_toml_refuses_is_refused() {
+        for text in [
+            "a = 1\na = 2\n",
+            "[a]\n[a]\n",
+            "a.b = 1\n[a]\n",
+            "[a]\nb = 1\n[a.b]\n",
+            "a = { b = 1 }\n[a.c]\n",
+            "a = { b = 1 }\na.c = 2\n",
+            "a = [1]\n[[a]]\n",
+            "[[a]]\n[a]\n",
+            "[a.b]\n[a]\nb = 1\n",
+            "t = { a = 1, a = 2 }\n",
+            "t = { a = { b = 1 }, a.c = 2 }\n",
+            "x = 1979-05-27\n",
+            "[a\nb = 1\n",
+            "x = [1,\n[y]\n",
+            "x = \"\\q\"\n",
+            "]\n",
+            "x = 1 2\n",
+        ] {
+            agree(text).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec!["a", "b", "c", "a.b", "b.c", "\"a\"", "a . c"]);
+        let value = prop::sample::select(vec![
+            "1",
+            "\"s\"",
+            "'l'",
+            "true",
+            "1.5",
+            "[1, 2]",
+            "[]",
+            "{}",
+            "{ a = 1 }",
+            "{ a.b = 1, c = [ { d = 2 } ] }",
+            "[ { a = 1 }, { a = 2 } ]",
+            "\"\"\"\nx\n[a]\n\"\"\"",
+            "[\n1,\n[a],\n]",
+            "0xFF",
+            "9999999999999999999999",
+            "nan",
+            "",
+            "[1,",
+        ]);
+        prop_oneof![
+            (key.clone(), value).prop_map(|(k, v)| format!("{k} = {v}")),
+            key.clone().prop_map(|k| format!("[{k}]")),
+            key.prop_map(|k| format!("[[{k}]]")),
+            prop::sample::select(vec!["", "# c", "[a", "]", "= 1", "  ", "\t[b]"])
+                .prop_map(String::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Random documents, valid and not: the same result as `toml` every time.
+        #[test]
+        fn random_documents_read_as_toml_reads_them(lines in prop::collection::vec(line(), 0..12)) {
+            let text = lines.join("\n");
+            prop_assert!(agree(&text).is_ok(), "{}", agree(&text).unwrap_err());
+        }
+    }
+}
