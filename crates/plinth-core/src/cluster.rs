@@ -8,12 +8,13 @@ use crate::service::{ResolvedService, ServiceDef};
 use crate::source::FileId;
 use crate::value::{Origin, Table};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct ClusterDef {
     pub key: String,
     pub provider: &'static Provider,
-    pub header: Header,
+    pub header: Arc<Header>,
     pub configs: Configs,
     pub node_pools: BTreeMap<String, NodePoolDef>,
     pub services: BTreeMap<String, ServiceDef>,
@@ -32,5 +33,5 @@ pub struct ResolvedCluster {
     pub config: Table,
     pub node_pools: BTreeMap<String, ResolvedPool>,
     pub services: BTreeMap<String, ResolvedService>,
-    pub header: Header,
+    pub header: Arc<Header>,
 }

@@ -5,8 +5,8 @@ use crate::diagnostic::{Diagnostic, Diagnostics, suggest};
 use crate::environment::{Environments, Intent, Stage};
 use crate::inheritance::Mode;
 use crate::keys::{self, Key};
-use crate::value::{Kind, Origin, Table, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::value::{Kind, Origin, Str, Table, Value};
+use std::collections::BTreeSet;
 
 /// One environment's configuration of a component, as written (type-checked).
 #[derive(Clone, Debug)]
@@ -16,10 +16,72 @@ pub struct EnvConfig {
     pub table: Table,
 }
 
+/// Per-environment entries of one component, by environment name: a handful at most, so a
+/// sorted vector (a B-tree node per component cost more than the tables it held).
+#[derive(Clone, Debug)]
+pub struct ByEnv<V> {
+    entries: Vec<(Str, V)>,
+}
+
+impl<V> Default for ByEnv<V> {
+    fn default() -> Self {
+        ByEnv {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<V> ByEnv<V> {
+    fn find(&self, env: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(e, _)| (**e).cmp(env))
+    }
+
+    pub fn get(&self, env: &str) -> Option<&V> {
+        self.find(env).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn contains_key(&self, env: &str) -> bool {
+        self.find(env).is_ok()
+    }
+
+    /// Inserts or replaces; returns the previous entry.
+    pub fn insert(&mut self, env: impl Into<Str>, v: V) -> Option<V> {
+        let env = env.into();
+        match self.find(&env) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, v)),
+            Err(i) => {
+                self.entries.insert(i, (env, v));
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Entries in environment-name order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Str, &V)> + ExactSizeIterator {
+        self.entries.iter().map(|(e, v)| (e, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Str> + ExactSizeIterator {
+        self.entries.iter().map(|(e, _)| e)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
+        self.entries.iter().map(|(_, v)| v)
+    }
+}
+
 /// A component's `config` tables by environment name.
 #[derive(Clone, Debug, Default)]
 pub struct Configs {
-    pub by_env: BTreeMap<String, EnvConfig>,
+    pub by_env: ByEnv<EnvConfig>,
     /// Keys that failed their type check somewhere: missing-key errors about them would only
     /// repeat the type error.
     pub invalid: BTreeSet<String>,
@@ -46,7 +108,7 @@ pub struct Header {
 /// against `keys`, and the base environment must be present when any environment is.
 pub fn decode_configs(
     what: &str,
-    value: Option<&Value>,
+    value: Option<Value>,
     component_origin: Origin,
     key_table: &[Key],
     envs: &Environments,
@@ -54,13 +116,14 @@ pub fn decode_configs(
 ) -> Configs {
     let mut configs = Configs::default();
     let Some(value) = value else { return configs };
-    let Some(table) = value.as_table() else {
+    let (origin, type_name) = (value.origin, value.type_name());
+    let Kind::Table(table) = value.kind else {
         diags.push(
             Diagnostic::error(
                 "wrong-type",
                 format!("`config` of {what} must be a table of environments"),
             )
-            .at_value(value.origin, format!("this is a {}", value.type_name()))
+            .at_value(origin, format!("this is a {type_name}"))
             .hint(format!(
                 "write `[<component>.config.{}]` tables, one per environment",
                 envs.base_name()
@@ -68,7 +131,10 @@ pub fn decode_configs(
         );
         return configs;
     };
-    for (env, v) in table {
+    // Owned, so tagging each value with its environment changes it in place rather than
+    // copying the definition.
+    for (env_key, v) in table {
+        let env = env_key.as_str();
         let Some(index) = envs.index(env) else {
             let chain = envs
                 .names()
@@ -85,17 +151,17 @@ pub fn decode_configs(
             );
             continue;
         };
-        let Some(t) = v.as_table() else {
+        let (v_origin, v_type) = (v.origin, v.type_name());
+        let Kind::Table(mut t) = v.kind else {
             diags.push(
                 Diagnostic::error(
                     "wrong-type",
                     format!("`config.{env}` of {what} must be a table"),
                 )
-                .at_value(v.origin, format!("this is a {}", v.type_name())),
+                .at_value(v_origin, format!("this is a {v_type}")),
             );
             continue;
         };
-        let mut t = t.clone();
         for v in t.values_mut() {
             v.tag_env(u16::try_from(index).unwrap_or(Origin::NO_ENV));
         }
@@ -127,7 +193,7 @@ pub fn decode_configs(
                 });
         }
         for k in t.keys().filter(|k| !checked.contains_key(k)) {
-            configs.invalid.insert(k.clone());
+            configs.invalid.insert(k.to_string());
             // A misspelt key (`instance_type`) already got a did-you-mean; do not also report
             // the key it was meant to be as missing.
             if keys::find(key_table, k).is_none()
@@ -139,9 +205,9 @@ pub fn decode_configs(
         }
         diags.extend(local);
         configs.by_env.insert(
-            env.clone(),
+            env_key.clone(),
             EnvConfig {
-                origin: v.origin,
+                origin: v_origin,
                 table: checked,
             },
         );
@@ -219,7 +285,7 @@ pub fn decode_intent(what: &str, table: &Table, diags: &mut Diagnostics) -> Inte
     let mut string = |k: &str| -> Option<String> {
         let v = table.get(k)?;
         match &v.kind {
-            Kind::String(s) if !s.is_empty() => Some(s.clone()),
+            Kind::String(s) if !s.is_empty() => Some(s.to_string()),
             _ => {
                 diags.push(
                     Diagnostic::error(

@@ -578,8 +578,8 @@ mod tests {
         assert!(text.contains(r#"taints = [{ key = "nvidia.com/gpu", value = "present", effect = "NO_SCHEDULE" }]"#), "{text}");
         let pool = &checked.resolution.expect("res").environments[0].clusters["eks_zero"]
             .node_pools["gpu"];
-        assert_eq!(pool.shape.max_nodes, 2);
-        assert_eq!(pool.shape.taints[0].effect, "NoSchedule");
+        assert_eq!(pool.shape().max_nodes, 2);
+        assert_eq!(pool.shape().taints[0].effect, "NoSchedule");
     }
 
     #[test]

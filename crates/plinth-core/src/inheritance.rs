@@ -326,7 +326,7 @@ mod tests {
                 (0i64..3).prop_map(|i| Value::builtin(Kind::Integer(i))),
                 0..3
             )
-            .prop_map(|v| Value::builtin(Kind::Array(v))),
+            .prop_map(|v| Value::builtin(Kind::Array(v.into()))),
         ]
     }
 

@@ -156,7 +156,7 @@ pub struct Ctx<'a> {
 /// Checks one environment's table of a component against a key table: unknown keys (with
 /// did-you-mean) and wrong types. Returns the table without the bad entries.
 pub fn check_table(keys: &[Key], table: &Table, ctx: Ctx<'_>, diags: &mut Diagnostics) -> Table {
-    let mut good = Table::new();
+    let mut good = Vec::with_capacity(table.len());
     for (name, value) in table {
         match find(keys, name) {
             None => diags.push(
@@ -175,12 +175,18 @@ pub fn check_table(keys: &[Key], table: &Table, ctx: Ctx<'_>, diags: &mut Diagno
             ),
             Some(key) => {
                 if check_value(&key.ty, value, name, diags) {
-                    good.insert(name.clone(), value.clone());
+                    good.push((name, value));
                 }
             }
         }
     }
-    good
+    if good.len() == table.len() {
+        // All good (the usual case): the same table, shared rather than copied.
+        return table.clone();
+    }
+    good.into_iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Keys whose values make up names, domains or provider-side identities: never sensitive.
@@ -476,7 +482,7 @@ pub fn is_cidr(s: &str) -> bool {
 /// The value a key's default gives, if it has one that needs no other component.
 pub fn literal_default(key: &Key) -> Option<Kind> {
     Some(match &key.default {
-        Default::Str(s) => Kind::String((*s).to_string()),
+        Default::Str(s) => Kind::String(crate::value::Str::from_static(s)),
         Default::Int(i) => Kind::Integer(*i),
         Default::Num(n) => Kind::Float(*n),
         Default::Bool(b) => Kind::Boolean(*b),

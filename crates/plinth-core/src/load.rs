@@ -207,7 +207,7 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
     };
 
     let mut loader = Loader { diags: &mut diags };
-    let platform = loader.platform(dir, root_file, &root, cluster_files, &sources);
+    let platform = loader.platform(dir, root_file, root, cluster_files, &sources);
     Loaded {
         platform: platform.map(|mut p| {
             p.sources = sources.clone();
@@ -457,6 +457,12 @@ fn cluster_file_paths(
     out.into_iter().collect()
 }
 
+/// Takes `key` out of a table value: owned from here on, so tagging it with its environments
+/// changes it in place instead of copying it.
+fn take(v: &mut Value, key: &str) -> Option<Value> {
+    v.as_table_mut()?.remove(key)
+}
+
 struct Loader<'a> {
     diags: &'a mut Diagnostics,
 }
@@ -466,11 +472,11 @@ impl Loader<'_> {
         &mut self,
         dir: &Path,
         root_file: FileId,
-        root: &Table,
+        mut root: Table,
         cluster_files: Vec<(String, FileId, Table)>,
         sources: &SourceMap,
     ) -> Option<Platform> {
-        for (k, v) in root {
+        for (k, v) in &root {
             if !["platform", "environments", "clusters"].contains(&k.as_str()) {
                 self.diags.push(
                     Diagnostic::error(
@@ -505,17 +511,20 @@ impl Loader<'_> {
 
         let mut clusters = BTreeMap::new();
         let mut defined_at: BTreeMap<String, Origin> = BTreeMap::new();
-        if let Some(v) = root.get("clusters") {
-            match v.as_table() {
-                Some(t) => {
+        // Taken out of the document: each cluster is then read from a value nothing else
+        // holds, and changed in place rather than copied.
+        if let Some(v) = root.remove("clusters") {
+            match v.kind {
+                Kind::Table(t) => {
                     for (key, cv) in t {
-                        if let Some(c) = self.cluster(key, cv, root_file, &envs) {
-                            defined_at.insert(key.clone(), cv.origin);
-                            clusters.insert(key.clone(), c);
+                        let at = cv.origin;
+                        if let Some(c) = self.cluster(&key, cv, root_file, &envs) {
+                            defined_at.insert(key.to_string(), at);
+                            clusters.insert(key.to_string(), c);
                         }
                     }
                 }
-                None => self.diags.push(
+                _ => self.diags.push(
                     Diagnostic::error("wrong-type", "`clusters` must be a table of clusters")
                         .at_value(v.origin, "write `[clusters.<key>]`"),
                 ),
@@ -568,7 +577,7 @@ impl Loader<'_> {
                 kind: Kind::Table(table),
                 origin,
             };
-            if let Some(c) = self.cluster(&stem, &value, file, &envs) {
+            if let Some(c) = self.cluster(&stem, value, file, &envs) {
                 clusters.insert(stem, c);
             }
         }
@@ -804,7 +813,7 @@ impl Loader<'_> {
     fn cluster(
         &mut self,
         key: &str,
-        v: &Value,
+        mut v: Value,
         file: FileId,
         envs: &Environments,
     ) -> Option<ClusterDef> {
@@ -878,15 +887,17 @@ impl Loader<'_> {
         );
         let mut header = component::decode_header(&what, t, self.diags);
         header.load = crate::advise::declared::decode(&what, t.get("load"), envs, self.diags);
+        let config = take(&mut v, "config");
+        let no_config = config.is_none();
         let configs = component::decode_configs(
             &what,
-            t.get("config"),
+            config,
             v.origin,
             provider.cluster_keys,
             envs,
             self.diags,
         );
-        if t.get("config").is_none() {
+        if no_config {
             self.diags.push(
                 Diagnostic::error("missing-base", format!("{what} has no configuration"))
                     .at_key(v.origin, "no `config` tables")
@@ -897,16 +908,20 @@ impl Loader<'_> {
             );
         }
         let mut node_pools = BTreeMap::new();
-        if let Some(np) = t.get("node_pools") {
-            match np.as_table() {
-                Some(pools) => {
+        let pools = take(&mut v, "node_pools");
+        let pools_lack_default = pools
+            .as_ref()
+            .is_none_or(|v| v.as_table().is_some_and(|p| !p.contains_key(DEFAULT_POOL)));
+        if let Some(np) = pools {
+            match np.kind {
+                Kind::Table(pools) => {
                     for (pk, pv) in pools {
-                        if let Some(p) = self.node_pool(key, pk, pv, provider, envs) {
-                            node_pools.insert(pk.clone(), p);
+                        if let Some(p) = self.node_pool(key, &pk, pv, provider, envs) {
+                            node_pools.insert(pk.to_string(), p);
                         }
                     }
                 }
-                None => self.diags.push(
+                _ => self.diags.push(
                     Diagnostic::error(
                         "wrong-type",
                         format!("`node_pools` of {what} must be a table of pools"),
@@ -915,10 +930,7 @@ impl Loader<'_> {
                 ),
             }
         }
-        if !node_pools.contains_key(DEFAULT_POOL)
-            && t.get("node_pools")
-                .is_none_or(|v| v.as_table().is_some_and(|p| !p.contains_key(DEFAULT_POOL)))
-        {
+        if !node_pools.contains_key(DEFAULT_POOL) && pools_lack_default {
             self.diags.push(
                 Diagnostic::error("missing-default-pool", format!("{what} has no `default` node pool"))
                     .at_key(v.origin, "every cluster needs its default pool")
@@ -929,16 +941,16 @@ impl Loader<'_> {
             );
         }
         let mut services = BTreeMap::new();
-        if let Some(sv) = t.get("services") {
-            match sv.as_table() {
-                Some(st) => {
+        if let Some(sv) = take(&mut v, "services") {
+            match sv.kind {
+                Kind::Table(st) => {
                     for (sk, s) in st {
-                        if let Some(s) = self.service(key, sk, s, envs) {
-                            services.insert(sk.clone(), s);
+                        if let Some(s) = self.service(key, &sk, s, envs) {
+                            services.insert(sk.to_string(), s);
                         }
                     }
                 }
-                None => self.diags.push(
+                _ => self.diags.push(
                     Diagnostic::error(
                         "wrong-type",
                         format!("`services` of {what} must be a table of services"),
@@ -950,7 +962,7 @@ impl Loader<'_> {
         Some(ClusterDef {
             key: key.to_string(),
             provider,
-            header,
+            header: header.into(),
             configs,
             node_pools,
             services,
@@ -963,7 +975,7 @@ impl Loader<'_> {
         &mut self,
         cluster: &str,
         key: &str,
-        v: &Value,
+        mut v: Value,
         provider: &'static provider::Provider,
         envs: &Environments,
     ) -> Option<NodePoolDef> {
@@ -998,7 +1010,7 @@ impl Loader<'_> {
         header.load = crate::advise::declared::decode(&what, t.get("load"), envs, self.diags);
         let configs = component::decode_configs(
             &what,
-            t.get("config"),
+            take(&mut v, "config"),
             v.origin,
             provider.pool_keys,
             envs,
@@ -1006,7 +1018,7 @@ impl Loader<'_> {
         );
         Some(NodePoolDef {
             key: key.to_string(),
-            header,
+            header: header.into(),
             configs,
             origin: v.origin,
         })
@@ -1016,7 +1028,7 @@ impl Loader<'_> {
         &mut self,
         cluster: &str,
         key: &str,
-        v: &Value,
+        mut v: Value,
         envs: &Environments,
     ) -> Option<ServiceDef> {
         let what = format!("service `{cluster}.{key}`");
@@ -1078,9 +1090,10 @@ impl Loader<'_> {
         };
         let source = service::decode_source(&what, t.get("source"), v.origin, self.diags);
         let catalog = t.get("catalog").and_then(Value::as_str).map(String::from);
+        let source_origin = t.get("source").map_or(v.origin, |s| s.origin);
         let configs = component::decode_configs(
             &what,
-            t.get("config"),
+            take(&mut v, "config"),
             v.origin,
             SERVICE_KEYS,
             envs,
@@ -1089,7 +1102,7 @@ impl Loader<'_> {
         Some(ServiceDef {
             key: key.to_string(),
             kind: kind?,
-            source_origin: t.get("source").map_or(v.origin, |s| s.origin),
+            source_origin,
             source: source?,
             catalog,
             header: Header { ..header },

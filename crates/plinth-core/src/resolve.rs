@@ -11,7 +11,7 @@ use crate::node_pool::ResolvedPool;
 use crate::platform::Platform;
 use crate::provider::Provider;
 use crate::service::{ResolvedService, SERVICE_KEYS};
-use crate::value::{Origin, Table, Value};
+use crate::value::{Origin, Str, Table, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// The whole platform as one environment sees it.
@@ -57,11 +57,11 @@ impl Platform {
             .map(|cluster| {
                 let mut agg = Aggregator::default();
                 let mut plain = Diagnostics::default();
-                let resolved = envs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, env)| self.resolve_cluster(cluster, i, env, &mut agg, &mut plain))
-                    .collect();
+                let mut resolved: Vec<ResolvedCluster> = Vec::with_capacity(envs.len());
+                for (i, env) in envs.iter().enumerate() {
+                    let rc = self.resolve_cluster(cluster, i, env, &resolved, &mut agg, &mut plain);
+                    resolved.push(rc);
+                }
                 (resolved, agg, plain)
             })
             .collect();
@@ -88,6 +88,7 @@ impl Platform {
         c: &ClusterDef,
         env_index: usize,
         env: &str,
+        earlier: &[ResolvedCluster],
         agg: &mut Aggregator,
         plain: &mut Diagnostics,
     ) -> ResolvedCluster {
@@ -96,6 +97,7 @@ impl Platform {
         let mode = c.header.inheritance.unwrap_or(s.inheritance);
         let mut config = self.resolve_table(&c.configs, env_index, mode, plain, env);
         apply_defaults(c.provider.cluster_keys, &mut config, env, Some(self), None);
+        share(&mut config, earlier.iter().map(|r| &r.config));
         check_required(
             &what,
             c.provider.cluster_keys,
@@ -137,7 +139,7 @@ impl Platform {
         {
             for (k, v) in extra {
                 if let Some(v) = v.as_str() {
-                    meta.labels.insert(k.clone(), v.to_string());
+                    meta.labels.insert(k.to_string(), v.to_string());
                 }
             }
         }
@@ -178,6 +180,12 @@ impl Platform {
                 env,
                 Some(self),
                 Some(&config),
+            );
+            share(
+                &mut pc,
+                earlier
+                    .iter()
+                    .filter_map(|r| Some(&r.node_pools.get(&p.key)?.config)),
             );
             check_required(
                 &pwhat,
@@ -225,16 +233,16 @@ impl Platform {
             } else {
                 pool_names.insert(name.clone(), (&p.key, p.origin));
             }
-            let shape = (c.provider.pool_shape)(&p.key, &pc, &config);
             node_pools.insert(
                 p.key.clone(),
-                ResolvedPool {
-                    key: p.key.clone(),
+                ResolvedPool::new(
+                    p.key.clone(),
                     name,
-                    config: pc,
-                    shape,
-                    header: p.header.clone(),
-                },
+                    pc,
+                    p.header.clone(),
+                    c.provider,
+                    config.clone(),
+                ),
             );
         }
 
@@ -243,6 +251,12 @@ impl Platform {
             let smode = sv.header.inheritance.unwrap_or(mode);
             let mut sc = self.resolve_table(&sv.configs, env_index, smode, plain, env);
             apply_defaults(SERVICE_KEYS, &mut sc, env, Some(self), None);
+            share(
+                &mut sc,
+                earlier
+                    .iter()
+                    .filter_map(|r| Some(&r.services.get(&sv.key)?.config)),
+            );
             services.insert(
                 sv.key.clone(),
                 ResolvedService {
@@ -317,6 +331,17 @@ impl Platform {
     }
 }
 
+/// Holds an earlier environment's table instead of `t` when they are identical (origins
+/// included): an environment that overrides nothing of a component then costs nothing.
+fn share<'a>(t: &mut Table, earlier: impl Iterator<Item = &'a Table>) {
+    for e in earlier {
+        if t.identical(e) {
+            *t = e.clone();
+            return;
+        }
+    }
+}
+
 /// Fills keys nobody set with their documented defaults (after inheritance).
 fn apply_defaults(
     key_table: &[Key],
@@ -347,23 +372,24 @@ fn apply_defaults(
             _ => keys::literal_default(k).map(Value::builtin),
         };
         if let Some(v) = v {
-            fill.push((k.name.to_string(), v));
+            fill.push((Str::from_static(k.name), v));
         }
     }
     config.fill_absent(fill);
-    // Defaults that depend on other keys, once those are known.
-    for k in key_table {
-        if config.contains_key(k.name) || !matches!(k.default, D::Key(_) | D::Computed(..)) {
-            continue;
-        }
-        let ctx = DefaultCtx {
-            environment: env,
-            config,
-        };
-        if let Some(v) = keys::default_value(k, &ctx) {
-            config.insert(k.name.to_string(), v);
-        }
-    }
+    // Defaults that depend on other keys, once those are known (none depends on another
+    // computed one), filled in one more pass.
+    let ctx = DefaultCtx {
+        environment: env,
+        config,
+    };
+    let computed: Vec<(Str, Value)> = key_table
+        .iter()
+        .filter(|k| {
+            matches!(k.default, D::Key(_) | D::Computed(..)) && !ctx.config.contains_key(k.name)
+        })
+        .filter_map(|k| Some((Str::from_static(k.name), keys::default_value(k, &ctx)?)))
+        .collect();
+    config.fill_absent(computed);
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -301,7 +301,7 @@ pub fn clusters_with_sensitive(r: &Resolution) -> BTreeSet<String> {
 /// A scalar as Terraform reads it from `TF_VAR_<name>`: strings raw, the rest as literals.
 fn tf_var_text(v: &Value) -> String {
     match &v.kind {
-        Kind::String(s) => s.clone(),
+        Kind::String(s) => s.to_string(),
         _ => v.to_json().to_string(),
     }
 }

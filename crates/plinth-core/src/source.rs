@@ -101,21 +101,22 @@ pub struct LineCol {
     pub column: usize,
 }
 
-/// All files read for one platform.
+/// All files read for one platform. Cloning shares the files' text (a definition may be tens
+/// of megabytes, and the platform, the checks and the CLI each keep the map).
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    files: Vec<std::sync::Arc<SourceFile>>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, name: String, path: PathBuf, text: String) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX - 1));
-        self.files.push(SourceFile {
+        self.files.push(std::sync::Arc::new(SourceFile {
             name,
             path,
             text,
             lines: std::sync::OnceLock::new(),
-        });
+        }));
         id
     }
 
@@ -128,7 +129,7 @@ impl SourceMap {
     }
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
-        self.files.get(id.0 as usize)
+        self.files.get(id.0 as usize).map(|f| &**f)
     }
 
     pub fn name(&self, id: FileId) -> &str {
@@ -142,7 +143,7 @@ impl SourceMap {
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
+            .map(|(i, f)| (FileId(i as u32), &**f))
     }
 
     /// Line and column of a byte offset, for messages and JSON diagnostics.

@@ -14,9 +14,9 @@
 
 use crate::diagnostic::Diagnostics;
 use crate::source::{FileId, Span};
-use crate::value::{self, Kind, Origin, Table, Value};
+use crate::value::{self, Kind, Origin, Str, Table, Value};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use toml_parser::decoder::ScalarKind;
 use toml_parser::lexer::{Token, TokenKind};
 use toml_parser::parser::{Event, EventKind, RecursionGuard, ValidateWhitespace};
@@ -78,9 +78,10 @@ fn span(s: toml_parser::Span) -> Span {
     Span::new(s.start()..s.end())
 }
 
-/// A key as written: its decoded text and where it is.
+/// A key as written: its decoded text (one allocation per distinct key in the file) and where
+/// it is.
 struct Key {
-    name: String,
+    name: Str,
     span: Span,
 }
 
@@ -91,7 +92,7 @@ struct Slot {
 }
 
 enum Item {
-    String(String),
+    String(Str),
     /// `None`: does not fit in 64 bits (reported when converted, as `toml`'s reader would).
     Integer(Option<i64>),
     /// The decoded text, parsed when converted.
@@ -116,7 +117,7 @@ struct Entry {
 struct Node {
     entries: Vec<Entry>,
     /// Key → position, once the table is large enough for a scan to cost more.
-    index: Option<HashMap<String, usize>>,
+    index: Option<HashMap<Str, usize>>,
     /// Created by a header's or a dotted key's path, not defined itself.
     implicit: bool,
     /// Created by a dotted key.
@@ -221,6 +222,8 @@ struct Header {
 /// The document being read, across the parser's runs over each header's lines.
 struct Document<'i> {
     source: Source<'i>,
+    /// Every key read so far: `instance_types` in five thousand pools is one string.
+    names: HashSet<Str>,
     root: Node,
     current: Node,
     header: Option<Header>,
@@ -252,6 +255,7 @@ impl<'i> Document<'i> {
     fn new(source: Source<'i>) -> Document<'i> {
         Document {
             source,
+            names: HashSet::new(),
             root: Node::default(),
             current: Node::default(),
             header: None,
@@ -304,7 +308,7 @@ impl<'i> Document<'i> {
         Ok(())
     }
 
-    fn table_header(&self, open: Event, ev: &mut Events<'_>) -> Step<Header> {
+    fn table_header(&mut self, open: Event, ev: &mut Events<'_>) -> Step<Header> {
         let is_array = open.kind() == EventKind::ArrayTableOpen;
         let mut keys = None;
         loop {
@@ -327,7 +331,7 @@ impl<'i> Document<'i> {
     }
 
     /// A simple or dotted key: the path before its last part, and the last part.
-    fn key(&self, first: Event, ev: &mut Events<'_>) -> Step<(Vec<Key>, Key)> {
+    fn key(&mut self, first: Event, ev: &mut Events<'_>) -> Step<(Vec<Key>, Key)> {
         let more = |ev: &Events<'_>| {
             ev.peek(0) == Some(EventKind::KeySep)
                 || ev.peek(0) == Some(EventKind::Whitespace)
@@ -363,7 +367,7 @@ impl<'i> Document<'i> {
         Ok((path, self.decode_key(last)?))
     }
 
-    fn decode_key(&self, event: Event) -> Step<Key> {
+    fn decode_key(&mut self, event: Event) -> Step<Key> {
         let raw = self.source.get(event).ok_or(Fallback)?;
         let mut decoded = Cow::Borrowed("");
         let mut failed = Failed::default();
@@ -371,13 +375,21 @@ impl<'i> Document<'i> {
         if failed.0 {
             return Err(Fallback);
         }
+        let name = match self.names.get(&*decoded) {
+            Some(name) => name.clone(),
+            None => {
+                let name = Str::from(&*decoded);
+                self.names.insert(name.clone());
+                name
+            }
+        };
         Ok(Key {
-            name: decoded.into_owned(),
+            name,
             span: span(event.span()),
         })
     }
 
-    fn value(&self, first: Event, ev: &mut Events<'_>) -> Step<Slot> {
+    fn value(&mut self, first: Event, ev: &mut Events<'_>) -> Step<Slot> {
         match first.kind() {
             EventKind::Scalar => self.scalar(first),
             EventKind::ArrayOpen => self.array(first, ev),
@@ -395,7 +407,7 @@ impl<'i> Document<'i> {
             return Err(Fallback);
         }
         let item = match kind {
-            ScalarKind::String => Item::String(decoded.into_owned()),
+            ScalarKind::String => Item::String(Str::from(&*decoded)),
             ScalarKind::Boolean(b) => Item::Boolean(b),
             ScalarKind::Integer(radix) => {
                 Item::Integer(i64::from_str_radix(&decoded, radix.value()).ok())
@@ -410,7 +422,7 @@ impl<'i> Document<'i> {
         })
     }
 
-    fn array(&self, open: Event, ev: &mut Events<'_>) -> Step<Slot> {
+    fn array(&mut self, open: Event, ev: &mut Events<'_>) -> Step<Slot> {
         let mut items = Vec::new();
         let mut current = None;
         loop {
@@ -439,7 +451,7 @@ impl<'i> Document<'i> {
         }
     }
 
-    fn inline_table(&self, open: Event, ev: &mut Events<'_>) -> Step<Slot> {
+    fn inline_table(&mut self, open: Event, ev: &mut Events<'_>) -> Step<Slot> {
         let mut table = Node {
             inline: true,
             ..Node::default()

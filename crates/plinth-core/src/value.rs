@@ -5,6 +5,7 @@
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::{FileId, Span};
 use std::fmt::{self, Write};
+use std::sync::Arc;
 
 /// Where a value was written: its file, the key that introduced it, and the value's own text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,15 +42,156 @@ pub enum Sensitive<'a> {
     FromEnv(&'a str),
 }
 
+/// A string shared rather than copied: a value is copied into every environment that resolves
+/// it (and a key into every table that has it), and cloning one of these costs a reference
+/// count, however long the text — a 50 MB value is held once, not once per environment.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Str(Arc<str>);
+
+impl Str {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A name from Plinth's own tables (a key's name, a default), made once per thread and
+    /// shared after that: defaults are filled into hundreds of thousands of tables.
+    pub fn from_static(s: &'static str) -> Str {
+        thread_local! {
+            static NAMES: std::cell::RefCell<std::collections::HashMap<(usize, usize), Str>> =
+                Default::default();
+        }
+        NAMES.with(|names| {
+            names
+                .borrow_mut()
+                .entry((s.as_ptr() as usize, s.len()))
+                .or_insert_with(|| Str::from(s))
+                .clone()
+        })
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Str {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Str {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Str {
+    fn from(s: &str) -> Str {
+        Str(Arc::from(s))
+    }
+}
+
+impl From<String> for Str {
+    fn from(s: String) -> Str {
+        Str(Arc::from(s))
+    }
+}
+
+impl From<&String> for Str {
+    fn from(s: &String) -> Str {
+        Str(Arc::from(s.as_str()))
+    }
+}
+
+impl From<&Str> for Str {
+    fn from(s: &Str) -> Str {
+        s.clone()
+    }
+}
+
+impl From<Str> for String {
+    fn from(s: Str) -> String {
+        s.0.to_string()
+    }
+}
+
+impl PartialEq<str> for Str {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Str {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Str {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Str> for str {
+    fn eq(&self, other: &Str) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Str> for &str {
+    fn eq(&self, other: &Str) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl serde::Serialize for Str {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 /// A table: keys in sorted order so every output is deterministic.
 ///
 /// A sorted vector rather than a `BTreeMap`: configuration tables are small (a handful to a few
 /// dozen keys) and there are hundreds of thousands of them on a large platform; a B-tree node
-/// reserves room for eleven entries however few it holds, so this uses several times less
-/// memory and allocates once per table.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// reserves room for eleven entries however few it holds. The entries are shared, copied only
+/// when a table that is also held elsewhere changes: an environment that overrides nothing
+/// holds its base table, not a copy of it.
+#[derive(Clone, Default)]
 pub struct Table {
-    entries: Vec<(String, Value)>,
+    /// `None` for an empty table (no allocation).
+    entries: Option<Arc<Vec<(Str, Value)>>>,
+}
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Table) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("entries", &self.as_slice())
+            .finish()
+    }
 }
 
 impl Table {
@@ -59,20 +201,58 @@ impl Table {
 
     pub fn with_capacity(n: usize) -> Table {
         Table {
-            entries: Vec::with_capacity(n),
+            entries: (n > 0).then(|| Arc::new(Vec::with_capacity(n))),
         }
     }
 
+    fn from_sorted(mut entries: Vec<(Str, Value)>) -> Table {
+        // A collected vector may have kept a larger buffer (in place of what it was made from).
+        entries.shrink_to_fit();
+        Table {
+            entries: (!entries.is_empty()).then(|| Arc::new(entries)),
+        }
+    }
+
+    fn as_slice(&self) -> &[(Str, Value)] {
+        self.entries.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The entries to change: copied first if another table shares them.
+    fn entries_mut(&mut self) -> &mut Vec<(Str, Value)> {
+        Arc::make_mut(self.entries.get_or_insert_with(Default::default))
+    }
+
+    /// Whether both hold the very same entries (one is a clone of the other, unchanged since).
+    pub fn shares(&self, other: &Table) -> bool {
+        match (&self.entries, &other.entries) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    /// Equal, origins included: the same values written in the same places.
+    pub fn identical(&self, other: &Table) -> bool {
+        self.shares(other)
+            || self.len() == other.len()
+                && self
+                    .as_slice()
+                    .iter()
+                    .zip(other.as_slice())
+                    .all(|((ka, a), (kb, b))| ka == kb && a.identical(b))
+    }
+
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        self.as_slice().binary_search_by(|(k, _)| (**k).cmp(key))
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.find(key).ok().map(|i| &self.entries[i].1)
+        self.find(key).ok().map(|i| &self.as_slice()[i].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.find(key).ok().map(|i| &mut self.entries[i].1)
+        let i = self.find(key).ok()?;
+        Some(&mut self.entries_mut()[i].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -80,65 +260,90 @@ impl Table {
     }
 
     /// Inserts or replaces; returns the previous value.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Str>, value: Value) -> Option<Value> {
+        let key = key.into();
         match self.find(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Ok(i) => Some(std::mem::replace(&mut self.entries_mut()[i].1, value)),
             Err(i) => {
-                self.entries.insert(i, (key, value));
+                self.entries_mut().insert(i, (key, value));
                 None
             }
         }
     }
 
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.find(key).ok().map(|i| self.entries.remove(i).1)
+        let i = self.find(key).ok()?;
+        let entries = self.entries_mut();
+        let (_, v) = entries.remove(i);
+        if entries.is_empty() {
+            self.entries = None;
+        }
+        Some(v)
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.as_slice().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.as_slice().is_empty()
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
-        self.entries.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Str, &Value)> + ExactSizeIterator {
+        self.as_slice().iter().map(|(k, v)| (k, v))
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
-        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Str, &mut Value)> {
+        let entries: &mut [(Str, Value)] = if self.entries.is_some() {
+            self.entries_mut()
+        } else {
+            &mut []
+        };
+        entries.iter_mut().map(|(k, v)| (&*k, v))
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator + Clone {
-        self.entries.iter().map(|(k, _)| k)
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Str> + ExactSizeIterator + Clone {
+        self.as_slice().iter().map(|(k, _)| k)
     }
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
-        self.entries.iter().map(|(_, v)| v)
+        self.as_slice().iter().map(|(_, v)| v)
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
-        self.entries.iter_mut().map(|(_, v)| v)
+        self.iter_mut().map(|(_, v)| v)
     }
 
     /// Adds the entries of `extra` whose keys are absent (the first of a repeated key), in one
     /// pass: inserting dozens of defaults one by one shifted the table each time.
-    pub fn fill_absent(&mut self, extra: Vec<(String, Value)>) {
+    pub fn fill_absent(&mut self, extra: Vec<(Str, Value)>) {
+        if extra.is_empty() {
+            return;
+        }
+        let mut entries = Vec::with_capacity(self.len() + extra.len());
+        entries.extend(self.as_slice().iter().cloned());
+        entries.extend(extra);
         // A stable sort of two sorted runs is one merge; on a repeated key the earlier entry
         // (the table's own, then the first of `extra`) stays.
-        self.entries.extend(extra);
-        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
-        self.entries.dedup_by(|later, earlier| later.0 == earlier.0);
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, earlier| later.0 == earlier.0);
+        *self = Table::from_sorted(entries);
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
-        self.entries.retain_mut(|(k, v)| keep(k, v));
+    pub fn retain(&mut self, mut keep: impl FnMut(&Str, &mut Value) -> bool) {
+        if self.entries.is_none() {
+            return;
+        }
+        let entries = self.entries_mut();
+        entries.retain_mut(|(k, v)| keep(k, v));
+        if entries.is_empty() {
+            self.entries = None;
+        }
     }
 }
 
-impl Extend<(String, Value)> for Table {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+impl<K: Into<Str>> Extend<(K, Value)> for Table {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
         }
@@ -146,27 +351,30 @@ impl Extend<(String, Value)> for Table {
 }
 
 impl<'a> IntoIterator for &'a Table {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Str, &'a Value);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, Value)>,
-        fn(&'a (String, Value)) -> (&'a String, &'a Value),
+        std::slice::Iter<'a, (Str, Value)>,
+        fn(&'a (Str, Value)) -> (&'a Str, &'a Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.as_slice().iter().map(|(k, v)| (k, v))
     }
 }
 
 impl IntoIterator for Table {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type Item = (Str, Value);
+    type IntoIter = std::vec::IntoIter<(Str, Value)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        self.entries
+            .map(Arc::unwrap_or_clone)
+            .unwrap_or_default()
+            .into_iter()
     }
 }
 
-impl FromIterator<(String, Value)> for Table {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Table {
-        let mut entries: Vec<(String, Value)> = iter.into_iter().collect();
+impl<K: Into<Str>> FromIterator<(K, Value)> for Table {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Table {
+        let mut entries: Vec<(Str, Value)> = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
         // Sorted, and for a repeated key the last value wins (as with a map).
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         if entries.windows(2).any(|w| w[0].0 == w[1].0) {
@@ -174,7 +382,7 @@ impl FromIterator<(String, Value)> for Table {
             entries.dedup_by(|a, b| a.0 == b.0);
             entries.reverse();
         }
-        Table { entries }
+        Table::from_sorted(entries)
     }
 }
 
@@ -195,13 +403,15 @@ pub struct Value {
     pub origin: Origin,
 }
 
+/// A value's type and content. Strings, lists and tables are shared, not copied, when a value
+/// is cloned (see [`Str`] and [`Table`]); a list changes only through `Arc::make_mut`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
-    String(String),
+    String(Str),
     Integer(i64),
     Float(f64),
     Boolean(bool),
-    Array(Vec<Value>),
+    Array(Arc<[Value]>),
     Table(Table),
 }
 
@@ -223,12 +433,26 @@ impl Value {
         }
     }
 
-    pub fn string(s: impl Into<String>) -> Value {
+    pub fn string(s: impl Into<Str>) -> Value {
         Value::builtin(Kind::String(s.into()))
     }
 
     pub fn table(t: Table) -> Value {
         Value::builtin(Kind::Table(t))
+    }
+
+    /// Equal, origins included (`==` compares values only).
+    pub fn identical(&self, other: &Value) -> bool {
+        self.origin == other.origin
+            && match (&self.kind, &other.kind) {
+                (Kind::Array(a), Kind::Array(b)) => {
+                    Arc::ptr_eq(a, b)
+                        || a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.identical(y))
+                }
+                (Kind::Table(a), Kind::Table(b)) => a.identical(b),
+                (Kind::Float(a), Kind::Float(b)) => a.to_bits() == b.to_bits(),
+                (a, b) => a == b,
+            }
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -335,7 +559,7 @@ impl serde::Serialize for Value {
             // Non-finite floats are refused when read; `null` should one get here.
             Kind::Float(f) => serde_json::Number::from_f64(*f).serialize(s),
             Kind::Boolean(b) => s.serialize_bool(*b),
-            Kind::Array(a) => s.collect_seq(a),
+            Kind::Array(a) => s.collect_seq(a.iter()),
             Kind::Table(t) => t.serialize(s),
         }
     }
@@ -358,7 +582,7 @@ impl Value {
                 Some(i) => Kind::Integer(i),
                 None => Kind::Float(n.as_f64()?),
             },
-            serde_json::Value::String(s) => Kind::String(s.clone()),
+            serde_json::Value::String(s) => Kind::String(s.into()),
             serde_json::Value::Array(a) => {
                 Kind::Array(a.iter().filter_map(Value::from_json).collect())
             }
@@ -375,7 +599,7 @@ impl Value {
     pub fn tag_env(&mut self, env: u16) {
         self.origin.env = env;
         match &mut self.kind {
-            Kind::Array(a) => a.iter_mut().for_each(|v| v.tag_env(env)),
+            Kind::Array(a) => Arc::make_mut(a).iter_mut().for_each(|v| v.tag_env(env)),
             Kind::Table(t) => t.values_mut().for_each(|v| v.tag_env(env)),
             _ => {}
         }
@@ -548,7 +772,7 @@ fn convert(
         env: Origin::NO_ENV,
     };
     let kind = match v.get_ref() {
-        DeValue::String(s) => Kind::String(s.to_string()),
+        DeValue::String(s) => Kind::String(Str::from(&**s)),
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
             Ok(n) => Kind::Integer(n),
             Err(_) => {
@@ -586,8 +810,8 @@ mod tests {
     #[test]
     fn inline_rendering_escapes() {
         let mut t = Table::new();
-        t.insert("a b".into(), Value::string("x\"y\n"));
-        t.insert("n".into(), Value::builtin(Kind::Float(2.0)));
+        t.insert("a b", Value::string("x\"y\n"));
+        t.insert("n", Value::builtin(Kind::Float(2.0)));
         assert_eq!(
             Value::table(t).to_string(),
             r#"{ "a b" = "x\"y\n", n = 2.0 }"#
@@ -602,14 +826,13 @@ mod table_tests {
     #[test]
     fn tables_keep_keys_sorted_and_unique() {
         let mut t = Table::new();
-        assert!(t.insert("b".into(), Value::string("1")).is_none());
-        t.insert("a".into(), Value::string("2"));
+        assert!(t.insert("b", Value::string("1")).is_none());
+        t.insert("a", Value::string("2"));
         assert_eq!(
-            t.insert("b".into(), Value::string("3"))
-                .map(|v| v.to_string()),
+            t.insert("b", Value::string("3")).map(|v| v.to_string()),
             Some("\"1\"".into())
         );
-        assert_eq!(t.keys().map(String::as_str).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(t.keys().map(Str::as_str).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(t.remove("a").map(|v| v.to_string()), Some("\"2\"".into()));
         assert!(!t.contains_key("a"));
         // From an iterator: sorted, and the last value of a repeated key wins, as with a map.
@@ -651,7 +874,7 @@ mod fill_tests {
             filled.fill_absent(
                 extra
                     .iter()
-                    .map(|(k, v)| (k.clone(), Value::builtin(Kind::Integer(*v))))
+                    .map(|(k, v)| (Str::from(k), Value::builtin(Kind::Integer(*v))))
                     .collect(),
             );
             prop_assert_eq!(Value::table(filled).to_string(), Value::table(expected).to_string());

@@ -47,13 +47,13 @@ pub fn is_hard(t: &Taint) -> bool {
 /// Whether workloads without a toleration stay off the pool's nodes. GKE taints GPU nodes
 /// (`nvidia.com/gpu=present:NoSchedule`) itself when the cluster also has pools without GPUs.
 pub fn keeps_regular_workloads_off(cluster: &ResolvedCluster, pool: &ResolvedPool) -> bool {
-    pool.shape.taints.iter().any(is_hard)
+    pool.shape().taints.iter().any(is_hard)
         || (cluster.provider.id == "gke"
-            && pool.shape.gpus_per_node > 0
+            && pool.shape().gpus_per_node > 0
             && cluster
                 .node_pools
                 .values()
-                .any(|p| p.shape.gpus_per_node == 0))
+                .any(|p| p.shape().gpus_per_node == 0))
 }
 
 /// How prod and non-prod are placed in one external environment.

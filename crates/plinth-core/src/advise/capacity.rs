@@ -351,7 +351,7 @@ fn pool_loads(
                 } else {
                     None
                 },
-                pods_per_node: pool.shape.max_pods_per_node.max(1),
+                pods_per_node: pool.shape().max_pods_per_node.max(1),
             };
             (key.clone(), load)
         })
@@ -365,12 +365,16 @@ fn cluster_report(def: &ClusterDef, rc: &ResolvedCluster, env: &str, base: &str)
         let Some(rp) = rc.node_pools.get(key) else {
             continue;
         };
-        let capacity = rp.shape.max_nodes.max(0).saturating_mul(load.pods_per_node);
+        let capacity = rp
+            .shape()
+            .max_nodes
+            .max(0)
+            .saturating_mul(load.pods_per_node);
         pools.push(PoolReport {
             key: key.clone(),
             name: rp.name.clone(),
-            min_nodes: rp.shape.min_nodes,
-            max_nodes: rp.shape.max_nodes,
+            min_nodes: rp.shape().min_nodes,
+            max_nodes: rp.shape().max_nodes,
             max_pods_per_node: load.pods_per_node,
             capacity,
             declared: load.own.is_some() || load.cluster.is_some(),

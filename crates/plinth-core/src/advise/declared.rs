@@ -170,7 +170,7 @@ pub fn decode(
                 .at_value(c.origin, "every pod runs at least one container"),
             );
         }
-        out.by_env.insert(env.clone(), (v.origin, checked));
+        out.by_env.insert(env.to_string(), (v.origin, checked));
     }
     out
 }

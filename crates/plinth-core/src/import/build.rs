@@ -1440,8 +1440,10 @@ impl<'a> Builder<'a> {
         if !aside.is_empty() {
             let pbase = aside.get(&self.base).cloned().unwrap_or_default();
             let cbase = cluster_config.table(&self.base);
-            let keys_aside: BTreeSet<String> =
-                aside.values().flat_map(|t| t.keys().cloned()).collect();
+            let keys_aside: BTreeSet<String> = aside
+                .values()
+                .flat_map(|t| t.keys().map(|k| k.to_string()))
+                .collect();
             for k in keys_aside {
                 let same = envs.iter().all(|env| {
                     let pv =

@@ -157,18 +157,18 @@ fn kind(node: &Node, ty: &Ty, release: bool, changed: &mut bool) -> Result<Kind,
     }
     match ty {
         Ty::String | Ty::Pattern(..) | Ty::Enum(_) | Ty::Cidr => match &node.kind {
-            N::Str(s) => Ok(Kind::String(s.clone())),
+            N::Str(s) => Ok(Kind::String(s.into())),
             N::Bool(b) => {
                 *changed = true;
-                Ok(Kind::String(b.to_string()))
+                Ok(Kind::String(b.to_string().into()))
             }
             N::Int(i) => {
                 *changed = true;
-                Ok(Kind::String(i.to_string()))
+                Ok(Kind::String(i.to_string().into()))
             }
             N::Float(f) => {
                 *changed = true;
-                Ok(Kind::String(f.to_string()))
+                Ok(Kind::String(f.to_string().into()))
             }
             _ => Err(mismatch(ty, node)),
         },
@@ -223,7 +223,7 @@ fn kind(node: &Node, ty: &Ty, release: bool, changed: &mut bool) -> Result<Kind,
                 .iter()
                 .map(|i| kind(i, inner, release, changed).map(Value::builtin))
                 .collect::<Result<Vec<_>, _>>()
-                .map(Kind::Array),
+                .map(|v| Kind::Array(v.into())),
             N::Str(s) if release => {
                 *changed = true;
                 let items = if s.contains('\n') {
@@ -243,7 +243,7 @@ fn kind(node: &Node, ty: &Ty, release: bool, changed: &mut bool) -> Result<Kind,
                     .iter()
                     .map(|i| kind(i, inner, release, changed).map(Value::builtin))
                     .collect::<Result<Vec<_>, _>>()
-                    .map(Kind::Array)
+                    .map(|v| Kind::Array(v.into()))
             }
             _ => Err(mismatch(ty, node)),
         },
@@ -284,7 +284,7 @@ fn kind(node: &Node, ty: &Ty, release: bool, changed: &mut bool) -> Result<Kind,
             Ok(Kind::Table(t))
         }
         Ty::Scalar => match &node.kind {
-            N::Str(s) => Ok(Kind::String(s.clone())),
+            N::Str(s) => Ok(Kind::String(s.into())),
             N::Bool(b) => Ok(Kind::Boolean(*b)),
             N::Int(i) => Ok(Kind::Integer(*i)),
             N::Float(f) => Ok(Kind::Float(*f)),
@@ -324,7 +324,7 @@ fn entries_of(
 
 fn any(node: &Node) -> Result<Kind, Problem> {
     Ok(match &node.kind {
-        NodeKind::Str(s) => Kind::String(s.clone()),
+        NodeKind::Str(s) => Kind::String(s.into()),
         NodeKind::Bool(b) => Kind::Boolean(*b),
         NodeKind::Int(i) => Kind::Integer(*i),
         NodeKind::Float(f) => Kind::Float(*f),

@@ -233,7 +233,7 @@ pub(crate) fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.and_then(Value::as_table)
         .map(|t| {
             t.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
                 .collect()
         })
         .unwrap_or_default()
@@ -254,7 +254,7 @@ pub(crate) fn strings(t: &Table, k: &str) -> Vec<String> {
 }
 
 pub(crate) fn kind_str(s: &str) -> Kind {
-    Kind::String(s.to_string())
+    Kind::String(s.into())
 }
 
 #[cfg(test)]

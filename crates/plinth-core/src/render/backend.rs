@@ -186,7 +186,7 @@ pub fn block(backend: &Table, cluster: Option<&str>) -> Block {
     let mut settings: Vec<(String, Expr)> = backend
         .iter()
         .filter(|(k, _)| k.as_str() != "type" && k.as_str() != "workspaces_prefix")
-        .map(|(k, v)| (k.clone(), Expr::value(v)))
+        .map(|(k, v)| (k.to_string(), Expr::value(v)))
         .collect();
     if let (Some(c), Some(t)) = (cluster, t)
         && let Some((key, derive)) = t.per_cluster
@@ -220,12 +220,7 @@ pub fn block(backend: &Table, cluster: Option<&str>) -> Block {
 pub fn table(settings: &[(&str, &str)]) -> Table {
     settings
         .iter()
-        .map(|(k, v)| {
-            (
-                (*k).to_string(),
-                Value::builtin(Kind::String((*v).to_string())),
-            )
-        })
+        .map(|(k, v)| ((*k).to_string(), Value::builtin(Kind::String((*v).into()))))
         .collect()
 }
 

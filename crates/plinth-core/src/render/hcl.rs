@@ -41,20 +41,26 @@ impl Expr {
     /// A configuration value as an HCL literal.
     pub fn value(v: &Value) -> Expr {
         match &v.kind {
-            Kind::String(s) => Expr::Str(s.clone()),
+            Kind::String(s) => Expr::Str(s.to_string()),
             Kind::Integer(i) => Expr::Int(*i),
             Kind::Float(f) => Expr::Float(*f),
             Kind::Boolean(b) => Expr::Bool(*b),
             Kind::Array(a) => Expr::List(a.iter().map(Expr::value).collect()),
-            Kind::Table(t) => {
-                Expr::Object(t.iter().map(|(k, v)| (k.clone(), Expr::value(v))).collect())
-            }
+            Kind::Table(t) => Expr::Object(
+                t.iter()
+                    .map(|(k, v)| (k.to_string(), Expr::value(v)))
+                    .collect(),
+            ),
         }
     }
 
     /// A table as an HCL object, without cloning it into a value first.
     pub fn table(t: &crate::value::Table) -> Expr {
-        Expr::Object(t.iter().map(|(k, v)| (k.clone(), Expr::value(v))).collect())
+        Expr::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), Expr::value(v)))
+                .collect(),
+        )
     }
 
     /// Single-line: scalars, references and lists of short scalars.

@@ -123,8 +123,8 @@ fn kustomization(
         .collect();
     if let Some(extra) = get("common_labels").and_then(Value::as_table) {
         for (k, v) in extra {
-            pairs.retain(|(existing, _)| existing != k);
-            pairs.push((k.clone(), Yaml::value(v)));
+            pairs.retain(|(existing, _)| *k != **existing);
+            pairs.push((k.to_string(), Yaml::value(v)));
         }
     }
     push(

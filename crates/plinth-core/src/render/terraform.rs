@@ -370,7 +370,7 @@ fn config_expr<'a>(t: &'a crate::value::Table, path: &mut Vec<Cow<'a, str>>) -> 
                 path.push(Cow::Borrowed(k));
                 let e = value_expr(v, path);
                 path.pop();
-                (k.clone(), e)
+                (k.to_string(), e)
             })
             .collect(),
     )

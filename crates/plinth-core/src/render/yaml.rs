@@ -26,20 +26,26 @@ impl Yaml {
 
     pub fn value(v: &Value) -> Yaml {
         match &v.kind {
-            Kind::String(s) => Yaml::Str(s.clone()),
+            Kind::String(s) => Yaml::Str(s.to_string()),
             Kind::Integer(i) => Yaml::Int(*i),
             Kind::Float(f) => Yaml::Float(*f),
             Kind::Boolean(b) => Yaml::Bool(*b),
             Kind::Array(a) => Yaml::List(a.iter().map(Yaml::value).collect()),
-            Kind::Table(t) => {
-                Yaml::Map(t.iter().map(|(k, v)| (k.clone(), Yaml::value(v))).collect())
-            }
+            Kind::Table(t) => Yaml::Map(
+                t.iter()
+                    .map(|(k, v)| (k.to_string(), Yaml::value(v)))
+                    .collect(),
+            ),
         }
     }
 
     /// A table as a YAML map, without cloning it into a value first.
     pub fn table(t: &crate::value::Table) -> Yaml {
-        Yaml::Map(t.iter().map(|(k, v)| (k.clone(), Yaml::value(v))).collect())
+        Yaml::Map(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), Yaml::value(v)))
+                .collect(),
+        )
     }
 
     /// Appends the value when it is written on its key's line; `false` for a block.

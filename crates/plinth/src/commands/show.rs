@@ -100,7 +100,7 @@ fn render_env(ui: &Ui, v: &Valid, r: &Resolved, out: &mut String) {
         let _ = writeln!(out, "    config");
         render_table(ui, v, &c.config, "      ", out);
         for p in c.node_pools.values() {
-            let s = &p.shape;
+            let s = p.shape();
             let mut badges = vec![
                 format!(
                     "{}×{}–{}",
@@ -139,7 +139,7 @@ fn render_env(ui: &Ui, v: &Valid, r: &Resolved, out: &mut String) {
 }
 
 fn render_table(ui: &Ui, v: &Valid, t: &Table, indent: &str, out: &mut String) {
-    let w = t.keys().map(String::len).max().unwrap_or(0);
+    let w = t.keys().map(|k| k.len()).max().unwrap_or(0);
     let lines: Vec<(String, String)> = t
         .iter()
         .map(|(k, val)| (format!("{k:<w$} = {val}"), source_word(v, &val.origin)))

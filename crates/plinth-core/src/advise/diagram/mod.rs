@@ -231,14 +231,14 @@ fn pools_in_order(rc: &crate::cluster::ResolvedCluster) -> Vec<PoolBox> {
         .map(|p| PoolBox {
             key: p.key.clone(),
             name: (p.name != p.key).then(|| p.name.clone()),
-            instance_types: p.shape.instance_types.clone(),
-            min_nodes: p.shape.min_nodes,
-            max_nodes: p.shape.max_nodes,
-            taints: p.shape.taints.iter().map(ToString::to_string).collect(),
-            gpus_per_node: p.shape.gpus_per_node,
-            gpu_type: p.shape.gpu_type.clone(),
-            arch: p.shape.arch,
-            spot: p.shape.spot,
+            instance_types: p.shape().instance_types.clone(),
+            min_nodes: p.shape().min_nodes,
+            max_nodes: p.shape().max_nodes,
+            taints: p.shape().taints.iter().map(ToString::to_string).collect(),
+            gpus_per_node: p.shape().gpus_per_node,
+            gpu_type: p.shape().gpu_type.clone(),
+            arch: p.shape().arch,
+            spot: p.shape().spot,
             intent: p.header.intent.clone(),
         })
         .collect()

@@ -63,8 +63,8 @@ fn untainted_in(ctx: &Ctx<'_>, c: &ClusterDef, pool: &NodePoolDef, why: Why) -> 
                         .any(|o| pool_stage(env, c, o) != Some(Stage::Prod))
             }
             Why::Gpu => {
-                rp.shape.gpus_per_node > 0
-                    && rc.node_pools.values().any(|o| o.shape.gpus_per_node == 0)
+                rp.shape().gpus_per_node > 0
+                    && rc.node_pools.values().any(|o| o.shape().gpus_per_node == 0)
             }
         };
         if needs {
@@ -87,7 +87,7 @@ fn finding(
         .get(base)
         .and_then(|r| r.clusters.get(&c.key))
         .and_then(|rc| rc.node_pools.get(&pool.key))
-        .map(|p| p.shape.clone());
+        .map(|p| p.shape().clone());
     let soft = shape.as_ref().is_some_and(|s| !s.taints.is_empty());
     let (key, value, what) = match why {
         Why::Prod => ("workload-stage", "prod", "runs prod workloads".to_string()),
