@@ -36,7 +36,7 @@ pub mod value;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use error::{Error, Result};
 pub use platform::Platform;
-pub use resolve::{Resolution, Resolved, ShowJson};
+pub use resolve::{Resolution, Resolved, ShowJson, write_show_json};
 pub use source::SourceMap;
 
 use std::path::Path;

@@ -52,6 +52,12 @@ impl Platform {
         // back in cluster order so the output is the same as a sequential run.
         use rayon::prelude::*;
         let clusters: Vec<&ClusterDef> = self.clusters.values().collect();
+        let mut defaults = Defaults::default();
+        defaults.prepare(SERVICE_KEYS, self);
+        for c in &clusters {
+            defaults.prepare(c.provider.cluster_keys, self);
+            defaults.prepare(c.provider.pool_keys, self);
+        }
         let per_cluster: Vec<(Vec<ResolvedCluster>, Aggregator, Diagnostics)> = clusters
             .par_iter()
             .map(|cluster| {
@@ -59,7 +65,9 @@ impl Platform {
                 let mut plain = Diagnostics::default();
                 let mut resolved: Vec<ResolvedCluster> = Vec::with_capacity(envs.len());
                 for (i, env) in envs.iter().enumerate() {
-                    let rc = self.resolve_cluster(cluster, i, env, &resolved, &mut agg, &mut plain);
+                    let rc = self.resolve_cluster(
+                        cluster, i, env, &resolved, &defaults, &mut agg, &mut plain,
+                    );
                     resolved.push(rc);
                 }
                 (resolved, agg, plain)
@@ -89,6 +97,7 @@ impl Platform {
         env_index: usize,
         env: &str,
         earlier: &[ResolvedCluster],
+        defaults: &Defaults,
         agg: &mut Aggregator,
         plain: &mut Diagnostics,
     ) -> ResolvedCluster {
@@ -96,7 +105,7 @@ impl Platform {
         let what = format!("cluster `{}`", c.key);
         let mode = c.header.inheritance.unwrap_or(s.inheritance);
         let mut config = self.resolve_table(&c.configs, env_index, mode, plain, env);
-        apply_defaults(c.provider.cluster_keys, &mut config, env, Some(self), None);
+        apply_defaults(defaults.of(c.provider.cluster_keys), &mut config, env, None);
         share(&mut config, earlier.iter().map(|r| &r.config));
         check_required(
             &what,
@@ -175,10 +184,9 @@ impl Platform {
             let pmode = p.header.inheritance.unwrap_or(mode);
             let mut pc = self.resolve_table(&p.configs, env_index, pmode, plain, env);
             apply_defaults(
-                c.provider.pool_keys,
+                defaults.of(c.provider.pool_keys),
                 &mut pc,
                 env,
-                Some(self),
                 Some(&config),
             );
             share(
@@ -250,7 +258,7 @@ impl Platform {
         for sv in c.services.values() {
             let smode = sv.header.inheritance.unwrap_or(mode);
             let mut sc = self.resolve_table(&sv.configs, env_index, smode, plain, env);
-            apply_defaults(SERVICE_KEYS, &mut sc, env, Some(self), None);
+            apply_defaults(defaults.of(SERVICE_KEYS), &mut sc, env, None);
             share(
                 &mut sc,
                 earlier
@@ -342,54 +350,145 @@ fn share<'a>(t: &mut Table, earlier: impl Iterator<Item = &'a Table>) {
     }
 }
 
-/// Fills keys nobody set with their documented defaults (after inheritance).
+/// What fills a key nobody set, prepared once per resolution for each key table.
+enum Fill {
+    /// A literal default or a `[platform]` setting: made once, shared by every table.
+    Value(Value),
+    /// The cluster's value of that key (a node pool's zones).
+    ClusterKey(&'static str),
+    /// Depends on the component's other keys: computed once those are known.
+    Later(&'static Key),
+}
+
+/// A key table's defaults, sorted by name, so filling a table is one merge of two sorted runs.
+struct Prepared {
+    /// Which table (compared by address).
+    table: &'static [Key],
+    fills: Vec<(Str, Fill)>,
+}
+
+/// Every key table's [`Prepared`] defaults.
+#[derive(Default)]
+struct Defaults(Vec<Prepared>);
+
+impl Defaults {
+    fn prepare(&mut self, key_table: &'static [Key], p: &Platform) {
+        use keys::Default as D;
+        if self.0.iter().any(|x| std::ptr::eq(x.table, key_table)) {
+            return;
+        }
+        let mut fills: Vec<(Str, Fill)> = key_table
+            .iter()
+            .filter_map(|k| {
+                let fill = match &k.default {
+                    D::Platform(field) => {
+                        let s = match *field {
+                            "name_prefix" => &p.settings.name_prefix,
+                            "base_domain" => &p.settings.base_domain,
+                            _ => return None,
+                        };
+                        let mut v = Value::string(s.as_str());
+                        v.origin = p.settings.origin(field);
+                        Fill::Value(v)
+                    }
+                    D::ClusterKey(ck) => Fill::ClusterKey(ck),
+                    D::Key(_) | D::Computed(..) => Fill::Later(k),
+                    D::None => return None,
+                    _ => Fill::Value(Value::builtin(keys::literal_default(k)?)),
+                };
+                Some((Str::from_static(k.name), fill))
+            })
+            .collect();
+        fills.sort_by(|a, b| a.0.cmp(&b.0));
+        self.0.push(Prepared {
+            table: key_table,
+            fills,
+        });
+    }
+
+    fn of(&self, key_table: &[Key]) -> &[(Str, Fill)] {
+        self.0
+            .iter()
+            .find(|x| std::ptr::eq(x.table, key_table))
+            .map_or(&[], |x| x.fills.as_slice())
+    }
+}
+
+/// Fills keys nobody set with their documented defaults (after inheritance): the table's own
+/// entries and the prepared defaults merged in one pass, then the defaults that depend on
+/// other keys (none depends on another computed one).
 fn apply_defaults(
-    key_table: &[Key],
+    defaults: &[(Str, Fill)],
     config: &mut Table,
     env: &str,
-    platform: Option<&Platform>,
     cluster: Option<&Table>,
 ) {
-    use keys::Default as D;
-    let mut fill = Vec::new();
-    for k in key_table {
-        if config.contains_key(k.name) {
+    use std::cmp::Ordering;
+    let own: Vec<(&Str, &Value)> = config.iter().collect();
+    // The fills of absent keys, in order (`None`: to compute later).
+    let mut absent: Vec<(&Str, Option<Value>)> = Vec::new();
+    let mut i = 0;
+    for (name, fill) in defaults {
+        while i < own.len() && own[i].0 < name {
+            i += 1;
+        }
+        if i < own.len() && own[i].0 == name {
             continue;
         }
-        let v = match &k.default {
-            D::Platform(field) => platform.and_then(|p| {
-                let s = match *field {
-                    "name_prefix" => &p.settings.name_prefix,
-                    "base_domain" => &p.settings.base_domain,
-                    _ => return None,
-                };
-                let mut v = Value::string(s.clone());
-                v.origin = p.settings.origin(field);
-                Some(v)
-            }),
-            D::ClusterKey(ck) => cluster.and_then(|c| c.get(ck)).cloned(),
-            D::Key(_) | D::Computed(..) | D::None => None,
-            _ => keys::literal_default(k).map(Value::builtin),
-        };
-        if let Some(v) = v {
-            fill.push((Str::from_static(k.name), v));
+        match fill {
+            Fill::Value(v) => absent.push((name, Some(v.clone()))),
+            Fill::ClusterKey(ck) => {
+                if let Some(v) = cluster.and_then(|c| c.get(ck)) {
+                    absent.push((name, Some(v.clone())));
+                }
+            }
+            Fill::Later(_) => absent.push((name, None)),
         }
     }
-    config.fill_absent(fill);
-    // Defaults that depend on other keys, once those are known (none depends on another
-    // computed one), filled in one more pass.
+    if absent.is_empty() {
+        return;
+    }
+    let later = absent.iter().filter(|(_, v)| v.is_none()).count();
+    let mut merged: Vec<(Str, Value)> = Vec::with_capacity(own.len() + absent.len());
+    let (mut own_it, mut abs_it) = (own.iter().peekable(), absent.iter().peekable());
+    loop {
+        let next_own = match (own_it.peek(), abs_it.peek()) {
+            (Some((ko, _)), Some((ka, _))) => ko.cmp(ka) == Ordering::Less,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if next_own {
+            if let Some((k, v)) = own_it.next() {
+                merged.push(((*k).clone(), (*v).clone()));
+            }
+        } else if let Some((k, v)) = abs_it.next()
+            && let Some(v) = v
+        {
+            merged.push(((*k).clone(), v.clone()));
+        }
+    }
+    *config = Table::from_sorted(merged);
+    if later == 0 {
+        return;
+    }
     let ctx = DefaultCtx {
         environment: env,
         config,
     };
-    let computed: Vec<(Str, Value)> = key_table
+    let computed: Vec<(Str, Value)> = defaults
         .iter()
-        .filter(|k| {
-            matches!(k.default, D::Key(_) | D::Computed(..)) && !ctx.config.contains_key(k.name)
+        .filter_map(|(name, fill)| match fill {
+            Fill::Later(k) if !ctx.config.contains_key(name) => {
+                Some((name.clone(), keys::default_value(k, &ctx)?))
+            }
+            _ => None,
         })
-        .filter_map(|k| Some((Str::from_static(k.name), keys::default_value(k, &ctx)?)))
         .collect();
-    config.fill_absent(computed);
+    for (k, v) in computed {
+        // Room was left for them: no reallocation.
+        config.insert(k, v);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -606,6 +705,154 @@ impl serde::Serialize for ShowJson<'_> {
     }
 }
 
+/// Writes `show --output json` of `envs` (an array of them, or the one document when
+/// `as_array` is false): exactly what serializing [`ShowJson`] with `serde_json`'s pretty
+/// printer writes, with the clusters serialized on every core a few at a time, so the output
+/// streams in order while no more than a window of it is held.
+pub fn write_show_json<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    envs: &[&Resolved],
+    as_array: bool,
+) -> std::io::Result<()> {
+    // Clusters serialized together by one task, and tasks in flight: small enough to hold.
+    write_show_json_in(out, envs, as_array, 16, 16)
+}
+
+fn write_show_json_in<W: std::io::Write + ?Sized>(
+    out: &mut W,
+    envs: &[&Resolved],
+    as_array: bool,
+    chunk_len: usize,
+    window_len: usize,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let json_str = |s: &str| serde_json::to_vec(s).map_err(std::io::Error::from);
+    let pad = |n: usize| "  ".repeat(n);
+    // Nesting: [array] > environment > "clusters" > cluster.
+    let base = usize::from(as_array);
+    if as_array {
+        out.write_all(b"[")?;
+    }
+    for (e, r) in envs.iter().enumerate() {
+        if as_array {
+            out.write_all(if e == 0 { b"\n" } else { b",\n" })?;
+            out.write_all(pad(base).as_bytes())?;
+        }
+        let inner = pad(base + 1);
+        write!(out, "{{\n{inner}\"environment\": ")?;
+        out.write_all(&json_str(&r.environment)?)?;
+        write!(out, ",\n{inner}\"clusters\": {{")?;
+        let clusters: Vec<(&String, &ResolvedCluster)> = r.clusters.iter().collect();
+        for (w, window) in clusters.chunks(chunk_len * window_len).enumerate() {
+            let parts: Vec<std::io::Result<Vec<u8>>> = window
+                .par_chunks(chunk_len)
+                .enumerate()
+                .map(|(c, chunk)| {
+                    let mut buf = Vec::new();
+                    for (i, (key, cluster)) in chunk.iter().enumerate() {
+                        let first = w == 0 && c == 0 && i == 0;
+                        buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+                        buf.extend_from_slice(pad(base + 2).as_bytes());
+                        buf.extend_from_slice(&json_str(key)?);
+                        buf.extend_from_slice(b": ");
+                        let nested = Nested {
+                            level: base + 2,
+                            has_value: false,
+                        };
+                        let mut json = serde_json::Serializer::with_formatter(&mut buf, nested);
+                        serde::Serialize::serialize(&ClusterJson(cluster), &mut json)?;
+                    }
+                    Ok(buf)
+                })
+                .collect();
+            for part in parts {
+                out.write_all(&part?)?;
+            }
+        }
+        if !clusters.is_empty() {
+            write!(out, "\n{inner}")?;
+        }
+        write!(out, "}}\n{}}}", pad(base))?;
+    }
+    if as_array {
+        out.write_all(if envs.is_empty() { b"]" } else { b"\n]" })?;
+    }
+    Ok(())
+}
+
+/// `serde_json`'s pretty printer (two spaces), starting `level` deep: a cluster serialized on
+/// its own reads as it would inside the whole document.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn newline<W: std::io::Write + ?Sized>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut n = self.level * 2;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            w.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: std::io::Write + ?Sized>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: std::io::Write + ?Sized>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: std::io::Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+    fn end_array_value<W: std::io::Write + ?Sized>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: std::io::Write + ?Sized>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: std::io::Write + ?Sized>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: std::io::Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.newline(w, !first)
+    }
+    fn begin_object_value<W: std::io::Write + ?Sized>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: std::io::Write + ?Sized>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 struct ClustersJson<'a>(&'a BTreeMap<String, ResolvedCluster>);
 
 impl serde::Serialize for ClustersJson<'_> {
@@ -672,5 +919,45 @@ impl serde::Serialize for ClusterJson<'_> {
             .collect();
         m.serialize_field("services", &services)?;
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed, parallel writer gives serde_json's pretty document byte for byte: one
+    /// environment or all, windows of any size, and environments without clusters.
+    #[test]
+    fn show_json_is_written_as_serde_json_writes_it() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("p");
+        let ex = crate::scaffold::example("multi-cloud").expect("example");
+        crate::scaffold::init(&dir, ex, "p").expect("init");
+        let resolution = crate::check(&dir).resolution.expect("resolves");
+        let mut empty = resolution.environments[0].clone();
+        empty.clusters.clear();
+        let all: Vec<&Resolved> = resolution.environments.iter().chain([&empty]).collect();
+        for envs in [&all[..], &all[..1], &all[3..], &[]] {
+            let docs: Vec<ShowJson<'_>> = envs.iter().map(|r| ShowJson(r)).collect();
+            let expected = serde_json::to_vec_pretty(&docs).expect("json");
+            for (chunk, window) in [(1, 1), (1, 2), (2, 1), (16, 16)] {
+                let mut got = Vec::new();
+                write_show_json_in(&mut got, envs, true, chunk, window).expect("write");
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&expected)
+                );
+            }
+            if let [one] = envs {
+                let expected = serde_json::to_vec_pretty(&ShowJson(one)).expect("json");
+                let mut got = Vec::new();
+                write_show_json_in(&mut got, envs, false, 1, 2).expect("write");
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&expected)
+                );
+            }
+        }
     }
 }

@@ -11,37 +11,50 @@ use crate::value::{Kind, Sensitive, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 
-/// The kind of credential a string looks like, if any.
+/// The kind of credential a string looks like, if any. Linear in the string's length, and
+/// quick for the usual short value: a search runs only when every byte its marker needs is in
+/// the string.
 pub fn looks_like_secret(s: &str) -> Option<&'static str> {
     let bytes = s.as_bytes();
-    if s.contains("-----BEGIN") && s.contains("PRIVATE KEY") {
+    let present = ByteSet::of(bytes);
+    let may_hold = |marker: &str| present.has_all(marker.as_bytes()) && s.contains(marker);
+    if may_hold("-----BEGIN") && may_hold("PRIVATE KEY") {
         return Some("a private key");
     }
-    if s.contains("\"private_key\"") && s.contains("\"client_email\"") {
+    if may_hold("\"private_key\"") && may_hold("\"client_email\"") {
         return Some("a Google service account key");
     }
-    for prefix in ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "AIPA"] {
-        for (i, _) in s.match_indices(prefix) {
-            let rest = &bytes[i + 4..];
-            if rest.len() >= 16
-                && rest[..16]
-                    .iter()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-                && rest.get(16).is_none_or(|b| !b.is_ascii_alphanumeric())
-                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-            {
-                return Some("an AWS access key id");
+    if present.has_all(b"A") {
+        for prefix in ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "AIPA"] {
+            if !present.has_all(prefix.as_bytes()) {
+                continue;
+            }
+            for (i, _) in s.match_indices(prefix) {
+                let rest = &bytes[i + 4..];
+                if rest.len() >= 16
+                    && rest[..16]
+                        .iter()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                    && rest.get(16).is_none_or(|b| !b.is_ascii_alphanumeric())
+                    && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+                {
+                    return Some("an AWS access key id");
+                }
             }
         }
     }
+    // A prefix followed by at least `min` token characters: each match looks at no more than
+    // `min` of them, so a string of repeated prefixes costs linear time, not quadratic.
     let token = |prefix: &str, min: usize| {
-        s.match_indices(prefix).any(|(i, _)| {
-            let run = bytes[i + prefix.len()..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
-                .count();
-            run >= min && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-        })
+        present.has_all(prefix.as_bytes())
+            && s.match_indices(prefix).any(|(i, _)| {
+                let run = bytes[i + prefix.len()..]
+                    .iter()
+                    .take(min)
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
+                    .count();
+                run >= min && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+            })
     };
     for (prefix, min, what) in [
         ("ghp_", 30, "a GitHub token"),
@@ -59,14 +72,16 @@ pub fn looks_like_secret(s: &str) -> Option<&'static str> {
             return Some(what);
         }
     }
-    if s.contains("AccountKey=")
-        || s.contains("SharedAccessSignature=")
-        || s.contains("sig=") && s.contains("sv=")
+    if may_hold("AccountKey=")
+        || may_hold("SharedAccessSignature=")
+        || may_hold("sig=") && may_hold("sv=")
     {
         return Some("an Azure storage key or SAS token");
     }
     // `scheme://user:password@host`
-    if let Some((_, rest)) = s.split_once("://") {
+    if present.has_all(b":/@")
+        && let Some((_, rest)) = s.split_once("://")
+    {
         let authority = rest.split('/').next().unwrap_or_default();
         if let Some((userinfo, _)) = authority.rsplit_once('@')
             && userinfo
@@ -76,16 +91,39 @@ pub fn looks_like_secret(s: &str) -> Option<&'static str> {
             return Some("a password in a URL");
         }
     }
-    // A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ`).
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() == 3
-        && parts[0].starts_with("eyJ")
-        && parts[1].starts_with("eyJ")
-        && parts.iter().all(|p| p.len() >= 10)
-    {
-        return Some("a JSON Web Token");
+    // A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ`). The parts
+    // are counted, not collected (a long value of dots made a vector of millions).
+    if s.starts_with("eyJ") {
+        let mut parts = s.split('.');
+        let three = [parts.next(), parts.next(), parts.next()];
+        if parts.next().is_none()
+            && let [Some(a), Some(b), Some(c)] = three
+            && b.starts_with("eyJ")
+            && [a, b, c].iter().all(|p| p.len() >= 10)
+        {
+            return Some("a JSON Web Token");
+        }
     }
     None
+}
+
+/// Which byte values occur in a string, gathered in one pass.
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn of(bytes: &[u8]) -> ByteSet {
+        let mut set = [0u64; 4];
+        for &b in bytes {
+            set[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+        ByteSet(set)
+    }
+
+    fn has_all(&self, bytes: &[u8]) -> bool {
+        bytes
+            .iter()
+            .all(|&b| self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+    }
 }
 
 /// Reports every string of the definition that looks like a credential, and sensitive values

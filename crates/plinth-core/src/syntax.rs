@@ -17,10 +17,35 @@ use crate::source::{FileId, Span};
 use crate::value::{self, Kind, Origin, Str, Table, Value};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use toml_parser::decoder::ScalarKind;
 use toml_parser::lexer::{Token, TokenKind};
 use toml_parser::parser::{Event, EventKind, RecursionGuard, ValidateWhitespace};
 use toml_parser::{ErrorSink, ParseError, Source};
+
+/// FNV-1a: keys are short and come from the user's own files (no need for SipHash's defence
+/// against crafted collisions), and hashing every key read was a tenth of reading.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastHash = BuildHasherDefault<Fnv>;
 
 /// `toml`'s limit on nesting (arrays and inline tables) and on the parts of a dotted key.
 const DEPTH_LIMIT: u32 = 80;
@@ -117,7 +142,7 @@ struct Entry {
 struct Node {
     entries: Vec<Entry>,
     /// Key → position, once the table is large enough for a scan to cost more.
-    index: Option<HashMap<Str, usize>>,
+    index: Option<Box<HashMap<Str, usize, FastHash>>>,
     /// Created by a header's or a dotted key's path, not defined itself.
     implicit: bool,
     /// Created by a dotted key.
@@ -152,13 +177,13 @@ impl Node {
         }
         self.entries.push(Entry { key, slot });
         if self.index.is_none() && self.entries.len() >= INDEX_FROM {
-            self.index = Some(
+            self.index = Some(Box::new(
                 self.entries
                     .iter()
                     .enumerate()
                     .map(|(i, e)| (e.key.name.clone(), i))
                     .collect(),
-            );
+            ));
         }
         i
     }
@@ -167,14 +192,18 @@ impl Node {
     /// reading `toml`'s document, sorted by key, reports them).
     fn into_table(self, file: FileId, diags: &mut Diagnostics) -> Table {
         let mut entries = self.entries;
-        entries.sort_by(|a, b| a.key.name.cmp(&b.key.name));
-        entries
+        entries.sort_unstable_by(|a, b| a.key.name.cmp(&b.key.name));
+        let mut values: Vec<(Str, Value)> = entries
             .into_iter()
             .filter_map(|e| {
                 let v = e.slot.into_value(file, e.key.span, diags)?;
                 Some((e.key.name, v))
             })
-            .collect()
+            .collect();
+        // Collected in place of the larger entries: give the spare room back.
+        values.shrink_to_fit();
+        // Sorted, and the keys are unique (a repeated key is refused while reading).
+        Table::from_sorted(values)
     }
 }
 
@@ -223,7 +252,7 @@ struct Header {
 struct Document<'i> {
     source: Source<'i>,
     /// Every key read so far: `instance_types` in five thousand pools is one string.
-    names: HashSet<Str>,
+    names: HashSet<Str, FastHash>,
     root: Node,
     current: Node,
     header: Option<Header>,
@@ -255,7 +284,7 @@ impl<'i> Document<'i> {
     fn new(source: Source<'i>) -> Document<'i> {
         Document {
             source,
-            names: HashSet::new(),
+            names: HashSet::default(),
             root: Node::default(),
             current: Node::default(),
             header: None,

@@ -205,9 +205,10 @@ impl Table {
         }
     }
 
-    fn from_sorted(mut entries: Vec<(Str, Value)>) -> Table {
-        // A collected vector may have kept a larger buffer (in place of what it was made from).
-        entries.shrink_to_fit();
+    /// A table of entries already sorted by key, each key once (and the vector's spare room
+    /// kept: a caller may be about to insert).
+    pub(crate) fn from_sorted(entries: Vec<(Str, Value)>) -> Table {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
         Table {
             entries: (!entries.is_empty()).then(|| Arc::new(entries)),
         }
@@ -382,6 +383,8 @@ impl<K: Into<Str>> FromIterator<(K, Value)> for Table {
             entries.dedup_by(|a, b| a.0 == b.0);
             entries.reverse();
         }
+        // A collected vector may have kept a larger buffer (in place of what it was made from).
+        entries.shrink_to_fit();
         Table::from_sorted(entries)
     }
 }

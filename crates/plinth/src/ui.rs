@@ -56,6 +56,16 @@ impl Ui {
         );
     }
 
+    /// A JSON document on stdout written by `write` (which streams it), then a newline.
+    pub fn json_with(&self, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        exit_on_broken_pipe(
+            write(&mut out)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush()),
+        );
+    }
+
     /// Progress and results for people, on stderr; silent with `--quiet`.
     pub fn status(&self, text: &str) {
         if !self.quiet {

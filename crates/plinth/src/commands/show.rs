@@ -26,11 +26,9 @@ pub fn run(ui: &Ui, args: ShowArgs) -> Result<Exit, CliError> {
     }
     match args.output {
         Output::Json => {
-            let docs: Vec<_> = selected.iter().map(|r| plinth_core::ShowJson(r)).collect();
-            match (args.env.is_some(), docs.as_slice()) {
-                (true, [one]) => ui.json(one),
-                _ => ui.json(&docs),
-            }
+            // One environment asked for: its document; otherwise the array of them.
+            let as_array = !(args.env.is_some() && selected.len() == 1);
+            ui.json_with(|out| plinth_core::write_show_json(out, &selected, as_array));
         }
         Output::Text => {
             let mut out = String::new();
