@@ -18,11 +18,7 @@ fn main() {
         std::process::exit(0);
     }
     let resolution = checked.resolution.expect("resolves");
-    let docs: Vec<_> = resolution
-        .environments
-        .iter()
-        .map(plinth_core::ShowJson)
-        .collect();
+    let envs: Vec<_> = resolution.environments.iter().collect();
     let mut sink = std::io::BufWriter::new(std::io::sink());
-    serde_json::to_writer_pretty(&mut sink, &docs).expect("json");
+    plinth_core::write_show_json(&mut sink, &envs, true).expect("json");
 }
