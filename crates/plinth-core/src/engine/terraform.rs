@@ -7,7 +7,7 @@
 //! `AWS_*`, `GOOGLE_*`, `CLOUDSDK_*`, `ARM_*`, `AZURE_*`, `PG_*`, `ACTIONS_ID_TOKEN_REQUEST_*`
 //! (GitHub's OIDC token request, for azurerm) and `PLINTH_TF_*` (test doubles).
 
-use super::{EngineError, Output, command, run, which};
+use super::{EngineError, Output, command, run, supervise, which};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -105,8 +105,16 @@ impl Terraform {
         env
     }
 
+    /// Runs terraform in `dir`, in a process group of its own that receives the signals
+    /// Plinth is asked to stop with (see [`supervise`]).
     pub fn run(&self, dir: &Path, args: &[&str], allowed: &[i32]) -> Result<Output, EngineError> {
-        run(command(&self.bin, args, Some(dir), &self.env()), allowed)
+        supervise::run(command(&self.bin, args, Some(dir), &self.env()), allowed)
+    }
+
+    /// `terraform output -json` of the selected workspace: every output by name.
+    pub fn outputs(&self, dir: &Path) -> Result<serde_json::Value, EngineError> {
+        let out = self.run(dir, &["output", "-json", "-no-color"], &[])?;
+        Ok(serde_json::from_str(&out.stdout).unwrap_or_default())
     }
 
     /// `terraform version`, e.g. `terraform 1.11.4`.

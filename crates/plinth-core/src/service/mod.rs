@@ -2,6 +2,7 @@
 //! CRDs, admission control, monitoring and logging agents) — never the workloads themselves.
 
 pub mod catalog;
+pub mod closure;
 pub mod lint;
 
 use crate::component::{Configs, Header};
@@ -386,7 +387,7 @@ pub fn check_files(p: &crate::platform::Platform, diags: &mut Diagnostics) {
                         Diagnostic::error("invalid-path", format!("the source of {what} is not a directory"))
                             .at_value(s.source_origin, "expected a kustomize base directory"),
                     ),
-                    Ok(dir) if lint::kustomization_file(&dir).is_none() => diags.push(
+                    Ok(dir) if closure::kustomization_file(&dir).is_none() => diags.push(
                         Diagnostic::error("invalid-path", format!("the source of {what} has no kustomization.yaml"))
                             .at_value(s.source_origin, "not a kustomize base")
                             .hint(format!("add `{path}/kustomization.yaml` listing the manifests under `resources:`")),
@@ -405,9 +406,19 @@ pub fn check_files(p: &crate::platform::Platform, diags: &mut Diagnostics) {
                     .and_then(Value::as_array)
                     .unwrap_or_default()
                 {
-                    if let Some(path) = r.as_str()
-                        && let Err(msg) = resolve_path(&p.root, path)
-                    {
+                    let Some(path) = r.as_str() else { continue };
+                    let problem = match resolve_path(&p.root, path) {
+                        Ok(real) if real.is_dir() && closure::kustomization_file(&real).is_none() => {
+                            Some(format!("the extra resource directory `{path}` has no kustomization.yaml (kustomize loads a directory as a kustomization)"))
+                        }
+                        Ok(real) if real.is_dir() => None,
+                        // Copied into the overlay: read the same way as definition files.
+                        Ok(real) => crate::fsutil::read_text(&real)
+                            .err()
+                            .map(|e| format!("the extra resource `{path}` {e}")),
+                        Err(msg) => Some(msg),
+                    };
+                    if let Some(msg) = problem {
                         diags.push(
                             Diagnostic::error("invalid-path", format!("{what}: {msg}"))
                                 .at_value(r.origin, "extra resource"),
@@ -425,8 +436,20 @@ pub fn check_files(p: &crate::platform::Platform, diags: &mut Diagnostics) {
                         (Some(path), None) => {
                             let Some(rel) = path.as_str() else { continue };
                             match resolve_path(&p.root, rel) {
-                                Ok(file) if file.is_file() => {
-                                    let text = std::fs::read_to_string(&file).unwrap_or_default();
+                                Ok(file) if !file.is_dir() => {
+                                    let text = match crate::fsutil::read_text(&file) {
+                                        Ok(t) => t,
+                                        Err(e) => {
+                                            diags.push(
+                                                Diagnostic::error(
+                                                    "invalid-path",
+                                                    format!("{what}: the patch `{rel}` {e}"),
+                                                )
+                                                .at_value(path.origin, "patch file"),
+                                            );
+                                            continue;
+                                        }
+                                    };
                                     if is_json6902(&text) && !t.contains_key("target") {
                                         diags.push(
                                             Diagnostic::error("missing-key", format!("{what}: the JSON 6902 patch `{rel}` needs a `target`"))
