@@ -759,7 +759,11 @@ mod tests {
         );
         // Regression for issue 19: nothing is left in the output that `--check` would reject.
         assert!(!out.join("a.tf.orig").exists());
-        assert!(changes(&out, &tree(&[("a.tf", "a = 3\n")])).expect("check").is_empty());
+        assert!(
+            changes(&out, &tree(&[("a.tf", "a = 3\n")]))
+                .expect("check")
+                .is_empty()
+        );
     }
 
     /// Regression for issue 16.2: a hand-written `*.tf` in the output tree was kept by
@@ -814,7 +818,10 @@ mod tests {
         let c = changes(&out, &t).expect("check");
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].kind, ChangeKind::Modified);
-        assert!(write(&out, &t, false).is_err(), "an edited file is not overwritten silently");
+        assert!(
+            write(&out, &t, false).is_err(),
+            "an edited file is not overwritten silently"
+        );
     }
 
     /// Regression for issue 16.6: two writers of one fresh output shared one staging path and
@@ -825,12 +832,22 @@ mod tests {
         for round in 0..10 {
             let tmp = tempfile::tempdir().expect("tmp");
             let out = tmp.path().join("out");
-            let a: Vec<(String, String)> =
-                (0..200).map(|i| (format!("d{i}/a.tf"), format!("a = {i}\n"))).collect();
-            let b: Vec<(String, String)> =
-                (0..150).map(|i| (format!("d{i}/b.tf"), format!("b = {i}\n"))).collect();
-            let ta = tree(&a.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect::<Vec<_>>());
-            let tb = tree(&b.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect::<Vec<_>>());
+            let a: Vec<(String, String)> = (0..200)
+                .map(|i| (format!("d{i}/a.tf"), format!("a = {i}\n")))
+                .collect();
+            let b: Vec<(String, String)> = (0..150)
+                .map(|i| (format!("d{i}/b.tf"), format!("b = {i}\n")))
+                .collect();
+            let ta = tree(
+                &a.iter()
+                    .map(|(p, c)| (p.as_str(), c.as_str()))
+                    .collect::<Vec<_>>(),
+            );
+            let tb = tree(
+                &b.iter()
+                    .map(|(p, c)| (p.as_str(), c.as_str()))
+                    .collect::<Vec<_>>(),
+            );
             let (ra, rb) = std::thread::scope(|s| {
                 let ha = s.spawn(|| write(&out, &ta, false));
                 let hb = s.spawn(|| write(&out, &tb, false));

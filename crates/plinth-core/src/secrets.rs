@@ -109,8 +109,7 @@ pub fn find_secrets(s: &str) -> Vec<(std::ops::Range<usize>, &'static str)> {
             .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
             .count();
         let parts: Vec<&str> = s[i..i + len].split('.').collect();
-        if parts.len() == 3 && parts[1].starts_with("eyJ") && parts.iter().all(|p| p.len() >= 10)
-        {
+        if parts.len() == 3 && parts[1].starts_with("eyJ") && parts.iter().all(|p| p.len() >= 10) {
             found.push((i..i + len, "a JSON Web Token"));
         }
     }
@@ -138,9 +137,14 @@ fn aws_secret_access_keys(s: &str) -> impl Iterator<Item = std::ops::Range<usize
         let start = s[..at].rfind('\n').map_or(0, |n| n + 1);
         let end = s[at..].find('\n').map_or(s.len(), |n| at + n);
         let line = s[start..end].to_ascii_lowercase();
-        ["secret_access_key", "secretaccesskey", "aws_secret", "secret-access-key"]
-            .iter()
-            .any(|n| line.contains(n))
+        [
+            "secret_access_key",
+            "secretaccesskey",
+            "aws_secret",
+            "secret-access-key",
+        ]
+        .iter()
+        .any(|n| line.contains(n))
     };
     let mut i = 0;
     std::iter::from_fn(move || {
@@ -164,7 +168,10 @@ fn aws_secret_access_keys(s: &str) -> impl Iterator<Item = std::ops::Range<usize
             if !(has(0) && has(1) && has(2)) {
                 continue;
             }
-            let changes = run.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
+            let changes = run
+                .windows(2)
+                .filter(|w| class(w[0]) != class(w[1]))
+                .count();
             let longest = run
                 .chunk_by(|a, b| class(*a) == class(*b))
                 .map(<[u8]>::len)
@@ -242,7 +249,11 @@ impl Found<'_> {
 
     /// Every credential in a file's text, at its position.
     fn text(&mut self, file: FileId, what: &str) {
-        let text = self.sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+        let text = self
+            .sources
+            .get(file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
         for (range, kind) in find_secrets(&text) {
             self.report(
                 file,
@@ -308,7 +319,12 @@ pub fn lint(
             let what = format!("service `{}.{}`", c.key, s.key);
             let why = "service configuration is rendered into manifests committed to git";
             for text in source_strings(&s.source) {
-                found.value(text, s.source_origin, false, &format!("the source of {what}"));
+                found.value(
+                    text,
+                    s.source_origin,
+                    false,
+                    &format!("the source of {what}"),
+                );
             }
             for cfg in s.configs.by_env.values() {
                 cfg.table.values().for_each(|v| found.scan(v, &what));

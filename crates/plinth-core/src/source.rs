@@ -160,7 +160,13 @@ impl SourceMap {
             return Some(id);
         }
         let text = crate::fsutil::read_text(path).ok()?;
-        Some(self.add(display_path(path, root), path.to_path_buf(), text))
+        let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let name = if path.starts_with(&real_root) {
+            display_path(path, &real_root)
+        } else {
+            display_path(path, root)
+        };
+        Some(self.add(name, path.to_path_buf(), text))
     }
 
     /// Marks `span` of `file` as never to be shown (a sensitive value written in the file).

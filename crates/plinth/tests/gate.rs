@@ -51,14 +51,24 @@ fn regression_16_5_unlock_refuses_a_name_outside_the_chain() {
     // What the traversal reached: a `*.lock` beside the repository.
     env.write("Cargo.lock", "# not Plinth's\n");
     env.write("p/.git/x.lock", "# git's own\n");
-    for name in ["../../../..", "../..", "../../Cargo", "ops/../../..", "OPS", "-x"] {
+    for name in [
+        "../../../..",
+        "../..",
+        "../../Cargo",
+        "ops/../../..",
+        "OPS",
+        "-x",
+    ] {
         let out = env.run(&["unlock", "p", "--env", name]);
-        assert!(out.starts_with("exit: 1") || out.starts_with("exit: 2"), "{name}: {out}");
+        assert!(
+            out.starts_with("exit: 1") || out.starts_with("exit: 2"),
+            "{name}: {out}"
+        );
         assert!(!out.contains("broke the lock"), "{name}: {out}");
     }
-    let out = env.run(&["unlock", "p", "--env", "opps"]);
+    let out = env.run(&["unlock", "p", "--env", "opss"]);
     assert!(
-        out.contains("`opps` is not an environment") && out.contains("did you mean `ops`?"),
+        out.contains("`opss` is not an environment") && out.contains("did you mean `ops`?"),
         "{out}"
     );
     assert_eq!(env.read("Cargo.lock"), "# not Plinth's\n");
@@ -85,10 +95,15 @@ fn regression_16_5_a_revision_that_looks_like_an_option_is_refused() {
     git(&dir, &["commit", "-q", "-m", "p"]);
     let marker = env.join("injected");
     let rev = format!("--output={}", marker.display());
+    let (base, head, from) = (
+        format!("--base={rev}"),
+        format!("--head={rev}"),
+        format!("--from-revision={rev}"),
+    );
     for args in [
-        vec!["affected", "p", "--base", rev.as_str()],
-        vec!["affected", "p", "--base", "HEAD", "--head", rev.as_str()],
-        vec!["promote", "p", "--to", "apps", "--from-revision", rev.as_str()],
+        vec!["affected", "p", base.as_str()],
+        vec!["affected", "p", "--base", "HEAD", head.as_str()],
+        vec!["promote", "p", "--to", "apps", from.as_str()],
     ] {
         let out = env.run(&args);
         assert!(out.starts_with("exit: 1"), "{args:?}: {out}");
@@ -162,7 +177,16 @@ fn regression_16_7_sensitive_values_are_masked_in_explain_and_snippets() {
             "eks_zero.node_pools.default.labels",
             "eks_zero.node_pools.default.labels.cost-center",
         ] {
-            let out = env.run(&["show", "p", "--env", "ops", "--explain", key, "--output", format]);
+            let out = env.run(&[
+                "show",
+                "p",
+                "--env",
+                "ops",
+                "--explain",
+                key,
+                "--output",
+                format,
+            ]);
             assert!(out.starts_with("exit: 0"), "{out}");
             assert!(!out.contains("cc-4711-hidden"), "{key} ({format}):\n{out}");
             assert!(out.contains("sensitive"), "{key} ({format}):\n{out}");
@@ -171,7 +195,7 @@ fn regression_16_7_sensitive_values_are_masked_in_explain_and_snippets() {
     append(
         &env,
         "p/clusters/eks_zero.toml",
-        "\n[services.ingress-nginx.config.ops.common_annotations]\ntoken = { sensitive = true, value = \"svc-secret-value-9\" }\n",
+        "\n[services.cert-manager.config.ops.common_annotations]\ntoken = { sensitive = true, value = \"svc-secret-value-9\" }\n",
     );
     let out = env.run(&["validate", "p"]);
     assert!(out.contains("misplaced-sensitive"), "{out}");
@@ -239,17 +263,24 @@ fn regression_16_8_credentials_anywhere_plinth_copies_or_renders_are_reported() 
     // Patch and extra-resource files.
     let env = TestEnv::new();
     env.run_ok(&["init", "p", "--example", "minimal"]);
-    env.write("p/patches/p.yaml", &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: {aws_key}\n"));
-    env.write("p/extra/s.yaml", &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  t: {github}\n"));
+    env.write(
+        "p/patches/p.yaml",
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: {aws_key}\n"),
+    );
+    env.write(
+        "p/extra/s.yaml",
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  t: {github}\n"),
+    );
     append(
         &env,
         "p/clusters/eks_zero.toml",
-        "\n[services.ingress-nginx.config.ops]\npatches = [{ path = \"patches/p.yaml\" }]\nresources = [\"extra/s.yaml\"]\n",
+        "\n[services.cert-manager.config.ops]\npatches = [{ path = \"patches/p.yaml\" }]\nresources = [\"extra/s.yaml\"]\n",
     );
     let out = env.run(&["validate", "p"]);
     assert!(
-        out.contains("`patches/p.yaml` (applied by a service): this looks like an AWS access key id")
-            && out.contains("`extra/s.yaml` (applied by a service): this looks like a GitHub token"),
+        out.contains(
+            "`patches/p.yaml` (applied by a service): this looks like an AWS access key id"
+        ) && out.contains("`extra/s.yaml` (applied by a service): this looks like a GitHub token"),
         "{out}"
     );
 }
@@ -273,7 +304,7 @@ fn regression_16_9_a_fifo_or_a_huge_extra_resource_is_refused_where_it_is_named(
     append(
         &env,
         "p/clusters/eks_zero.toml",
-        "\n[services.ingress-nginx.config.ops]\nresources = [\"extra/fifo.yaml\", \"extra/huge.yaml\"]\n",
+        "\n[services.cert-manager.config.ops]\nresources = [\"extra/fifo.yaml\", \"extra/huge.yaml\"]\n",
     );
     for cmd in [vec!["validate", "p"], vec!["generate", "p"]] {
         let started = std::time::Instant::now();
@@ -297,7 +328,7 @@ fn regression_16_2_a_base_reference_leaving_the_platform_is_refused_at_the_refer
     env.run_ok(&["init", "p", "--example", "minimal"]);
     env.write("outside/kustomization.yaml", "resources: []\n");
     let k = "p/services/ingress-nginx/kustomization.yaml";
-    append(&env, k, "- ../../../outside\n");
+    append(&env, k, "  - ../../../outside\n");
     let out = env.run(&["validate", "p"]);
     assert!(out.starts_with("exit: 1"), "{out}");
     assert!(
@@ -305,7 +336,7 @@ fn regression_16_2_a_base_reference_leaving_the_platform_is_refused_at_the_refer
             && out.contains("services/ingress-nginx/kustomization.yaml:"),
         "{out}"
     );
-    env.write(k, &env.read(k).replace("- ../../../outside\n", ""));
+    env.write(k, &env.read(k).replace("  - ../../../outside\n", ""));
     std::os::unix::fs::symlink(
         env.join("outside"),
         env.join("p/services/ingress-nginx/linked"),
@@ -314,7 +345,8 @@ fn regression_16_2_a_base_reference_leaving_the_platform_is_refused_at_the_refer
     let out = env.run(&["validate", "p"]);
     assert!(out.starts_with("exit: 1"), "{out}");
     assert!(
-        out.contains("`services/ingress-nginx/linked` resolves to") && out.contains("outside the platform directory"),
+        out.contains("`services/ingress-nginx/linked` resolves to")
+            && out.contains("outside the platform"),
         "{out}"
     );
 }

@@ -75,6 +75,8 @@ impl Lab {
         for (k, v) in IDENTITY {
             c.env(k, v);
         }
+        // Messages on one line each, so tests can look for them whole.
+        c.env("COLUMNS", "1000");
         c
     }
 
@@ -921,7 +923,12 @@ impl Lab {
             ),
         );
         for k in keys {
-            w(&format!("clusters/{k}.toml"), GATE_CLUSTER);
+            // Distinct names: `name_prefix` from the key.
+            let cluster = GATE_CLUSTER.replace(
+                "[config.apps]\n",
+                &format!("[config.apps]\nname_prefix = \"{}\"\n", k.replace('_', "-")),
+            );
+            w(&format!("clusters/{k}.toml"), &cluster);
         }
         w(
             "services/web/kustomization.yaml",
@@ -931,19 +938,28 @@ impl Lab {
             "services/web/deployment.yaml",
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-controller\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: c\n        image: registry.example.com/web:v1.0.0\n",
         );
-        w("services/common/kustomization.yaml", "resources:\n- cm.yaml\n");
+        w(
+            "services/common/kustomization.yaml",
+            "resources:\n- cm.yaml\n",
+        );
         w(
             "services/common/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: common\ndata:\n  level: info\n",
         );
-        w("services/shared/kustomization.yaml", "resources:\n- sa.yaml\n");
+        w(
+            "services/shared/kustomization.yaml",
+            "resources:\n- sa.yaml\n",
+        );
         w(
             "services/shared/sa.yaml",
             "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: shared\n",
         );
         std::os::unix::fs::symlink("../shared", lab.dir.join("services/web/linked"))
             .expect("symlink");
-        w("services/extra/kustomization.yaml", "resources:\n- extra.yaml\n");
+        w(
+            "services/extra/kustomization.yaml",
+            "resources:\n- extra.yaml\n",
+        );
         w(
             "services/extra/extra.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  mode: a\n",
@@ -985,11 +1001,7 @@ fn regression_16_1_service_base_change_runs_its_root() {
     assert_eq!(first["ran"], serde_json::json!(["kind_a", "kind_b"]));
 
     // An image tag in the base: the resolved configuration is the same.
-    lab.edit(
-        "services/web/deployment.yaml",
-        "web:v1.0.0",
-        "web:v1.0.1",
-    );
+    lab.edit("services/web/deployment.yaml", "web:v1.0.0", "web:v1.0.1");
     lab.commit("web v1.0.1");
     let (code, out) = lab.plinth(&["plan", "--env", "ops"]);
     assert!(code == 0 || code == 3, "{out}");
@@ -1027,7 +1039,10 @@ fn regression_16_2_content_the_hash_left_out_is_not_promoted() {
         lab.commit(&format!("change {file}"));
         let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
         assert_eq!(code, 1, "{file}: {out}");
-        assert!(out.contains("has not been validated on `ops`"), "{file}: {out}");
+        assert!(
+            out.contains("has not been validated on `ops`"),
+            "{file}: {out}"
+        );
         lab.git(&["reset", "-q", "--hard", &validated]);
     }
     // Hand-written Terraform in the output: refused before anything runs.
@@ -1039,7 +1054,10 @@ fn regression_16_2_content_the_hash_left_out_is_not_promoted() {
     lab.commit("extra terraform");
     let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("Plinth did not generate: `zz_extra.tf`"), "{out}");
+    assert!(
+        out.contains("Plinth did not generate: `zz_extra.tf`"),
+        "{out}"
+    );
     lab.git(&["reset", "-q", "--hard", &validated]);
     // The validated revision itself is promoted.
     let out = lab.plinth_ok(&["promote", "--to", "apps"]);
@@ -1064,7 +1082,10 @@ fn regression_16_4_apply_to_an_external_environment_goes_through_promote() {
     );
     assert!(lab.git(&["tag", "-l", "plinth/*"]).is_empty());
     let out = lab.plinth_ok(&["apply", "--env", "apps", "--unvalidated"]);
-    assert!(out.contains("UNVALIDATED") && out.contains("apply succeeded"), "{out}");
+    assert!(
+        out.contains("UNVALIDATED") && out.contains("apply succeeded"),
+        "{out}"
+    );
     let rec = lab.record("apps", 2);
     assert_eq!(rec["unvalidated"], true);
     assert_eq!(rec["via"], "apply --unvalidated");
@@ -1076,7 +1097,14 @@ fn regression_16_4_apply_to_an_external_environment_goes_through_promote() {
 
 /// Forges a record of `env` by hand, as the issue did with `git commit-tree`: `edit` changes a
 /// copy of record `from`'s JSON; the record commit's parents are `parents`.
-fn forge(lab: &Lab, env: &str, from: u32, seq: u32, parents: &[&str], edit: impl Fn(&mut serde_json::Value)) {
+fn forge(
+    lab: &Lab,
+    env: &str,
+    from: u32,
+    seq: u32,
+    parents: &[&str],
+    edit: impl Fn(&mut serde_json::Value),
+) {
     let mut rec = lab.record(env, from);
     rec["sequence"] = seq.into();
     edit(&mut rec);
@@ -1085,7 +1113,10 @@ fn forge(lab: &Lab, env: &str, from: u32, seq: u32, parents: &[&str], edit: impl
     let file = dir.join("record.json");
     std::fs::write(&file, serde_json::to_string_pretty(&rec).expect("json")).expect("write");
     let blob = lab.git(&["hash-object", "-w", &file.display().to_string()]);
-    let resolved = lab.git(&["rev-parse", &format!("plinth/{env}/{from:06}:resolved.json")]);
+    let resolved = lab.git(&[
+        "rev-parse",
+        &format!("plinth/{env}/{from:06}:resolved.json"),
+    ]);
     let tree = {
         use std::io::Write;
         let mut child = lab
@@ -1152,7 +1183,10 @@ fn regression_16_4_a_forged_record_is_refused() {
     forge(&lab, "ops", 2, 99, &[&head], &claims);
     let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("record 000099 cannot be trusted") && out.contains("gap"), "{out}");
+    assert!(
+        out.contains("record 000099 cannot be trusted") && out.contains("gap"),
+        "{out}"
+    );
     let st = lab.status_json();
     assert!(
         st[0]["record_problem"]
@@ -1178,7 +1212,10 @@ fn regression_16_4_a_forged_record_is_refused() {
     });
     let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("which is not that commit's tree"), "{out}");
+    assert!(
+        out.contains("with tree") && out.contains("which is not that"),
+        "{out}"
+    );
     lab.git(&["tag", "-d", "plinth/ops/000003"]);
     // Linked and consistent, but claiming a content its commit does not have (the validated
     // commit, said to hold the unvalidated content).
@@ -1191,7 +1228,8 @@ fn regression_16_4_a_forged_record_is_refused() {
     let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains(&format!("says commit {} has content {content}, but it has", &base[..12])),
+        out.contains(&format!("says commit {} has content", &base[..12]))
+            && out.contains("but it has"),
         "{out}"
     );
 }
@@ -1244,7 +1282,10 @@ fn regression_16_4_signed_records_are_required_and_verified() {
     });
     let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("not a signed tag") || out.contains("is not signed"), "{out}");
+    assert!(
+        out.contains("not a signed tag") || out.contains("is not signed"),
+        "{out}"
+    );
     lab.git(&["tag", "-d", "plinth/ops/000003"]);
     lab.git(&["reset", "-q", "--hard", "HEAD~1"]);
     // A signer nobody allowed: refused by `git verify-tag`.
@@ -1303,7 +1344,11 @@ fn regression_16_10_sigint_stops_terraform_records_interrupted_and_releases_the_
         .expect("kill");
     assert!(sent.success());
     let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130), "exit code of an interrupted apply");
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "exit code of an interrupted apply"
+    );
     for g in groups {
         assert!(!group_alive(g), "engine group {g} outlived the apply");
     }
@@ -1354,11 +1399,20 @@ fn regression_16_10_unlock_stops_the_engine_a_killed_plinth_left() {
     child.kill().expect("kill");
     let _ = child.wait();
     std::thread::sleep(std::time::Duration::from_millis(200));
-    assert!(groups.iter().all(|g| group_alive(*g)), "the engine should outlive SIGKILL");
+    assert!(
+        groups.iter().all(|g| group_alive(*g)),
+        "the engine should outlive SIGKILL"
+    );
     let text = lab.plinth_ok(&["status"]);
-    assert!(text.contains("engine `terraform` runs as process group"), "{text}");
+    assert!(
+        text.contains("engine `terraform` runs as process group"),
+        "{text}"
+    );
     let out = lab.plinth_ok(&["unlock", "--env", "ops"]);
-    assert!(out.contains("stopped `terraform`") && out.contains("broke the lock"), "{out}");
+    assert!(
+        out.contains("stopped `terraform`") && out.contains("broke the lock"),
+        "{out}"
+    );
     for g in groups {
         assert!(!group_alive(g), "unlock left engine group {g} running");
     }
@@ -1378,7 +1432,10 @@ fn fake_kubectl(lab: &Lab) -> PathBuf {
                 .ok()?
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("kubectl.1.")))
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("kubectl.1."))
+                })
                 .collect();
             v.sort();
             v.pop()
@@ -1415,7 +1472,7 @@ fn nodes(lab: &Lab, ready: bool) {
     std::fs::write(
         lab.env.join("fake/nodes.json"),
         format!(
-            r#"{{"items": [{{"metadata": {{"name": "gate-ops-control-plane", "labels": {{}}}}, "status": {{"conditions": [{{"type": "Ready", "status": "{status}"}}]}}}}]}}"#
+            r#"{{"items": [{{"metadata": {{"name": "kind-zero-ops-control-plane", "labels": {{}}}}, "status": {{"conditions": [{{"type": "Ready", "status": "{status}"}}]}}}}]}}"#
         ),
     )
     .expect("nodes");
@@ -1476,7 +1533,7 @@ fn promotion_waits_for_verification_and_soak() {
     assert!(
         out.contains("apply succeeded")
             && out.contains("verification failed")
-            && out.contains("node `gate-ops-control-plane` is not Ready"),
+            && out.contains("node `kind-zero-ops-control-plane` is not Ready"),
         "{out}"
     );
     lab.commit("terraform lock file");
@@ -1495,7 +1552,8 @@ fn promotion_waits_for_verification_and_soak() {
     assert!(smoke.starts_with("ops --quick\n"), "{smoke}");
     let calls = std::fs::read_to_string(lab.env.join("fake/calls")).expect("calls");
     assert!(
-        calls.contains("get nodes") && calls.contains("rollout status deployment/web-controller -n web"),
+        calls.contains("get nodes")
+            && calls.contains("rollout status deployment/web-controller -n web"),
         "{calls}"
     );
     let (code, out) = at("2030-01-01T00:30:00Z", &["promote", "--to", "apps"]);
@@ -1514,7 +1572,10 @@ fn promotion_waits_for_verification_and_soak() {
     // ops only).
     let (code, out) = at("2030-01-01T02:01:00Z", &["promote", "--to", "apps"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("promotion succeeded") && out.contains("verified"), "{out}");
+    assert!(
+        out.contains("promotion succeeded") && out.contains("verified"),
+        "{out}"
+    );
     let st: serde_json::Value =
         serde_json::from_str(&at("2030-01-01T02:02:00Z", &["status", "--output", "json"]).1)
             .expect("json");

@@ -57,7 +57,9 @@ fn refuse_option(rev: &str) -> Result<(), EngineError> {
 
 /// Whether `s` is a full object id (SHA-1 or SHA-256, lowercase hex).
 pub fn is_object_id(s: &str) -> bool {
-    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    matches!(s.len(), 40 | 64)
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A repository Plinth reads and records into.

@@ -138,9 +138,8 @@ pub fn members(g: &Group) -> Vec<u32> {
         }
         let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let cmd = String::from_utf8_lossy(&cmd);
-        engine_seen |= cmd.contains(&g.program)
-            || cmd.contains("terraform")
-            || cmd.contains("tofu");
+        engine_seen |=
+            cmd.contains(&g.program) || cmd.contains("terraform") || cmd.contains("tofu");
         out.push(pid);
     }
     if engine_seen { out } else { Vec::new() }
@@ -220,8 +219,18 @@ pub fn run_timeout(
             buf
         })
     };
-    let out = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let deadline = std::time::Instant::now() + timeout;
     let mut timed_out = false;
     let status = loop {

@@ -139,7 +139,10 @@ pub fn content(
         .find(|pr| !pr.warning)
     {
         return Err(Error::refused(
-            format!("the content hash cannot cover the services: {}", problem.message),
+            format!(
+                "the content hash cannot cover the services: {}",
+                problem.message
+            ),
             Some("run `plinth validate` for the details".into()),
         ));
     }

@@ -230,10 +230,15 @@ mod tests {
         assert_eq!(h.pid, std::process::id());
         assert_eq!(h.command, "plinth apply --env ops");
         // Nothing but the lock is left in the directory.
-        let names: Vec<_> = std::fs::read_dir(path(tmp.path(), "ops").expect("path").parent().expect("dir"))
-            .expect("read")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
+        let names: Vec<_> = std::fs::read_dir(
+            path(tmp.path(), "ops")
+                .expect("path")
+                .parent()
+                .expect("dir"),
+        )
+        .expect("read")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
         assert_eq!(names, ["ops.lock"]);
     }
 }

@@ -514,10 +514,19 @@ impl Repo {
 
     fn tree_of(&self, commit: &str) -> Result<String> {
         crate::engine::git::is_object_id(commit)
-            .then(|| self.git.out(&["rev-parse", &format!("{commit}^{{tree}}")]).ok())
+            .then(|| {
+                self.git
+                    .out(&["rev-parse", &format!("{commit}^{{tree}}")])
+                    .ok()
+            })
             .flatten()
             .filter(|t| crate::engine::git::is_object_id(t))
-            .ok_or_else(|| Error::refused(format!("`{commit}` is not a commit of this repository"), None))
+            .ok_or_else(|| {
+                Error::refused(
+                    format!("`{commit}` is not a commit of this repository"),
+                    None,
+                )
+            })
     }
 
     /// A commit's platform, checked out (as git checks out: symlinks stay symlinks) into the
@@ -547,7 +556,10 @@ impl Repo {
         let (platform, resolution) = checked(&dir)?;
         let rel = output.unwrap_or("generated");
         if !crate::render::is_safe_relative(rel) {
-            return Err(Error::refused(format!("`{rel}` is not an output directory inside the platform"), None));
+            return Err(Error::refused(
+                format!("`{rel}` is not an output directory inside the platform"),
+                None,
+            ));
         }
         let out = dir.join(rel);
         if output.is_none() || !out.is_dir() {
@@ -730,10 +742,7 @@ pub fn select_roots(
         .iter()
         .any(|r| r.outcome.is_unfinished_attempt())
     {
-        all(
-            "an attempt since the last success did not finish",
-            &mut sel,
-        );
+        all("an attempt since the last success did not finish", &mut sel);
     } else if last.roots.is_empty() {
         all("the last success does not record its roots", &mut sel);
     }
@@ -882,7 +891,10 @@ fn apply_locked(
         .filter(|(k, _)| selection.run.contains_key(k))
         .collect();
     // Unchanged roots keep running the providers they last ran with.
-    let last_ok = history.iter().rev().find(|r| r.outcome == Outcome::Succeeded);
+    let last_ok = history
+        .iter()
+        .rev()
+        .find(|r| r.outcome == Outcome::Succeeded);
     let mut provider_locks: BTreeMap<String, String> = last_ok
         .map(|r| {
             r.provider_locks
@@ -1193,14 +1205,20 @@ pub fn check_promotion(
         .map(|(i, _)| i)
         .collect();
     if candidates.is_empty() {
-        let hint = match history.iter().rev().find(|r| r.outcome == Outcome::Succeeded) {
+        let hint = match history
+            .iter()
+            .rev()
+            .find(|r| r.outcome == Outcome::Succeeded)
+        {
             Some(last) => format!(
                 "`{prev}` last applied {} successfully at {}, whose content differs; apply this revision to `{prev}` first (`plinth apply --env {prev}`), or promote an older validated one with `--from-revision {}`",
                 record::short(&last.commit),
                 last.time,
                 record::short(&last.commit)
             ),
-            None => format!("nothing was applied to `{prev}` yet: `plinth apply --env {prev}` first"),
+            None => {
+                format!("nothing was applied to `{prev}` yet: `plinth apply --env {prev}` first")
+            }
         };
         return Err(Error::refused(
             format!("{what} has not been validated on `{prev}`, the environment before `{to}`"),
@@ -1221,7 +1239,9 @@ pub fn check_promotion(
                     "record {:06} of `{prev}` was written by Plinth {}, before records could be verified",
                     rec.sequence, rec.plinth
                 ),
-                Some(format!("apply this revision to `{prev}` again (`plinth apply --env {prev}`): nothing changes, and the new record can be verified")),
+                Some(format!(
+                    "apply this revision to `{prev}` again (`plinth apply --env {prev}`): nothing changes, and the new record can be verified"
+                )),
             ));
         }
         if signed {
@@ -1248,7 +1268,11 @@ pub fn check_promotion(
                     rec.content_hash
                 ),
                 Some(if rec.output.is_none() {
-                    format!("that revision's output was not committed and is generated again here; Plinth {} wrote the record, this is Plinth {}: apply to `{prev}` again with this version", rec.plinth, crate::VERSION)
+                    format!(
+                        "that revision's output was not committed and is generated again here; Plinth {} wrote the record, this is Plinth {}: apply to `{prev}` again with this version",
+                        rec.plinth,
+                        crate::VERSION
+                    )
                 } else {
                     "the record does not describe its commit: it is forged or damaged".into()
                 }),
@@ -1266,7 +1290,9 @@ pub fn check_promotion(
         } else {
             let end = history[i + 1..]
                 .iter()
-                .position(|r| r.content_hash != rec.content_hash || r.outcome.is_unfinished_attempt())
+                .position(|r| {
+                    r.content_hash != rec.content_hash || r.outcome.is_unfinished_attempt()
+                })
                 .map_or(history.len(), |n| i + 1 + n);
             let window = &history[i + 1..end];
             match window.iter().rev().find(|r| r.outcome == Outcome::Verified) {
@@ -1285,7 +1311,13 @@ pub fn check_promotion(
                                 .checks
                                 .iter()
                                 .filter(|c| !c.passed)
-                                .map(|c| format!("`{}`: {}", c.name, c.detail.lines().next().unwrap_or_default()))
+                                .map(|c| {
+                                    format!(
+                                        "`{}`: {}",
+                                        c.name,
+                                        c.detail.lines().next().unwrap_or_default()
+                                    )
+                                })
                                 .collect();
                             format!(
                                 "its verification on `{prev}` failed at {} ({})",
@@ -1436,7 +1468,13 @@ pub fn status(repo: &Repo, p: &Platform) -> Result<Vec<EnvStatus>> {
                             .checks
                             .iter()
                             .filter(|c| !c.passed)
-                            .map(|c| format!("{}: {}", c.name, c.detail.lines().next().unwrap_or_default()))
+                            .map(|c| {
+                                format!(
+                                    "{}: {}",
+                                    c.name,
+                                    c.detail.lines().next().unwrap_or_default()
+                                )
+                            })
                             .collect(),
                     },
                     None => VerificationStatus {

@@ -86,11 +86,31 @@ impl Policy {
 pub const DEFAULT_TIMEOUT: u64 = 600;
 
 pub const VERIFY_FIELDS: &[Field] = &[
-    Field::new("name", Ty::String, "Name shown in the record and in messages (the check or the program by default)."),
-    Field::new("check", Ty::Enum(Builtin::NAMES), "A built-in check, through the real `kubectl` against each cluster's kubeconfig output: `nodes-ready` (every node pool has nodes, all Ready) or `workloads-available` (every Deployment, DaemonSet and StatefulSet of every service rolled out)."),
-    Field::new("command", Ty::List(&Ty::String), "A program and its arguments, run from the platform directory without a shell; exit 0 passes. It gets `PLINTH_ENVIRONMENT`, `PLINTH_COMMIT`, `PLINTH_KUBECONFIG_DIR` (one `<cluster>.yaml` each) and `KUBECONFIG`."),
-    Field::new("timeout", Ty::Pattern(is_duration, "a duration such as `90s`, `10m` or `1h`"), "How long the check may take (default `10m`); it fails when stopped."),
-    Field::new("environments", Ty::List(&Ty::String), "Environments it runs on (default: every environment)."),
+    Field::new(
+        "name",
+        Ty::String,
+        "Name shown in the record and in messages (the check or the program by default).",
+    ),
+    Field::new(
+        "check",
+        Ty::Enum(Builtin::NAMES),
+        "A built-in check, through the real `kubectl` against each cluster's kubeconfig output: `nodes-ready` (every node pool has nodes, all Ready) or `workloads-available` (every Deployment, DaemonSet and StatefulSet of every service rolled out).",
+    ),
+    Field::new(
+        "command",
+        Ty::List(&Ty::String),
+        "A program and its arguments, run from the platform directory without a shell; exit 0 passes. It gets `PLINTH_ENVIRONMENT`, `PLINTH_COMMIT`, `PLINTH_KUBECONFIG_DIR` (one `<cluster>.yaml` each) and `KUBECONFIG`.",
+    ),
+    Field::new(
+        "timeout",
+        Ty::Pattern(is_duration, "a duration such as `90s`, `10m` or `1h`"),
+        "How long the check may take (default `10m`); it fails when stopped.",
+    ),
+    Field::new(
+        "environments",
+        Ty::List(&Ty::String),
+        "Environments it runs on (default: every environment).",
+    ),
 ];
 
 /// The `[promotion]` keys.

@@ -246,12 +246,16 @@ impl Store {
         let mut listed = Vec::new();
         for line in refs.lines().filter(|l| !l.is_empty()) {
             let mut parts = line.split(' ');
-            let (Some(refname), Some(kind), Some(object)) = (parts.next(), parts.next(), parts.next())
+            let (Some(refname), Some(kind), Some(object)) =
+                (parts.next(), parts.next(), parts.next())
             else {
                 continue;
             };
             let peeled = parts.next().filter(|p| !p.is_empty());
-            let Some(sequence) = refname.rsplit('/').next().and_then(|s| s.parse::<u64>().ok())
+            let Some(sequence) = refname
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.parse::<u64>().ok())
             else {
                 continue;
             };
@@ -338,7 +342,13 @@ impl Store {
                     "the chain has a gap: record {expected:06} is missing before it"
                 ))
             } else {
-                entry_problem(e, env, entries.get(i.wrapping_sub(1)), signed, &mut verifiable_seen)
+                entry_problem(
+                    e,
+                    env,
+                    entries.get(i.wrapping_sub(1)),
+                    signed,
+                    &mut verifiable_seen,
+                )
             };
             if let Some(p) = problem {
                 if broken.is_none() {
@@ -402,19 +412,15 @@ impl Store {
         for _ in 0..32 {
             rec.sequence = next;
             rec.previous = if next > 1 {
-                Some(
-                    self.git
-                        .resolve(&tag(&env, next - 1))
-                        .map_err(|_| {
-                            Error::refused(
-                                format!(
-                                    "the record of `{env}` has no record {:06}: its chain is broken",
-                                    next - 1
-                                ),
-                                Some("see `plinth status`".into()),
-                            )
-                        })?,
-                )
+                Some(self.git.resolve(&tag(&env, next - 1)).map_err(|_| {
+                    Error::refused(
+                        format!(
+                            "the record of `{env}` has no record {:06}: its chain is broken",
+                            next - 1
+                        ),
+                        Some("see `plinth status`".into()),
+                    )
+                })?)
             } else {
                 None
             };

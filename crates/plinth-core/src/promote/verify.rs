@@ -212,9 +212,9 @@ fn nodes_ready(
             if let Some(label) = pool_label(c.provider.id) {
                 for pool in c.node_pools.values() {
                     let has = items.iter().any(|n| {
-                        n["metadata"]["labels"][label]
-                            .as_str()
-                            .is_some_and(|v| v == pool.name || v.starts_with(&format!("{}-", pool.name)))
+                        n["metadata"]["labels"][label].as_str().is_some_and(|v| {
+                            v == pool.name || v.starts_with(&format!("{}-", pool.name))
+                        })
                     });
                     if !has {
                         problems.push(format!(
@@ -290,7 +290,10 @@ fn workloads(
             let manifests = match crate::engine::kubectl::kustomize(kubectl, &dir, helm) {
                 Ok(m) => m,
                 Err(e) => {
-                    problems.push(format!("{}.{}: cannot list its workloads: {e}", c.key, s.key));
+                    problems.push(format!(
+                        "{}.{}: cannot list its workloads: {e}",
+                        c.key, s.key
+                    ));
                     continue;
                 }
             };

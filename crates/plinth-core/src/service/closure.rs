@@ -24,7 +24,15 @@ pub struct Problem {
     pub path: String,
     /// A warning does not stop anything (an unpinned remote base).
     pub warning: bool,
+    /// What to do about it.
+    pub hint: &'static str,
 }
+
+const OUTSIDE: &str = "everything a service applies must live inside the platform directory, where git records it and the promotion gate hashes it: copy it in instead of referring or linking to it";
+const MISSING: &str = "fix the reference: kustomize fails on what does not exist";
+const UNREADABLE: &str = "kustomize reads every file of a base: make it a regular UTF-8 file of at most 64 MiB, or move it out of the base";
+const NOT_KUSTOMIZATION: &str = "kustomize loads a directory it is given as a kustomization: add a `kustomization.yaml`, or list the files themselves";
+const BAD_YAML: &str = "fix the YAML: kustomize reads this file";
 
 /// The files kustomize reads, and what is wrong on the way.
 #[derive(Debug, Default)]
@@ -90,12 +98,19 @@ pub fn of(root: &Path, starts: &[String], output: Option<&Path>) -> Closure {
 }
 
 impl Walk<'_> {
-    fn problem(&mut self, path: &str, message: String, at: Option<(PathBuf, String)>) {
+    fn problem(
+        &mut self,
+        path: &str,
+        message: String,
+        at: Option<(PathBuf, String)>,
+        hint: &'static str,
+    ) {
         self.out.problems.push(Problem {
             message,
             at,
             path: path.to_string(),
             warning: false,
+            hint,
         });
     }
 
@@ -104,12 +119,12 @@ impl Walk<'_> {
         let real = match std::fs::canonicalize(self.root.join(rel)) {
             Ok(r) => r,
             Err(e) => {
-                let message = if e.kind() == std::io::ErrorKind::NotFound {
-                    format!("`{rel}` does not exist")
+                let (message, hint) = if e.kind() == std::io::ErrorKind::NotFound {
+                    (format!("`{rel}` does not exist"), MISSING)
                 } else {
-                    format!("`{rel}` cannot be read: {e}")
+                    (format!("`{rel}` cannot be read: {e}"), UNREADABLE)
                 };
-                self.problem(rel, message, at);
+                self.problem(rel, message, at, hint);
                 return None;
             }
         };
@@ -121,6 +136,7 @@ impl Walk<'_> {
                     real.display()
                 ),
                 at,
+                OUTSIDE,
             );
             return None;
         }
@@ -148,7 +164,12 @@ impl Walk<'_> {
         self.tree(rel, &real);
         let Some(kfile) = kustomization_file(&real) else {
             if depth > 0 {
-                self.problem(rel, format!("`{rel}` has no kustomization.yaml"), None);
+                self.problem(
+                    rel,
+                    format!("`{rel}` has no kustomization.yaml"),
+                    None,
+                    NOT_KUSTOMIZATION,
+                );
             }
             return;
         };
@@ -159,7 +180,7 @@ impl Walk<'_> {
         };
         let Ok(docs) = yaml_rust2::YamlLoader::load_from_str(&text) else {
             let name = format!("{rel}/{}", file_name(&kfile));
-            self.problem(&name, format!("`{name}` is not valid YAML"), None);
+            self.problem(&name, format!("`{name}` is not valid YAML"), None, BAD_YAML);
             return;
         };
         let Some(doc) = docs.first() else { return };
@@ -177,6 +198,7 @@ impl Walk<'_> {
                             at,
                             path: rel.to_string(),
                             warning: true,
+                            hint: "pin it to a commit (`?ref=<commit>`), or vendor it into the platform as a local base",
                         });
                     }
                     continue;
@@ -187,6 +209,7 @@ impl Walk<'_> {
                         rel,
                         format!("`{rel}` refers to `{r}`, outside the platform directory: git records only the platform, so the promotion gate could not cover it"),
                         at,
+                        OUTSIDE,
                     );
                     continue;
                 };
@@ -204,12 +227,13 @@ impl Walk<'_> {
 
     /// Every file below a directory, through symlinks that stay inside the platform.
     fn tree(&mut self, rel: &str, real: &Path) {
-        if self.excluded.iter().any(|e| real.starts_with(e)) || !self.trees.insert(real.to_path_buf())
+        if self.excluded.iter().any(|e| real.starts_with(e))
+            || !self.trees.insert(real.to_path_buf())
         {
             return;
         }
         let Ok(entries) = std::fs::read_dir(real) else {
-            self.problem(rel, format!("`{rel}` cannot be read"), None);
+            self.problem(rel, format!("`{rel}` cannot be read"), None, UNREADABLE);
             return;
         };
         let mut names: Vec<String> = entries
@@ -242,9 +266,20 @@ impl Walk<'_> {
                 rel,
                 format!("`{rel}` {}", ReadProblem::TooLarge(m.len())),
                 None,
+                UNREADABLE,
             ),
-            Ok(_) => self.problem(rel, format!("`{rel}` {}", ReadProblem::NotRegular), None),
-            Err(e) => self.problem(rel, format!("`{rel}` cannot be read: {e}"), None),
+            Ok(_) => self.problem(
+                rel,
+                format!("`{rel}` {}", ReadProblem::NotRegular),
+                None,
+                UNREADABLE,
+            ),
+            Err(e) => self.problem(
+                rel,
+                format!("`{rel}` cannot be read: {e}"),
+                None,
+                UNREADABLE,
+            ),
         }
     }
 }
@@ -308,17 +343,19 @@ pub fn starts(p: &crate::platform::Platform, clusters: Option<&BTreeSet<String>>
 /// The closure of every service of `p`, with its problems reported: references and symlinks
 /// leaving the platform and unreadable files are errors at the reference, unpinned remote
 /// bases warnings. Returned for the checks that read the files (the secrets lint).
-pub fn check(p: &crate::platform::Platform, sources: &mut SourceMap, diags: &mut Diagnostics) -> Closure {
+pub fn check(
+    p: &crate::platform::Platform,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Closure {
     let c = of(&p.root, &starts(p, None), Some(&p.root.join("generated")));
     for prob in &c.problems {
         let mut d = if prob.warning {
             Diagnostic::warning("unpinned-source", prob.message.clone())
-                .hint("pin it to a commit (`?ref=<commit>`), or vendor it into the platform as a local base")
         } else {
-            Diagnostic::error("invalid-path", prob.message.clone()).hint(
-                "everything a service applies must live inside the platform directory, where git records it and the promotion gate hashes it: copy it in instead of referring or linking to it",
-            )
-        };
+            Diagnostic::error("invalid-path", prob.message.clone())
+        }
+        .hint(prob.hint);
         let located = prob.at.as_ref().and_then(|(kfile, r)| {
             let id = sources.find_or_read(&p.root, kfile)?;
             let text = &sources.get(id)?.text;
@@ -340,11 +377,16 @@ fn locate(text: &str, r: &str) -> Span {
         let before = text[..*i].trim_end_matches(['"', '\'']);
         before.ends_with("- ") || before.ends_with('-') || before.ends_with(": ")
     });
-    let start = found
-        .map(|(i, _)| i)
-        .or_else(|| text.find(r))
-        .unwrap_or(0);
-    Span::new(start..start + if found.is_some() || text.contains(r) { r.len() } else { 0 })
+    let start = found.map(|(i, _)| i).or_else(|| text.find(r)).unwrap_or(0);
+    Span::new(
+        start
+            ..start
+                + if found.is_some() || text.contains(r) {
+                    r.len()
+                } else {
+                    0
+                },
+    )
 }
 
 #[cfg(test)]
@@ -367,7 +409,11 @@ mod tests {
             "resources:\n- deploy.yaml\n- ../common\n- linked\n- https://github.com/o/r//d?ref=v1\n",
         );
         write(&root, "services/x/deploy.yaml", "kind: Deployment\n");
-        write(&root, "services/common/kustomization.yaml", "resources:\n- cm.yaml\n");
+        write(
+            &root,
+            "services/common/kustomization.yaml",
+            "resources:\n- cm.yaml\n",
+        );
         write(&root, "services/common/cm.yaml", "kind: ConfigMap\n");
         write(&root, "shared/kustomization.yaml", "resources: []\n");
         write(&root, "shared/sa.yaml", "kind: ServiceAccount\n");
@@ -392,7 +438,11 @@ mod tests {
     fn references_leaving_the_platform_are_problems_at_the_reference() {
         let tmp = tempfile::tempdir().expect("tmp");
         let root = tmp.path().join("p");
-        write(&tmp.path().join("outside"), "kustomization.yaml", "resources: []\n");
+        write(
+            &tmp.path().join("outside"),
+            "kustomization.yaml",
+            "resources: []\n",
+        );
         write(
             &root,
             "services/x/kustomization.yaml",
@@ -402,13 +452,21 @@ mod tests {
         let c = of(&root, &["services/x".into()], None);
         let errors: Vec<&Problem> = c.problems.iter().filter(|p| !p.warning).collect();
         assert_eq!(errors.len(), 2, "{:?}", c.problems);
-        assert!(errors.iter().any(|p| p.path == "services/x/out"
-            && p.message.contains("outside the platform")));
-        assert!(errors.iter().any(|p| p
-            .at
-            .as_ref()
-            .is_some_and(|(_, r)| r == "../../../outside")));
-        assert!(c.problems.iter().any(|p| p.warning && p.message.contains("without a ref")));
+        assert!(
+            errors
+                .iter()
+                .any(|p| p.path == "services/x/out" && p.message.contains("outside the platform"))
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|p| p.at.as_ref().is_some_and(|(_, r)| r == "../../../outside"))
+        );
+        assert!(
+            c.problems
+                .iter()
+                .any(|p| p.warning && p.message.contains("without a ref"))
+        );
         assert!(!c.files.keys().any(|f| f.contains("out/")));
     }
 }

@@ -408,8 +408,12 @@ pub fn check_files(p: &crate::platform::Platform, diags: &mut Diagnostics) {
                 {
                     let Some(path) = r.as_str() else { continue };
                     let problem = match resolve_path(&p.root, path) {
-                        Ok(real) if real.is_dir() && closure::kustomization_file(&real).is_none() => {
-                            Some(format!("the extra resource directory `{path}` has no kustomization.yaml (kustomize loads a directory as a kustomization)"))
+                        Ok(real)
+                            if real.is_dir() && closure::kustomization_file(&real).is_none() =>
+                        {
+                            Some(format!(
+                                "the extra resource directory `{path}` has no kustomization.yaml (kustomize loads a directory as a kustomization)"
+                            ))
                         }
                         Ok(real) if real.is_dir() => None,
                         // Copied into the overlay: read the same way as definition files.

@@ -351,7 +351,11 @@ fn render_selection(ui: &Ui, sel: &Selection) -> String {
 fn render_checks(ui: &Ui, rec: &Record) -> String {
     let mut out = String::new();
     for c in &rec.checks {
-        let mark = if c.passed { ui.green("✓") } else { ui.red("✗") };
+        let mark = if c.passed {
+            ui.green("✓")
+        } else {
+            ui.red("✗")
+        };
         let _ = writeln!(out, "  {mark} {} ({} s)", c.name, c.seconds);
         for line in c.detail.lines().take(if c.passed { 1 } else { 10 }) {
             let _ = writeln!(out, "      {}", ui.dim(line));
@@ -423,7 +427,11 @@ fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Ex
     if let Some(exit) = interrupted_exit() {
         return exit;
     }
-    if ok && verified { Exit::Ok } else { Exit::Engine }
+    if ok && verified {
+        Exit::Ok
+    } else {
+        Exit::Engine
+    }
 }
 
 pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
@@ -633,10 +641,9 @@ pub fn status(ui: &Ui, args: StatusArgs) -> Result<Exit, CliError> {
         }
         if let Some(v) = &s.verification {
             let line = match v.state.as_str() {
-                "verified" => ui.green(&format!(
-                    "verified at {}",
-                    v.time.as_deref().unwrap_or("?")
-                )),
+                "verified" => {
+                    ui.green(&format!("verified at {}", v.time.as_deref().unwrap_or("?")))
+                }
                 "verification_failed" => ui.red(&format!(
                     "FAILED at {}: {}",
                     v.time.as_deref().unwrap_or("?"),
