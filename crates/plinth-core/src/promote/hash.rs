@@ -11,7 +11,8 @@
 //!   base, everything the base refers to (recursively, symlinks resolved) and its extra-resource
 //!   directories;
 //! * the sensitive values written in the definition (generated files hold only references);
-//! * the promotion policy (`[promotion]`, `[platform.record]`).
+//! * the promotion policy (`[promotion]`, `[platform.record]`), and the verification programs
+//!   it names inside the platform.
 //!
 //! Comments and formatting of the definition do not change it; any change to what would be
 //! applied does, including a Plinth upgrade that changes its modules. Values read from the
@@ -190,6 +191,16 @@ pub fn content(
         "policy",
         p.settings.policy.canonical().as_bytes(),
     );
+    // A verification program in the platform decides what "verified" means: it is covered too.
+    for check in &p.settings.policy.verify {
+        if let super::policy::Step::Command(argv) = &check.step
+            && let Some(program) = argv.first()
+            && program.contains('/')
+            && let Ok(real) = crate::service::resolve_path(&p.root, program)
+        {
+            feed(&mut total, &format!("verify:{program}"), &read(&real)?);
+        }
+    }
     for (root, h) in &roots {
         feed(&mut total, &format!("root:{root}"), h.as_bytes());
     }

@@ -450,8 +450,9 @@ impl Repo {
         ))
     }
 
-    /// Override files of `out` git does not track (relative to `out`).
-    fn untracked_in(&self, out: &Path) -> BTreeSet<String> {
+    /// Files of `out` git does not track (relative to `out`); all of them when `out` is
+    /// outside the repository.
+    pub fn untracked_in(&self, out: &Path) -> BTreeSet<String> {
         if !out.is_dir() {
             return BTreeSet::new();
         }
@@ -537,6 +538,7 @@ impl Repo {
         use std::sync::atomic::AtomicU64;
         static N: AtomicU64 = AtomicU64::new(0);
         let tree = self.tree_of(commit)?;
+        clean_stale_scratch(&self.git_dir.join("plinth").join("revisions"));
         let scratch = self.git_dir.join("plinth").join("revisions").join(format!(
             "{}-{}-{}",
             record::short(commit),
@@ -618,6 +620,24 @@ impl Repo {
     /// generated when `output` was not committed).
     pub fn content_at(&self, commit: &str, output: Option<&str>) -> Result<String> {
         Ok(self.checkout(commit, output)?.content.hash.clone())
+    }
+}
+
+/// Removes checkouts left by processes that are gone (a promotion killed while it checked a
+/// record): `<commit>-<pid>-<n>`.
+fn clean_stale_scratch(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        }) {
+            let _ = std::fs::remove_dir_all(e.path());
+            let _ = std::fs::remove_file(e.path().with_extension("index"));
+        }
     }
 }
 
@@ -810,6 +830,31 @@ pub fn pending_roots(
         .collect())
 }
 
+/// How a revision may reach `env`: the internal environment by `apply`; an external one by
+/// promotion, or by `apply --unvalidated` (recorded as such). Refuses any other way.
+pub fn require_route(p: &Platform, env: &str, unvalidated: bool, promoted: bool) -> Result<()> {
+    let envs = &p.environments;
+    if envs.index(env).is_none() {
+        return Err(Error::refused(
+            format!("`{env}` is not an environment of this platform"),
+            crate::diagnostic::suggest(env, envs.names()),
+        ));
+    }
+    let internal = envs.internal();
+    if env == internal || unvalidated || promoted {
+        return Ok(());
+    }
+    let prev = envs.previous(env).unwrap_or(internal);
+    Err(Error::refused(
+        format!(
+            "`{env}` is an external environment: changes reach it by promotion, after they were validated on `{prev}`"
+        ),
+        Some(format!(
+            "run `plinth promote --to {env}`; in an emergency, `plinth apply --env {env} --unvalidated` applies anyway and records that it skipped validation"
+        )),
+    ))
+}
+
 /// Generates nothing (the caller prepared the revision) and applies it to one environment,
 /// recording the attempt and its outcome; then runs the environment's verification checks.
 /// SIGINT/SIGTERM stop Terraform gracefully and end in an `interrupted` record.
@@ -821,12 +866,7 @@ pub fn apply(
 ) -> Result<ApplyReport> {
     let env = opts.environment;
     let p = &prepared.platform;
-    if p.environments.index(env).is_none() {
-        return Err(Error::refused(
-            format!("`{env}` is not an environment of this platform"),
-            crate::diagnostic::suggest(env, p.environments.names()),
-        ));
-    }
+    require_route(p, env, opts.unvalidated, opts.promotion.is_some())?;
     supervise::install();
     let guard = lock::acquire(&repo.git_dir, env, &opts.command)?;
     supervise::set_listener(Some(guard.engine_listener()));
@@ -1508,6 +1548,134 @@ pub fn status(repo: &Repo, p: &Platform) -> Result<Vec<EnvStatus>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn kind_platform(state: &str) -> (tempfile::TempDir, Platform, Resolution) {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mut text = format!("[platform]\nname = \"t\"\nstate = \"{state}\"\n");
+        for k in ["a", "b"] {
+            text.push_str(&format!(
+                "\n[clusters.{k}]\nprovider = \"kind\"\n[clusters.{k}.config.apps]\nname_prefix = \"{k}\"\n[clusters.{k}.node_pools.default.config.apps]\nnodes = 1\n"
+            ));
+        }
+        std::fs::write(tmp.path().join("plinth.toml"), text).expect("write");
+        let (p, r) = checked(tmp.path()).expect("valid");
+        (tmp, p, r)
+    }
+
+    fn content(roots: &[(&str, &str)]) -> Content {
+        Content {
+            hash: "sha256:total".into(),
+            roots: roots
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            local_overrides: BTreeMap::new(),
+        }
+    }
+
+    fn rec(outcome: Outcome, roots: &[(&str, &str)]) -> Record {
+        Record {
+            roots: content(roots).roots,
+            ..Record::new("ops", &"a".repeat(40), "sha256:total", outcome, "apply")
+        }
+    }
+
+    #[test]
+    fn roots_run_by_their_content_and_all_after_an_unfinished_attempt() {
+        let (tmp, p, r) = kind_platform("cluster");
+        let out = tmp.path().join("generated");
+        let now = content(&[("a", "1"), ("b", "2")]);
+        let ran = |history: &[Record]| -> Vec<String> {
+            select_roots(&p, &r, &out, &now, history)
+                .run
+                .into_keys()
+                .collect()
+        };
+        assert_eq!(ran(&[]), ["a", "b"], "nothing applied yet");
+        let ok = rec(Outcome::Succeeded, &[("a", "1"), ("b", "1")]);
+        assert_eq!(ran(std::slice::from_ref(&ok)), ["b"]);
+        assert!(ran(&[rec(Outcome::Succeeded, &[("a", "1"), ("b", "2")])]).is_empty());
+        // An attempt after the last success that did not finish may have changed any root.
+        for unfinished in [Outcome::Started, Outcome::Failed, Outcome::Interrupted] {
+            assert_eq!(
+                ran(&[ok.clone(), rec(unfinished, &[("a", "9"), ("b", "9")])]),
+                ["a", "b"],
+                "{unfinished:?}"
+            );
+        }
+        // Verification records change nothing.
+        assert_eq!(ran(&[ok.clone(), rec(Outcome::Verified, &[])]), ["b"]);
+        // A success that does not record its roots (an older Plinth) runs everything.
+        assert_eq!(ran(&[rec(Outcome::Succeeded, &[])]), ["a", "b"]);
+        // A root the last success applied and the definition no longer has is reported.
+        let gone = rec(Outcome::Succeeded, &[("a", "1"), ("b", "2"), ("c", "3")]);
+        let sel = select_roots(&p, &r, &out, &now, &[gone]);
+        assert_eq!(sel.abandoned, ["c"]);
+        assert_eq!(sel.unchanged, ["a", "b"]);
+        // The platform's single root always runs.
+        let (tmp, p, r) = kind_platform("platform");
+        let one = content(&[("platform", "1")]);
+        let sel = select_roots(
+            &p,
+            &r,
+            &tmp.path().join("generated"),
+            &one,
+            &[rec(Outcome::Succeeded, &[("platform", "1")])],
+        );
+        assert_eq!(sel.run.keys().collect::<Vec<_>>(), ["platform"]);
+    }
+
+    /// A record's chain: contiguous, each linking its predecessor; a gap, a wrong link or a
+    /// record of another environment breaks it from there on.
+    #[test]
+    fn the_record_chain_is_audited() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path();
+        let git = Git::new(dir).expect("git");
+        git.run(&["init", "-q", "-b", "main"]).expect("init");
+        std::fs::write(dir.join("plinth.toml"), "# p\n").expect("write");
+        git.run(&["add", "-A"]).expect("add");
+        git.run(&[
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "p",
+        ])
+        .expect("commit");
+        let repo = Repo::open(dir).expect("repo");
+        let head = git.resolve("HEAD").expect("head");
+        let base = Record {
+            tree: git.out(&["rev-parse", "HEAD^{tree}"]).expect("tree"),
+            ..Record::new("ops", &head, "sha256:x", Outcome::Started, "apply")
+        };
+        for _ in 0..3 {
+            repo.store
+                .append(base.clone(), &serde_json::json!({}))
+                .expect("append");
+        }
+        let audit = repo.store.audit("ops", false).expect("audit");
+        assert!(audit.problems.is_empty(), "{:?}", audit.problems);
+        assert_eq!(audit.entries.len(), 3);
+        assert!(audit.trusted(3).is_ok());
+        // A record moved to another number: a gap, and everything after it untrusted.
+        let third = git.resolve(&record::tag("ops", 3)).expect("third");
+        git.run(&["update-ref", &record::tag("ops", 5), &third, ""])
+            .expect("tag");
+        let audit = repo.store.audit("ops", false).expect("audit");
+        assert!(audit.problems[&5].contains("gap"), "{:?}", audit.problems);
+        assert!(audit.trusted(5).is_err() && audit.trusted(3).is_ok());
+        git.run(&["update-ref", "-d", &record::tag("ops", 5)])
+            .expect("untag");
+        // Signed records required: lightweight tags are not.
+        let audit = repo.store.audit("ops", true).expect("audit");
+        assert!(audit.problems[&1].contains("not a signed tag"));
+        // A name that is not an environment never reaches git.
+        assert!(repo.store.audit("../x", false).is_err());
+    }
 
     #[test]
     fn a_half_written_local_state_is_found() {

@@ -252,10 +252,8 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
         };
         let untracked = repo
             .as_ref()
-            .and_then(|r| r.git.untracked(&out).ok())
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+            .map(|r| r.untracked_in(&out))
+            .unwrap_or_default();
         let content = promote::hash::content(&v.platform, &v.resolution, &out, &untracked)?;
         let sel = promote::select_roots(&v.platform, &v.resolution, &out, &content, &history);
         let roots: Vec<_> = promote::roots(&v.platform, &out, None)
@@ -437,23 +435,12 @@ fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Ex
 pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
     let dir = &args.dir.path();
     // The environment name becomes a lock path and a ref: checked against the chain first.
+    // Refused before anything is generated: a name outside the chain (it becomes a lock path
+    // and a ref), or an external environment without promotion.
     let loaded = plinth_core::load::load(dir);
     if let Some(p) = &loaded.platform {
         check_env(p, &args.env)?;
-        let internal = p.environments.internal();
-        if args.env != internal && !args.unvalidated {
-            let prev = p.environments.previous(&args.env).unwrap_or(internal);
-            return Err(CliError::refused(
-                format!(
-                    "`{}` is an external environment: changes reach it by promotion, after they were validated on `{prev}`",
-                    args.env
-                ),
-                Some(format!(
-                    "run `plinth promote --to {}`; in an emergency, `plinth apply --env {} --unvalidated` applies anyway and records that it skipped validation",
-                    args.env, args.env
-                )),
-            ));
-        }
+        promote::require_route(p, &args.env, args.unvalidated, false)?;
     }
     let repo = Repo::open(dir)?;
     let out = out_dir(dir, &args.out);
