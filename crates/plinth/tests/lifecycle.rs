@@ -1180,7 +1180,7 @@ fn regression_16_4_a_forged_record_is_refused() {
         r["outcome"] = "succeeded".into();
     };
     // The forgery: record 99.
-    forge(&lab, "ops", 2, 99, &[&head], &claims);
+    forge(&lab, "ops", 2, 99, &[&head], claims);
     let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -1197,7 +1197,7 @@ fn regression_16_4_a_forged_record_is_refused() {
     assert!(lab.plinth_ok(&["status"]).contains("CANNOT BE TRUSTED"));
     lab.git(&["tag", "-d", "plinth/ops/000099"]);
     // The next number, but not linked to the record before it.
-    forge(&lab, "ops", 2, 3, &[&head], &claims);
+    forge(&lab, "ops", 2, 3, &[&head], claims);
     let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("does not link the record before it"), "{out}");
