@@ -60,8 +60,8 @@ pub enum ChangeKind {
 /// A generated file found on disk.
 #[derive(Debug)]
 struct Ours {
-    /// SHA-256 of the whole file.
-    hash: [u8; 32],
+    /// Its bytes are exactly what the tree being written holds for it.
+    current: bool,
     provenance: Provenance,
 }
 
@@ -81,11 +81,6 @@ struct Existing {
 /// The manifest older versions wrote beside the generated files (sizes and modification times,
 /// trusted instead of the content): never read, removed by the next write.
 const LEGACY_MANIFEST: &str = ".plinth-manifest";
-
-fn sha(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).into()
-}
 
 /// Directories and files Terraform owns in a working directory: never read, always kept.
 pub fn is_engine_entry(name: &str) -> bool {
@@ -112,7 +107,9 @@ pub fn is_override(name: &str) -> bool {
         || name.ends_with("_override.tf.json")
 }
 
-fn scan(out: &Path) -> Result<Existing> {
+/// What is in `out`, every file read and compared byte for byte with what `tree` holds for it
+/// (cheaper than hashing both, and as exact).
+fn scan(out: &Path, tree: &Tree) -> Result<Existing> {
     use rayon::prelude::*;
     let mut ex = Existing::default();
     if !out.is_dir() {
@@ -120,19 +117,29 @@ fn scan(out: &Path) -> Result<Existing> {
     }
     let mut files = Vec::new();
     ex.legacy_manifest = list_dir(out, "", &mut files, &mut ex.kept, &mut ex.foreign)?;
-    // Both cores: every file is read and hashed (tens of thousands at platform scale).
+    // Both cores: every file is read (tens of thousands at platform scale).
     let classified: Vec<(String, Option<Ours>)> = files
         .into_par_iter()
         .map(|rel| {
             let bytes = crate::fsutil::read_regular(&out.join(&rel), crate::load::MAX_FILE_BYTES)
                 .unwrap_or_default();
+            if tree
+                .get(&rel)
+                .is_some_and(|t| t.as_bytes() == bytes.as_slice())
+            {
+                let ours = Ours {
+                    current: true,
+                    provenance: Provenance::Generated,
+                };
+                return (rel, Some(ours));
+            }
             let class =
                 std::str::from_utf8(&bytes)
                     .ok()
                     .and_then(|t| match render::provenance(t) {
                         Provenance::Foreign => None,
                         p => Some(Ours {
-                            hash: sha(&bytes),
+                            current: false,
                             provenance: p,
                         }),
                     });
@@ -155,18 +162,6 @@ fn scan(out: &Path) -> Result<Existing> {
 /// The current content of a file on disk (for diffs and backups).
 fn read_old(out: &Path, path: &str) -> String {
     crate::fsutil::read_text(&out.join(path)).unwrap_or_default()
-}
-
-/// Hashes of every file of `tree`, computed on both cores.
-fn tree_hashes(tree: &Tree) -> BTreeMap<&str, [u8; 32]> {
-    use rayon::prelude::*;
-    let files: Vec<(&str, &str)> = tree.files().collect();
-    files
-        .par_iter()
-        .map(|(p, c)| (*p, sha(c.as_bytes())))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect()
 }
 
 /// Files below `dir` (relative), Terraform's entries and override files as kept, symlinks and
@@ -266,13 +261,12 @@ fn refuse_foreign(out: &Path, foreign: &[String]) -> Result<()> {
 /// Differences between what `tree` would write and the generated files on disk. Files Plinth
 /// did not write are an error, not a difference.
 pub fn changes(out: &Path, tree: &Tree) -> Result<Vec<Change>> {
-    let ex = scan(out)?;
+    let ex = scan(out, tree)?;
     refuse_foreign(out, &ex.foreign)?;
-    let hashes = tree_hashes(tree);
     let mut v = Vec::new();
     for (path, new) in tree.files() {
         match ex.ours.get(path) {
-            Some(o) if hashes.get(path) == Some(&o.hash) => {}
+            Some(o) if o.current => {}
             Some(_) => v.push(Change {
                 path: path.into(),
                 kind: ChangeKind::Modified,
@@ -373,14 +367,11 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
     // platform) waits here, then sees the first one's result.
     let _lock = crate::fsutil::DirLock::acquire(&parent)?;
     recover(out)?;
-    let ex = scan(out)?;
-    let hashes = tree_hashes(tree);
+    let ex = scan(out, tree)?;
     let edited: Vec<String> = ex
         .ours
         .iter()
-        .filter(|(path, o)| {
-            o.provenance == Provenance::Edited && hashes.get(path.as_str()) != Some(&o.hash)
-        })
+        .filter(|(_, o)| o.provenance == Provenance::Edited && !o.current)
         .map(|(p, _)| p.clone())
         .collect();
     if !force {
@@ -399,11 +390,7 @@ pub fn write(out: &Path, tree: &Tree, force: bool) -> Result<Report> {
     let moved_out: Vec<String> = edited.iter().chain(&ex.foreign).cloned().collect();
 
     let mut report = Report::default();
-    let unchanged = |path: &str| {
-        ex.ours
-            .get(path)
-            .is_some_and(|o| hashes.get(path) == Some(&o.hash))
-    };
+    let unchanged = |path: &str| ex.ours.get(path).is_some_and(|o| o.current);
     if out.is_dir()
         && moved_out.is_empty()
         && !ex.legacy_manifest
@@ -648,7 +635,7 @@ pub fn recover(out: &Path) -> Result<()> {
         // marker moved foreign entries into staging: those go back where they were.
         let linked = markers.iter().any(|(_, m)| *m == id);
         if !linked {
-            let moved = scan(&staging)?;
+            let moved = scan(&staging, &Tree::default())?;
             for path in moved.kept.iter().chain(&moved.foreign) {
                 let dst = out.join(path);
                 if !dst.exists() {

@@ -17,8 +17,57 @@ pub fn looks_like_secret(s: &str) -> Option<&'static str> {
     find_secrets(s).into_iter().next().map(|(_, kind)| kind)
 }
 
+/// What each searched-for marker starts, in the order of [`MARKERS`].
+#[derive(Clone, Copy)]
+enum Rule {
+    PrivateKey,
+    ServiceAccount,
+    AwsKeyId,
+    Token(usize, &'static str),
+    Azure,
+    AzureSig,
+    Url,
+    Jwt,
+}
+
+const MARKERS: &[(&str, Rule)] = &[
+    ("-----BEGIN", Rule::PrivateKey),
+    ("\"private_key\"", Rule::ServiceAccount),
+    ("AKIA", Rule::AwsKeyId),
+    ("ASIA", Rule::AwsKeyId),
+    ("AGPA", Rule::AwsKeyId),
+    ("AIDA", Rule::AwsKeyId),
+    ("AROA", Rule::AwsKeyId),
+    ("ANPA", Rule::AwsKeyId),
+    ("AIPA", Rule::AwsKeyId),
+    ("ghp_", Rule::Token(30, "a GitHub token")),
+    ("gho_", Rule::Token(30, "a GitHub token")),
+    ("ghs_", Rule::Token(30, "a GitHub token")),
+    ("ghu_", Rule::Token(30, "a GitHub token")),
+    ("ghr_", Rule::Token(30, "a GitHub token")),
+    ("github_pat_", Rule::Token(30, "a GitHub token")),
+    ("glpat-", Rule::Token(20, "a GitLab token")),
+    ("xoxb-", Rule::Token(10, "a Slack token")),
+    ("xoxp-", Rule::Token(10, "a Slack token")),
+    ("AIza", Rule::Token(35, "a Google API key")),
+    ("sk_live_", Rule::Token(20, "a Stripe secret key")),
+    ("AccountKey=", Rule::Azure),
+    ("SharedAccessSignature=", Rule::Azure),
+    ("sig=", Rule::AzureSig),
+    ("://", Rule::Url),
+    ("eyJ", Rule::Jwt),
+];
+
+/// One automaton for every marker: a whole file is searched in one pass. (Building it cannot
+/// fail for these fixed strings; if it did, only the 40-character rule would run.)
+fn markers() -> Option<&'static aho_corasick::AhoCorasick> {
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    AC.get_or_init(|| aho_corasick::AhoCorasick::new(MARKERS.iter().map(|(m, _)| *m)).ok())
+        .as_ref()
+}
+
 /// Every credential in `s` (a value, or a whole file), where it is and what kind it looks like,
-/// in order. Each rule makes one pass over the text, so whole files scan fast.
+/// in order. The markers are found in one pass; each is then checked by its rule.
 pub fn find_secrets(s: &str) -> Vec<(std::ops::Range<usize>, &'static str)> {
     let bytes = s.as_bytes();
     let mut found = Vec::new();
@@ -27,93 +76,89 @@ pub fn find_secrets(s: &str) -> Vec<(std::ops::Range<usize>, &'static str)> {
         let start = s[..i].rfind('\n').map_or(0, |n| n + 1);
         &s[start..line_end(i)]
     };
-    for (i, _) in s.match_indices("-----BEGIN") {
-        if line_of(i).contains("PRIVATE KEY") {
-            found.push((i..line_end(i), "a private key"));
-        }
-    }
-    if s.contains("\"client_email\"") {
-        for (i, _) in s.match_indices("\"private_key\"") {
-            found.push((i..line_end(i), "a Google service account key"));
-        }
-    }
     let word_start = |i: usize| i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-    for prefix in ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "AIPA"] {
-        for (i, _) in s.match_indices(prefix) {
-            let rest = &bytes[i + 4..];
-            if rest.len() >= 16
-                && rest[..16]
-                    .iter()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-                && rest.get(16).is_none_or(|b| !b.is_ascii_alphanumeric())
-                && word_start(i)
-            {
-                found.push((i..i + 20, "an AWS access key id"));
+    if s.len() >= 9
+        && let Some(ac) = markers()
+    {
+        for m in ac.find_overlapping_iter(s) {
+            let (i, len) = (m.start(), m.end() - m.start());
+            match MARKERS[m.pattern().as_usize()].1 {
+                Rule::PrivateKey => {
+                    if line_of(i).contains("PRIVATE KEY") {
+                        found.push((i..line_end(i), "a private key"));
+                    }
+                }
+                Rule::ServiceAccount => {
+                    if s.contains("\"client_email\"") {
+                        found.push((i..line_end(i), "a Google service account key"));
+                    }
+                }
+                Rule::AwsKeyId => {
+                    let rest = &bytes[i + 4..];
+                    if rest.len() >= 16
+                        && rest[..16]
+                            .iter()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                        && rest.get(16).is_none_or(|b| !b.is_ascii_alphanumeric())
+                        && word_start(i)
+                    {
+                        found.push((i..i + 20, "an AWS access key id"));
+                    }
+                }
+                Rule::Token(min, what) => {
+                    let run = bytes[i + len..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
+                        .count();
+                    if run >= min && word_start(i) {
+                        found.push((i..i + len + run, what));
+                    }
+                }
+                Rule::Azure => found.push((i..line_end(i), "an Azure storage key or SAS token")),
+                Rule::AzureSig => {
+                    if line_of(i).contains("sv=") {
+                        found.push((i..line_end(i), "an Azure storage key or SAS token"));
+                    }
+                }
+                // `scheme://user:password@host`
+                Rule::Url => {
+                    let rest = &s[i + 3..];
+                    let authority_len = rest
+                        .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
+                        .unwrap_or(rest.len());
+                    if let Some((userinfo, _)) = rest[..authority_len].rsplit_once('@')
+                        && userinfo
+                            .split_once(':')
+                            .is_some_and(|(_, pw)| !pw.is_empty())
+                    {
+                        found.push((i + 3..i + 3 + userinfo.len(), "a password in a URL"));
+                    }
+                }
+                // A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ`).
+                Rule::Jwt => {
+                    if !word_start(i) {
+                        continue;
+                    }
+                    let len = bytes[i..]
+                        .iter()
+                        .take_while(|b| {
+                            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+                        })
+                        .count();
+                    let parts: Vec<&str> = s[i..i + len].split('.').collect();
+                    if parts.len() == 3
+                        && parts[1].starts_with("eyJ")
+                        && parts.iter().all(|p| p.len() >= 10)
+                    {
+                        found.push((i..i + len, "a JSON Web Token"));
+                    }
+                }
             }
         }
     }
-    for (prefix, min, what) in [
-        ("ghp_", 30, "a GitHub token"),
-        ("gho_", 30, "a GitHub token"),
-        ("ghs_", 30, "a GitHub token"),
-        ("ghu_", 30, "a GitHub token"),
-        ("ghr_", 30, "a GitHub token"),
-        ("github_pat_", 30, "a GitHub token"),
-        ("glpat-", 20, "a GitLab token"),
-        ("xoxb-", 10, "a Slack token"),
-        ("xoxp-", 10, "a Slack token"),
-        ("AIza", 35, "a Google API key"),
-        ("sk_live_", 20, "a Stripe secret key"),
-    ] {
-        for (i, _) in s.match_indices(prefix) {
-            let run = bytes[i + prefix.len()..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
-                .count();
-            if run >= min && word_start(i) {
-                found.push((i..i + prefix.len() + run, what));
-            }
-        }
+    if s.len() >= 40 {
+        found.extend(aws_secret_access_keys(s).map(|r| (r, "an AWS secret access key")));
     }
-    for marker in ["AccountKey=", "SharedAccessSignature="] {
-        for (i, _) in s.match_indices(marker) {
-            found.push((i..line_end(i), "an Azure storage key or SAS token"));
-        }
-    }
-    for (i, _) in s.match_indices("sig=") {
-        if line_of(i).contains("sv=") {
-            found.push((i..line_end(i), "an Azure storage key or SAS token"));
-        }
-    }
-    // `scheme://user:password@host`
-    for (i, _) in s.match_indices("://") {
-        let rest = &s[i + 3..];
-        let authority_len = rest
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(rest.len());
-        if let Some((userinfo, _)) = rest[..authority_len].rsplit_once('@')
-            && userinfo
-                .split_once(':')
-                .is_some_and(|(_, pw)| !pw.is_empty())
-        {
-            found.push((i + 3..i + 3 + userinfo.len(), "a password in a URL"));
-        }
-    }
-    // A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ`).
-    for (i, _) in s.match_indices("eyJ") {
-        if !word_start(i) {
-            continue;
-        }
-        let len = bytes[i..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-            .count();
-        let parts: Vec<&str> = s[i..i + len].split('.').collect();
-        if parts.len() == 3 && parts[1].starts_with("eyJ") && parts.iter().all(|p| p.len() >= 10) {
-            found.push((i..i + len, "a JSON Web Token"));
-        }
-    }
-    found.extend(aws_secret_access_keys(s).map(|r| (r, "an AWS secret access key")));
     found.sort_by_key(|(r, _)| (r.start, r.end));
     found
 }
