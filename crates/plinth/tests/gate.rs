@@ -370,3 +370,98 @@ fn regression_16_2_generate_check_refuses_files_plinth_did_not_write() {
         assert!(!out.contains("local_override.tf"), "{args:?}:\n{out}");
     }
 }
+
+/// Regression for issue 16.3: a hand edit of a generated file that kept its size and
+/// modification time (`touch -d`) was trusted from the manifest of the last write, and
+/// `generate --check` said "up to date". Files are known by their content.
+#[test]
+fn regression_16_3_a_hand_edit_with_the_same_size_and_time_is_seen() {
+    let env = TestEnv::new();
+    env.run_ok(&["init", "p", "--example", "minimal"]);
+    env.run_ok(&["generate", "p"]);
+    let f = env.join("p/generated/eks_zero.tf");
+    let before = std::fs::metadata(&f).expect("meta");
+    let text = std::fs::read_to_string(&f).expect("read");
+    let edited = text.replacen("max_size", "max_sizf", 1);
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&f, &edited).expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&f)
+        .and_then(|h| h.set_modified(before.modified()?))
+        .expect("touch -d");
+    let out = env.run(&["generate", "p", "--check"]);
+    assert!(out.starts_with("exit: 3"), "{out}");
+    assert!(out.contains("-") && out.contains("max_sizf"), "{out}");
+    let out = env.run(&["generate", "p"]);
+    assert!(
+        out.starts_with("exit: 1") && out.contains("changed by hand"),
+        "{out}"
+    );
+}
+
+/// Regression for issue 16.6: two `generate`s into one fresh output directory shared one
+/// staging path: some runs left a mix of both trees, or nothing, with exit 0. Each run now
+/// stages under its own name and takes the output's lock: the result is one whole tree.
+#[test]
+fn regression_16_6_concurrent_generates_into_a_fresh_output_leave_one_tree() {
+    let env = TestEnv::new();
+    env.run_ok(&["init", "a", "--example", "minimal"]);
+    env.run_ok(&["init", "b", "--example", "node-pools"]);
+    env.run_ok(&["generate", "a", "--out", "ref-a"]);
+    env.run_ok(&["generate", "b", "--out", "ref-b"]);
+    let listing = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("ls").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir).expect("rel").display().to_string();
+                    files.push((rel, std::fs::read(&p).expect("read")));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let (ref_a, ref_b) = (listing(&env.join("ref-a")), listing(&env.join("ref-b")));
+    for round in 0..12 {
+        let out = format!("out{round}");
+        let children: Vec<_> = ["a", "b"]
+            .iter()
+            .map(|p| {
+                env.std_cmd()
+                    .args(["generate", p, "--out", &out])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        let codes: Vec<Option<i32>> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("wait").status.code())
+            .collect();
+        let got = listing(&env.join(&out));
+        // One whole tree: the one written last; the other run wrote the same output first, or
+        // failed loudly (its files would be the other platform's, Plinth's own, not foreign).
+        assert!(
+            got == ref_a || got == ref_b,
+            "round {round}: a mix of both trees (exit codes {codes:?})"
+        );
+        assert!(
+            codes.iter().any(|c| *c == Some(0)),
+            "round {round}: {codes:?}"
+        );
+        let stray: Vec<_> = std::fs::read_dir(env.path())
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("plinth-staging") || n.contains("plinth-linked"))
+            .collect();
+        assert!(stray.is_empty(), "round {round}: {stray:?}");
+    }
+}
