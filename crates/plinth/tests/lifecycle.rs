@@ -1299,17 +1299,28 @@ fn regression_16_4_signed_records_are_required_and_verified() {
     lab.git(&["verify-tag", "plinth/apps/000002"]);
 }
 
-/// The process group ids a lock lists (the engines running for it), once it lists one.
-fn wait_for_engine(lab: &Lab, child: &mut std::process::Child) -> Vec<u64> {
-    let lock = lab.dir.join(".git/plinth/locks/ops.lock");
+/// Processes working in `dir` (their current directory is inside it): Terraform and its
+/// providers run in the root they plan.
+fn processes_in(dir: &Path) -> Vec<u32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(&dir))
+        })
+        .collect()
+}
+
+/// Waits until an engine works in the output (and the attempt is recorded).
+fn wait_for_engine(lab: &Lab, child: &mut std::process::Child) {
     let started = std::time::Instant::now();
     loop {
-        if let Ok(text) = std::fs::read_to_string(&lock)
-            && let Ok(h) = serde_json::from_str::<serde_json::Value>(&text)
-            && let Some(groups) = h["engines"].as_array()
-            && !groups.is_empty()
+        if !processes_in(&lab.dir.join("generated")).is_empty()
+            && !lab.git(&["tag", "-l", "plinth/ops/*"]).is_empty()
         {
-            return groups.iter().filter_map(|g| g["pgid"].as_u64()).collect();
+            return;
         }
         assert!(
             child.try_wait().expect("wait").is_none(),
@@ -1320,12 +1331,39 @@ fn wait_for_engine(lab: &Lab, child: &mut std::process::Child) -> Vec<u64> {
     }
 }
 
-fn group_alive(pgid: u64) -> bool {
-    Command::new("kill")
-        .args(["-0", "--", &format!("-{pgid}")])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+/// Waits until the environment's lock names the engine's process group (what `unlock` stops).
+fn wait_for_locked_engine(lab: &Lab, child: &mut std::process::Child) {
+    let lock = lab.dir.join(".git/plinth/locks/ops.lock");
+    let started = std::time::Instant::now();
+    loop {
+        let named = std::fs::read_to_string(&lock)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|h| h["engines"].as_array().is_some_and(|g| !g.is_empty()));
+        if named {
+            return;
+        }
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the apply ended before its lock named an engine"
+        );
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the lock never named the engine"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits (a little) for processes to be gone from `dir`; returns those left.
+fn left_in(dir: &Path) -> Vec<u32> {
+    for _ in 0..50 {
+        if processes_in(dir).is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    processes_in(dir)
 }
 
 /// Regression for issue 16.10: SIGINT to `plinth apply` left the record `started`, the lock
@@ -1337,7 +1375,7 @@ fn regression_16_10_sigint_stops_terraform_records_interrupted_and_releases_the_
         return;
     };
     let mut child = lab.apply_in_own_group();
-    let groups = wait_for_engine(&lab, &mut child);
+    wait_for_engine(&lab, &mut child);
     let sent = Command::new("kill")
         .args(["-s", "INT", &child.id().to_string()])
         .status()
@@ -1349,9 +1387,8 @@ fn regression_16_10_sigint_stops_terraform_records_interrupted_and_releases_the_
         Some(130),
         "exit code of an interrupted apply"
     );
-    for g in groups {
-        assert!(!group_alive(g), "engine group {g} outlived the apply");
-    }
+    // Terraform and its providers were waited for: nothing is left working in the output.
+    assert_eq!(processes_in(&lab.dir.join("generated")), Vec::<u32>::new());
     let st = lab.status_json();
     assert_eq!(st[0]["latest"]["outcome"], "interrupted", "{st}");
     assert!(st[0]["lock"].is_null(), "the lock was released: {st}");
@@ -1394,13 +1431,14 @@ fn regression_16_10_unlock_stops_the_engine_a_killed_plinth_left() {
             .spawn()
             .expect("spawn")
     };
-    let groups = wait_for_engine(&lab, &mut child);
-    // SIGKILL to Plinth alone: its engine group keeps running.
+    wait_for_engine(&lab, &mut child);
+    wait_for_locked_engine(&lab, &mut child);
+    // SIGKILL to Plinth alone: its engine keeps running.
     child.kill().expect("kill");
     let _ = child.wait();
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    let generated = lab.dir.join("generated");
     assert!(
-        groups.iter().all(|g| group_alive(*g)),
+        !processes_in(&generated).is_empty(),
         "the engine should outlive SIGKILL"
     );
     let text = lab.plinth_ok(&["status"]);
@@ -1413,9 +1451,11 @@ fn regression_16_10_unlock_stops_the_engine_a_killed_plinth_left() {
         out.contains("stopped `terraform`") && out.contains("broke the lock"),
         "{out}"
     );
-    for g in groups {
-        assert!(!group_alive(g), "unlock left engine group {g} running");
-    }
+    assert_eq!(
+        left_in(&generated),
+        Vec::<u32>::new(),
+        "unlock left the engine running"
+    );
     assert!(lab.status_json()[0]["lock"].is_null());
 }
 
