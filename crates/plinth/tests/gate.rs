@@ -462,3 +462,28 @@ fn regression_16_6_concurrent_generates_into_a_fresh_output_leave_one_tree() {
         assert!(stray.is_empty(), "round {round}: {stray:?}");
     }
 }
+
+/// Terraform's working files committed in the output (a state, a plugin directory) would be
+/// read by Terraform without being generated or hashed: `apply` refuses them before anything
+/// runs. The provider lock file is meant to be committed.
+#[test]
+fn committed_terraform_working_files_are_refused() {
+    let env = TestEnv::new();
+    let dir = platform(&env);
+    env.run_ok(&["generate", "p"]);
+    env.write(
+        "p/generated/terraform.tfstate.d/ops/terraform.tfstate",
+        "{\"version\": 4}\n",
+    );
+    env.write("p/generated/.terraform.lock.hcl", "# providers\n");
+    git(&dir, &["add", "-f", "-A"]);
+    git(&dir, &["commit", "-q", "-m", "p"]);
+    let out = env.run(&["apply", "p", "--env", "ops"]);
+    assert!(out.starts_with("exit: 1"), "{out}");
+    assert!(
+        out.contains("Terraform's working files are committed")
+            && out.contains("terraform.tfstate.d/ops/")
+            && !out.contains(".terraform.lock.hcl`"),
+        "{out}"
+    );
+}

@@ -193,6 +193,23 @@ impl Git {
             .collect())
     }
 
+    /// Files below `dir` that git tracks, relative to `dir`.
+    pub fn tracked(&self, dir: &Path) -> Result<Vec<String>, EngineError> {
+        let c = command(
+            &self.bin,
+            &["ls-files", "-z", "--", "."],
+            Some(dir),
+            &Self::env(),
+        );
+        let out = run(c, &[])?;
+        Ok(out
+            .stdout
+            .split('\0')
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect())
+    }
+
     /// Files below `dir` that git does not track (ignored ones included), relative to `dir`.
     pub fn untracked(&self, dir: &Path) -> Result<Vec<String>, EngineError> {
         let c = command(

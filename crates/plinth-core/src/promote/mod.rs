@@ -496,6 +496,7 @@ impl Repo {
                 Some("run `plinth generate`, review and commit the result, then apply".into()),
             )
         })?;
+        self.refuse_committed_engine_files(out)?;
         let untracked = self.untracked_in(out);
         let content = hash::content(&platform, &resolution, out, &untracked)?;
         Ok(Prepared {
@@ -511,6 +512,39 @@ impl Repo {
             scratch: None,
             new_lock_files,
         })
+    }
+
+    /// Terraform's working files (`.terraform/`, state, plan files) committed in the output
+    /// would be read by Terraform but are neither generated nor hashed: refused. The provider
+    /// lock file is meant to be committed.
+    fn refuse_committed_engine_files(&self, out: &Path) -> Result<()> {
+        let Ok(tracked) = self.git.tracked(out) else {
+            return Ok(());
+        };
+        let engine: Vec<&String> = tracked
+            .iter()
+            .filter(|p| {
+                p.split('/').any(|part| {
+                    part != ".terraform.lock.hcl" && crate::generate::is_engine_entry(part)
+                })
+            })
+            .take(5)
+            .collect();
+        if engine.is_empty() {
+            return Ok(());
+        }
+        Err(Error::refused(
+            format!(
+                "Terraform's working files are committed in `{}`: {}",
+                out.display(),
+                engine
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some("they are Terraform's (state, plugins, plans), neither generated nor covered by the content hash: `git rm -r --cached` them and keep them ignored (see the `.gitignore` `plinth init` writes)".into()),
+        ))
     }
 
     fn tree_of(&self, commit: &str) -> Result<String> {
@@ -978,6 +1012,23 @@ fn apply_locked(
             .unwrap_or_default(),
     };
     let results = engine.run(&run_roots, true);
+    // What Terraform read must still be what the record names: a change to the output while
+    // it ran (another checkout, a hand edit) makes the run fail rather than succeed.
+    let after = hash::content(
+        p,
+        &prepared.resolution,
+        &prepared.out,
+        &prepared.content.local_overrides.keys().cloned().collect(),
+    )
+    .map(|c| c.hash)
+    .unwrap_or_default();
+    let changed_under_us = (after != prepared.content.hash).then(|| {
+        format!(
+            "`{}` changed while Terraform ran (content {after} instead of {}): what was applied is not what this record names; run the apply again",
+            prepared.out.display(),
+            prepared.content.hash
+        )
+    });
     for r in &results {
         if !r.outcome.is_failure()
             && let Some(h) = provider_lock(&r.dir)
@@ -985,7 +1036,7 @@ fn apply_locked(
             provider_locks.insert(r.root.clone(), h);
         }
     }
-    let failures: Vec<String> = results
+    let mut failures: Vec<String> = results
         .iter()
         .filter_map(|r| match &r.outcome {
             RootOutcome::Failed { step, error } => Some(format!(
@@ -996,6 +1047,7 @@ fn apply_locked(
             _ => None,
         })
         .collect();
+    failures.extend(changed_under_us);
     let interrupted = supervise::interrupted().is_some()
         || results
             .iter()
