@@ -438,23 +438,16 @@ pub fn service_files(
     let mut out: BTreeSet<std::path::PathBuf> = closure.files.values().cloned().collect();
     for c in p.clusters.values() {
         for s in c.services.values() {
-            for cfg in s.configs.by_env.values() {
-                let resources = cfg.table.get("resources").and_then(Value::as_array);
-                let patches = cfg.table.get("patches").and_then(Value::as_array);
-                let paths = resources.unwrap_or_default().iter().chain(
-                    patches
-                        .unwrap_or_default()
-                        .iter()
-                        .filter_map(|x| x.as_table().and_then(|t| t.get("path"))),
-                );
-                for v in paths {
-                    if let Some(real) = v
-                        .as_str()
-                        .and_then(|rel| crate::service::resolve_path(&p.root, rel).ok())
-                        .filter(|r| r.is_file())
-                    {
-                        out.insert(real);
-                    }
+            let patches = s
+                .layer_items("patches")
+                .filter_map(|x| x.as_table().and_then(|t| t.get("path")));
+            for v in s.layer_items("resources").chain(patches) {
+                if let Some(real) = v
+                    .as_str()
+                    .and_then(|rel| crate::service::resolve_path(&p.root, rel).ok())
+                    .filter(|r| r.is_file())
+                {
+                    out.insert(real);
                 }
             }
         }

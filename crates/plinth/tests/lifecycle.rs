@@ -1462,26 +1462,8 @@ fn regression_16_10_unlock_stops_the_engine_a_killed_plinth_left() {
 /// A fake kubectl for the verification checks: `kustomize` runs the real one; `get nodes`
 /// prints `nodes.json`; `rollout status` exits with the number in `rollout`; every call is
 /// logged.
-fn fake_kubectl(lab: &Lab) -> PathBuf {
-    let real = std::env::var_os("PLINTH_KUBECTL")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let g = std::fs::canonicalize(engines::which("gcloud")?).ok()?;
-            let sdk = g.parent()?.to_path_buf();
-            let mut v: Vec<PathBuf> = std::fs::read_dir(&sdk)
-                .ok()?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with("kubectl.1."))
-                })
-                .collect();
-            v.sort();
-            v.pop()
-        })
-        .or_else(|| engines::which("kubectl"))
-        .expect("kubectl");
+fn fake_kubectl(lab: &Lab) -> Option<PathBuf> {
+    let real = engines::require("kubectl (kustomize)", engines::kubectl())?;
     let dir = lab.env.join("fake");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let script = dir.join("kubectl");
@@ -1504,7 +1486,7 @@ esac
     .expect("script");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    script
+    Some(script)
 }
 
 fn nodes(lab: &Lab, ready: bool) {
@@ -1529,7 +1511,9 @@ fn promotion_waits_for_verification_and_soak() {
     ) else {
         return;
     };
-    let kubectl = fake_kubectl(&lab);
+    let Some(kubectl) = fake_kubectl(&lab) else {
+        return;
+    };
     std::fs::write(lab.env.join("fake/rollout"), "0").expect("rollout");
     let seen = lab.env.join("fake/smoke.env");
     std::fs::create_dir_all(lab.dir.join("scripts")).expect("mkdir");

@@ -195,30 +195,19 @@ impl Git {
 
     /// Files below `dir` that git tracks, relative to `dir`.
     pub fn tracked(&self, dir: &Path) -> Result<Vec<String>, EngineError> {
-        let c = command(
-            &self.bin,
-            &["ls-files", "-z", "--", "."],
-            Some(dir),
-            &Self::env(),
-        );
-        let out = run(c, &[])?;
-        Ok(out
-            .stdout
-            .split('\0')
-            .filter(|p| !p.is_empty())
-            .map(String::from)
-            .collect())
+        self.ls_files(dir, &[])
     }
 
     /// Files below `dir` that git does not track (ignored ones included), relative to `dir`.
     pub fn untracked(&self, dir: &Path) -> Result<Vec<String>, EngineError> {
-        let c = command(
-            &self.bin,
-            &["ls-files", "-z", "--others", "--", "."],
-            Some(dir),
-            &Self::env(),
-        );
-        let out = run(c, &[])?;
+        self.ls_files(dir, &["--others"])
+    }
+
+    fn ls_files(&self, dir: &Path, extra: &[&str]) -> Result<Vec<String>, EngineError> {
+        let mut args = vec!["ls-files", "-z"];
+        args.extend_from_slice(extra);
+        args.extend(["--", "."]);
+        let out = run(command(&self.bin, &args, Some(dir), &Self::env()), &[])?;
         Ok(out
             .stdout
             .split('\0')

@@ -892,30 +892,20 @@ pub fn require_route(p: &Platform, env: &str, unvalidated: bool, promoted: bool)
 /// Generates nothing (the caller prepared the revision) and applies it to one environment,
 /// recording the attempt and its outcome; then runs the environment's verification checks.
 /// SIGINT/SIGTERM stop Terraform gracefully and end in an `interrupted` record.
-pub fn apply(
-    repo: &Repo,
-    dir: &Path,
-    prepared: &Prepared,
-    opts: &ApplyOptions<'_>,
-) -> Result<ApplyReport> {
+pub fn apply(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Result<ApplyReport> {
     let env = opts.environment;
     let p = &prepared.platform;
     require_route(p, env, opts.unvalidated, opts.promotion.is_some())?;
     supervise::install();
     let guard = lock::acquire(&repo.git_dir, env, &opts.command)?;
     supervise::set_listener(Some(guard.engine_listener()));
-    let result = apply_locked(repo, dir, prepared, opts);
+    let result = apply_locked(repo, prepared, opts);
     supervise::set_listener(None);
     drop(guard);
     result
 }
 
-fn apply_locked(
-    repo: &Repo,
-    dir: &Path,
-    prepared: &Prepared,
-    opts: &ApplyOptions<'_>,
-) -> Result<ApplyReport> {
+fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Result<ApplyReport> {
     let env = opts.environment;
     let p = &prepared.platform;
     let mut store = repo.store.clone();
@@ -1093,7 +1083,6 @@ fn apply_locked(
     } else {
         None
     };
-    let _ = dir;
     Ok(ApplyReport {
         record,
         results,
@@ -1683,21 +1672,7 @@ mod tests {
     fn the_record_chain_is_audited() {
         let tmp = tempfile::tempdir().expect("tmp");
         let dir = tmp.path();
-        let git = Git::new(dir).expect("git");
-        git.run(&["init", "-q", "-b", "main"]).expect("init");
-        std::fs::write(dir.join("plinth.toml"), "# p\n").expect("write");
-        git.run(&["add", "-A"]).expect("add");
-        git.run(&[
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "-q",
-            "-m",
-            "p",
-        ])
-        .expect("commit");
+        let git = record::repository(dir);
         let repo = Repo::open(dir).expect("repo");
         let head = git.resolve("HEAD").expect("head");
         let base = Record {

@@ -693,6 +693,27 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// A repository at `dir` with one commit, for tests of the record.
+#[cfg(test)]
+pub(crate) fn repository(dir: &Path) -> Git {
+    let git = Git::new(dir).expect("git");
+    git.run(&["init", "-q", "-b", "main"]).expect("init");
+    std::fs::write(dir.join("plinth.toml"), "# platform\n").expect("write");
+    git.run(&["add", "-A"]).expect("add");
+    git.run(&[
+        "-c",
+        "user.name=T",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "p",
+    ])
+    .expect("commit");
+    git
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -716,21 +737,7 @@ mod tests {
     fn a_ref_lock_left_by_a_killed_run_is_reported_and_removed_by_unlock() {
         let tmp = tempfile::tempdir().expect("tmp");
         let dir = tmp.path();
-        let git = Git::new(dir).expect("git");
-        git.run(&["init", "-q", "-b", "main"]).expect("init");
-        std::fs::write(dir.join("plinth.toml"), "# platform\n").expect("write");
-        git.run(&["add", "-A"]).expect("add");
-        git.run(&[
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "-q",
-            "-m",
-            "p",
-        ])
-        .expect("commit");
+        let git = repository(dir);
         let repo = crate::promote::Repo::open(dir).expect("repo");
         let commit = git.resolve("HEAD").expect("head");
         let rec = Record {

@@ -56,6 +56,25 @@ struct Kubeconfigs {
     files: BTreeMap<String, PathBuf>,
 }
 
+impl Kubeconfigs {
+    /// The kubeconfig of cluster `key`; a problem noted when there is none.
+    fn of(&self, key: &str, problems: &mut Vec<String>) -> Option<&PathBuf> {
+        let file = self.files.get(key);
+        if file.is_none() {
+            problems.push(format!("{key}: no kubeconfig"));
+        }
+        file
+    }
+}
+
+/// The environment the checks run on, as resolved.
+fn resolved<'a>(ctx: &Context<'a>) -> Result<&'a crate::Resolved, String> {
+    ctx.prepared
+        .resolution
+        .get(ctx.environment)
+        .ok_or_else(|| format!("`{}` is not an environment", ctx.environment))
+}
+
 impl Drop for Kubeconfigs {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -164,17 +183,12 @@ fn nodes_ready(
     k: &Kubeconfigs,
     deadline: Instant,
 ) -> Result<String, String> {
-    let env = ctx
-        .prepared
-        .resolution
-        .get(ctx.environment)
-        .ok_or("unknown environment")?;
+    let env = resolved(ctx)?;
     loop {
         let mut problems = Vec::new();
         let mut counted = 0;
         for c in env.clusters.values() {
-            let Some(file) = k.files.get(&c.key) else {
-                problems.push(format!("{}: no kubeconfig", c.key));
+            let Some(file) = k.of(&c.key, &mut problems) else {
                 continue;
             };
             let listed = crate::engine::kubectl::against(
@@ -268,16 +282,11 @@ fn workloads(
     k: &Kubeconfigs,
     deadline: Instant,
 ) -> Result<String, String> {
-    let env = ctx
-        .prepared
-        .resolution
-        .get(ctx.environment)
-        .ok_or("unknown environment")?;
+    let env = resolved(ctx)?;
     let mut problems = Vec::new();
     let mut ok = 0;
     for c in env.clusters.values() {
-        let Some(file) = k.files.get(&c.key) else {
-            problems.push(format!("{}: no kubeconfig", c.key));
+        let Some(file) = k.of(&c.key, &mut problems) else {
             continue;
         };
         for s in c.services.values() {

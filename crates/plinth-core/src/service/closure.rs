@@ -308,7 +308,6 @@ fn normalize_rel(path: &str) -> Option<String> {
 /// The kustomization directories a platform's services start from: local bases and extra
 /// resources that are directories, in every environment (of `clusters` only, when given).
 pub fn starts(p: &crate::platform::Platform, clusters: Option<&BTreeSet<String>>) -> Vec<String> {
-    use crate::value::Value;
     let mut out = Vec::new();
     for c in p
         .clusters
@@ -319,18 +318,11 @@ pub fn starts(p: &crate::platform::Platform, clusters: Option<&BTreeSet<String>>
             if let super::Source::Path { path } = &s.source {
                 out.push(path.trim_end_matches('/').to_string());
             }
-            for cfg in s.configs.by_env.values() {
-                for r in cfg
-                    .table
-                    .get("resources")
-                    .and_then(Value::as_array)
-                    .unwrap_or_default()
+            for r in s.layer_items("resources") {
+                if let Some(path) = r.as_str()
+                    && p.root.join(path).is_dir()
                 {
-                    if let Some(path) = r.as_str()
-                        && p.root.join(path).is_dir()
-                    {
-                        out.push(path.trim_end_matches('/').to_string());
-                    }
+                    out.push(path.trim_end_matches('/').to_string());
                 }
             }
         }

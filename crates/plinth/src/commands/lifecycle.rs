@@ -346,6 +346,14 @@ fn render_selection(ui: &Ui, sel: &Selection) -> String {
     out
 }
 
+fn verification_word(ui: &Ui, rec: &Record) -> String {
+    if rec.outcome == Outcome::Verified {
+        ui.green("verified")
+    } else {
+        ui.red("verification failed")
+    }
+}
+
 fn render_checks(ui: &Ui, rec: &Record) -> String {
     let mut out = String::new();
     for c in &rec.checks {
@@ -394,11 +402,7 @@ fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Ex
                 );
             }
             if let Some(v) = &rep.verification {
-                let word = if v.outcome == Outcome::Verified {
-                    ui.green("verified")
-                } else {
-                    ui.red("verification failed")
-                };
+                let word = verification_word(ui, v);
                 let _ = writeln!(
                     text,
                     "{word}: recorded as {}",
@@ -469,7 +473,7 @@ pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
         unvalidated,
         promotion: None,
     };
-    let rep = promote::apply(&repo, dir, &prepared, &opts)?;
+    let rep = promote::apply(&repo, &prepared, &opts)?;
     Ok(report(ui, args.output, &rep, "apply"))
 }
 
@@ -513,7 +517,7 @@ pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
         unvalidated: false,
         promotion: Some(&promotion),
     };
-    let rep = promote::apply(&repo, dir, &prepared, &opts)?;
+    let rep = promote::apply(&repo, &prepared, &opts)?;
     Ok(report(ui, args.output, &rep, "promotion"))
 }
 
@@ -537,11 +541,7 @@ pub fn verify(ui: &Ui, args: VerifyArgs) -> Result<Exit, CliError> {
         Output::Json => ui.json(&serde_json::json!({"record": rec})),
         Output::Text => {
             let mut text = render_checks(ui, &rec);
-            let word = if passed {
-                ui.green("verified")
-            } else {
-                ui.red("verification failed")
-            };
+            let word = verification_word(ui, &rec);
             let _ = writeln!(
                 text,
                 "\n{word}: {} on `{}` recorded as {}",
