@@ -206,7 +206,10 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
         };
     };
 
-    let mut loader = Loader { diags: &mut diags };
+    let mut loader = Loader {
+        diags: &mut diags,
+        mode: Mode::Nested,
+    };
     let platform = loader.platform(dir, root_file, &root, cluster_files, &sources);
     Loaded {
         platform: platform.map(|mut p| {
@@ -455,6 +458,8 @@ fn cluster_file_paths(
 
 struct Loader<'a> {
     diags: &'a mut Diagnostics,
+    /// The platform's inheritance rule, once `[platform]` is read.
+    mode: Mode,
 }
 
 impl Loader<'_> {
@@ -496,6 +501,7 @@ impl Loader<'_> {
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "platform".into());
         let (settings, envs) = self.settings(raw, dir_name, root_file)?;
+        self.mode = settings.inheritance;
         let mut envs = envs;
         self.environment_intents(root.get("environments"), &mut envs);
 
@@ -874,11 +880,13 @@ impl Loader<'_> {
         );
         let mut header = component::decode_header(&what, t, self.diags);
         header.load = crate::advise::declared::decode(&what, t.get("load"), envs, self.diags);
+        let mode = header.inheritance.unwrap_or(self.mode);
         let configs = component::decode_configs(
             &what,
             t.get("config"),
             v.origin,
             provider.cluster_keys,
+            mode,
             envs,
             self.diags,
         );
@@ -897,7 +905,7 @@ impl Loader<'_> {
             match np.as_table() {
                 Some(pools) => {
                     for (pk, pv) in pools {
-                        if let Some(p) = self.node_pool(key, pk, pv, provider, envs) {
+                        if let Some(p) = self.node_pool(key, pk, pv, provider, mode, envs) {
                             node_pools.insert(pk.clone(), p);
                         }
                     }
@@ -929,7 +937,7 @@ impl Loader<'_> {
             match sv.as_table() {
                 Some(st) => {
                     for (sk, s) in st {
-                        if let Some(s) = self.service(key, sk, s, envs) {
+                        if let Some(s) = self.service(key, sk, s, mode, envs) {
                             services.insert(sk.clone(), s);
                         }
                     }
@@ -961,6 +969,7 @@ impl Loader<'_> {
         key: &str,
         v: &Value,
         provider: &'static provider::Provider,
+        cluster_mode: Mode,
         envs: &Environments,
     ) -> Option<NodePoolDef> {
         let what = format!("node pool `{cluster}.{key}`");
@@ -997,6 +1006,7 @@ impl Loader<'_> {
             t.get("config"),
             v.origin,
             provider.pool_keys,
+            header.inheritance.unwrap_or(cluster_mode),
             envs,
             self.diags,
         );
@@ -1013,6 +1023,7 @@ impl Loader<'_> {
         cluster: &str,
         key: &str,
         v: &Value,
+        cluster_mode: Mode,
         envs: &Environments,
     ) -> Option<ServiceDef> {
         let what = format!("service `{cluster}.{key}`");
@@ -1079,6 +1090,7 @@ impl Loader<'_> {
             t.get("config"),
             v.origin,
             SERVICE_KEYS,
+            header.inheritance.unwrap_or(cluster_mode),
             envs,
             self.diags,
         );
