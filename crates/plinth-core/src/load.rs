@@ -651,6 +651,7 @@ impl Loader<'_> {
                         name,
                         intent: Default::default(),
                         origin: item.origin,
+                        local: false,
                     });
                 }
                 if chain.len() < 2
@@ -675,6 +676,7 @@ impl Loader<'_> {
                         name: name.into(),
                         intent: Default::default(),
                         origin: Origin::BUILTIN,
+                        local: false,
                     });
                 }
             }
@@ -755,7 +757,14 @@ impl Loader<'_> {
             backend,
             raw,
         };
-        Some((settings, Environments { chain, base }))
+        Some((
+            settings,
+            Environments {
+                chain,
+                base,
+                local: Vec::new(),
+            },
+        ))
     }
 
     fn environment_intents(&mut self, v: Option<&Value>, envs: &mut Environments) {
@@ -773,17 +782,6 @@ impl Loader<'_> {
         };
         for (name, ev) in t {
             let what = format!("environment `{name}`");
-            let Some(i) = envs.index(name) else {
-                self.diags.push(
-                    Diagnostic::error(
-                        "unknown-environment",
-                        format!("`[environments.{name}]` is not in the promotion chain"),
-                    )
-                    .at_key(ev.origin, "unknown environment")
-                    .maybe_hint(suggest(name, envs.names())),
-                );
-                continue;
-            };
             let Some(et) = ev.as_table() else {
                 self.diags.push(
                     Diagnostic::error("wrong-type", format!("{what} must be a table"))
@@ -791,15 +789,79 @@ impl Loader<'_> {
                 );
                 continue;
             };
+            let local = match et.get("local") {
+                None => false,
+                Some(v) => match v.as_bool() {
+                    Some(b) => b,
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error("wrong-type", format!("`local` of {what} must be `true` or `false`"))
+                                .at_value(v.origin, format!("this is a {}", v.type_name())),
+                        );
+                        false
+                    }
+                },
+            };
+            let index = envs.chain.iter().position(|e| e.name == *name);
+            let i = match (index, local) {
+                (Some(i), false) => i,
+                (Some(_), true) => {
+                    let at = et.get("local").map_or(ev.origin, |v| v.origin);
+                    self.diags.push(
+                        Diagnostic::error(
+                            "invalid-value",
+                            format!("{what} is in the promotion chain, so it cannot be local"),
+                        )
+                        .at_value(at, "a local environment is outside the chain")
+                        .hint(format!("remove `{name}` from `[platform] environments` to make it a local development environment, or drop `local = true`")),
+                    );
+                    continue;
+                }
+                (None, true) => {
+                    if let Err(msg) = environment::check_name(name) {
+                        self.diags.push(
+                            Diagnostic::error("invalid-name", msg)
+                                .at_key(ev.origin, "invalid environment name"),
+                        );
+                        continue;
+                    }
+                    envs.local.push(Environment {
+                        name: name.clone(),
+                        intent: Default::default(),
+                        origin: ev.origin,
+                        local: true,
+                    });
+                    envs.chain.len() + envs.local.len() - 1
+                }
+                (None, false) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "unknown-environment",
+                            format!("`[environments.{name}]` is not in the promotion chain"),
+                        )
+                        .at_key(ev.origin, "unknown environment")
+                        .hint(match suggest(name, envs.chain_names()) {
+                            Some(h) => h,
+                            None => "add it to `[platform] environments`, or write `local = true` for a development environment outside the promotion chain".to_string(),
+                        }),
+                    );
+                    continue;
+                }
+            };
             component::check_structure(
                 &what,
                 et,
-                &["tenant", "stage", "workload", "description"],
+                &["tenant", "stage", "workload", "description", "local"],
                 &[],
                 envs.base_name(),
                 self.diags,
             );
-            envs.chain[i].intent = component::decode_intent(&what, et, self.diags);
+            let intent = component::decode_intent(&what, et, self.diags);
+            if let Some(e) = envs.chain.get_mut(i) {
+                e.intent = intent;
+            } else if let Some(e) = envs.local.last_mut() {
+                e.intent = intent;
+            }
         }
     }
 

@@ -118,12 +118,13 @@ pub fn schema(target: Target) -> Value {
         Target::Root => {
             let intent = json!({"type": "object", "properties": {
                 "tenant": {"type": "string"}, "stage": {"enum": ["prod", "non-prod"]},
-                "workload": {"type": "string"}, "description": {"type": "string"}}, "additionalProperties": false});
+                "workload": {"type": "string"}, "description": {"type": "string"},
+                "local": {"type": "boolean", "description": "A development environment outside the promotion chain (not listed in `[platform] environments`): resolved, generated and applied, never promoted to."}}, "additionalProperties": false});
             json!({
                 "type": "object",
                 "properties": {
                     "platform": table_schema(PLATFORM_KEYS, false),
-                    "environments": {"type": "object", "description": "What each environment separates.", "additionalProperties": intent},
+                    "environments": {"type": "object", "description": "What each environment separates; `local = true` declares a development environment outside the promotion chain.", "additionalProperties": intent},
                     "clusters": {"type": "object", "additionalProperties": any_cluster()},
                 },
                 "additionalProperties": false,

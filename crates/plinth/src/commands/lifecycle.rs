@@ -325,7 +325,12 @@ pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
     let out = out_dir(dir, &args.out);
     let prepared = repo.prepare_head(dir, &out)?;
     check_env(&prepared.platform, &args.env)?;
-    if args.env != prepared.platform.environments.internal() {
+    if prepared.platform.environments.is_local(&args.env) {
+        ui.status(&ui.dim(&format!(
+            "note: `{}` is a local environment: applied directly, outside the promotion chain",
+            args.env
+        )));
+    } else if args.env != prepared.platform.environments.internal() {
         ui.status(&ui.yellow(&format!(
             "note: `{}` is not the internal environment; changes normally reach it with `plinth promote --to {}`",
             args.env, args.env
