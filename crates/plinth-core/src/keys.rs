@@ -314,6 +314,23 @@ pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) 
     check_value_in(ty, value, path, true, diags)
 }
 
+/// A value that needs a human decision, as `plinth import kubestack` writes it where the source
+/// does not say (an AKS cluster's region in a resource group the repository does not declare):
+/// `"<decide: what to find out>"`. Every command that validates reports it until it is replaced.
+pub fn placeholder(what: &str) -> String {
+    format!("{PLACEHOLDER_OPEN}{what}>")
+}
+
+const PLACEHOLDER_OPEN: &str = "<decide: ";
+
+/// What a placeholder asks, if `s` is one.
+pub fn placeholder_question(s: &str) -> Option<&str> {
+    s.strip_prefix(PLACEHOLDER_OPEN)?.strip_suffix('>')
+}
+
+/// The code of the diagnostic for a placeholder (the import writes platforms with them).
+pub const UNDECIDED: &str = "undecided";
+
 /// [`check_value`]; `complete`: whether tables must hold their required fields (see
 /// [`check_layer`]).
 fn check_value_in(
@@ -323,6 +340,19 @@ fn check_value_in(
     complete: bool,
     diags: &mut Diagnostics,
 ) -> bool {
+    if let Kind::String(s) = &value.kind
+        && let Some(question) = placeholder_question(s)
+    {
+        diags.push(
+            Diagnostic::error(
+                UNDECIDED,
+                format!("`{path}` is a placeholder that needs a human decision: {question}"),
+            )
+            .at_value(value.origin, "replace this placeholder with the real value")
+            .hint("`plinth import kubestack` could not tell this value from the repository; nothing is generated until it is written here"),
+        );
+        return false;
+    }
     if is_scalar(ty)
         && let Kind::Table(t) = &value.kind
         && t.contains_key("sensitive")

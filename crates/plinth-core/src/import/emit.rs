@@ -61,6 +61,14 @@ fn root(p: &Platform, name: &str, report: &Report) -> String {
     };
     comment_lines(&mut s, &[why.to_string()]);
     let _ = writeln!(s, "inheritance = \"{}\"", p.mode.as_str());
+    for env in &p.local {
+        let _ = writeln!(s, "\n[environments.{}]", key(env));
+        comment_lines(
+            &mut s,
+            &[format!("Kubestack's local development environment: outside the promotion chain, so no promotion waits for it; `plinth apply --env {env}` applies it directly.")],
+        );
+        s.push_str("local = true\n");
+    }
     kept(&mut s, crate::load::ROOT_FILE, report);
     s
 }
@@ -148,10 +156,12 @@ fn cluster(p: &Platform, c: &ClusterOut, rel: &str, report: &Report) -> String {
     s
 }
 
-/// `[<prefix>.<env>]` tables: the base first, then the others in chain order. The base table
-/// is always written so the component exists and has its base.
+/// `[<prefix>.<env>]` tables: the base first, then the others in chain order, then the local
+/// ones. The base table is always written so the component exists and has its base.
 fn config(s: &mut String, prefix: &str, comp: &Comp, p: &Platform) {
-    let order = std::iter::once(&p.base).chain(p.envs.iter().filter(|e| **e != p.base));
+    let order = std::iter::once(&p.base)
+        .chain(p.envs.iter().filter(|e| **e != p.base))
+        .chain(&p.local);
     for env in order {
         let Some(e) = comp.envs.get(env) else {
             if *env == p.base {
