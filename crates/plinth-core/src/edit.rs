@@ -275,8 +275,12 @@ pub fn add_environment(p: &Platform, name: &str, pos: &Position) -> Result<Edit>
     environment::check_name(name).map_err(|m| Error::refused(m, None))?;
     if p.environments.is_local(name) {
         return Err(Error::refused(
-            format!("environment `{name}` is already a local environment, outside the promotion chain"),
-            Some(format!("to promote through it, delete `local = true` from `[environments.{name}]` and add it to `[platform] environments`")),
+            format!(
+                "environment `{name}` is already a local environment, outside the promotion chain"
+            ),
+            Some(format!(
+                "to promote through it, delete `local = true` from `[environments.{name}]` and add it to `[platform] environments`"
+            )),
         ));
     }
     if p.environments.index(name).is_some() {
@@ -491,7 +495,11 @@ pub fn remove_environment(p: &Platform, name: &str) -> Result<Edit> {
     } else {
         "environment"
     };
-    let what = if local { "" } else { " from the promotion chain" };
+    let what = if local {
+        ""
+    } else {
+        " from the promotion chain"
+    };
     edit.summary.push(format!(
         "removed {from} `{name}`{what} and its {removed} per-environment table(s) (`config.{name}`, `load.{name}`)"
     ));

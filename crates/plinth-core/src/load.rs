@@ -795,8 +795,11 @@ impl Loader<'_> {
                     Some(b) => b,
                     None => {
                         self.diags.push(
-                            Diagnostic::error("wrong-type", format!("`local` of {what} must be `true` or `false`"))
-                                .at_value(v.origin, format!("this is a {}", v.type_name())),
+                            Diagnostic::error(
+                                "wrong-type",
+                                format!("`local` of {what} must be `true` or `false`"),
+                            )
+                            .at_value(v.origin, format!("this is a {}", v.type_name())),
                         );
                         false
                     }

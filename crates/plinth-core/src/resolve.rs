@@ -712,7 +712,8 @@ mod tests {
     }
 
     const COMPLETE: &str = "guest_accelerator = { type = \"nvidia-l4\", count = 1, gpu_sharing_config = { gpu_sharing_strategy = \"TIME_SHARING\", max_shared_clients_per_gpu = 2 } }";
-    const PARTIAL: &str = "guest_accelerator = { gpu_sharing_config = { max_shared_clients_per_gpu = 8 } }";
+    const PARTIAL: &str =
+        "guest_accelerator = { gpu_sharing_config = { max_shared_clients_per_gpu = 8 } }";
 
     /// Issue 18: under `deep`, an environment's partial table over a complete base was refused
     /// for fields the merge supplies.
@@ -740,11 +741,7 @@ mod tests {
             "{p:?}"
         );
         // List items replace whole, so each layer's items are complete.
-        let p = problems(
-            "deep",
-            "",
-            "taints = [{ key = \"gpu\", value = \"yes\" }]",
-        );
+        let p = problems("deep", "", "taints = [{ key = \"gpu\", value = \"yes\" }]");
         assert!(
             p.iter().any(|m| m.contains("needs the field `effect`")),
             "{p:?}"

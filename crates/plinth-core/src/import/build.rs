@@ -723,7 +723,10 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
-        shape.or(pin.dialect).or(fallback).unwrap_or(Dialect::Current)
+        shape
+            .or(pin.dialect)
+            .or(fallback)
+            .unwrap_or(Dialect::Current)
     }
 
     /// Writes the defaults of the module's era (its dialect, and the version its ref pins) that
@@ -824,8 +827,7 @@ impl<'a> Builder<'a> {
                 .is_some_and(|b| b.entries.iter().any(|x| x.key == "ami_type"));
             // AL2 images end with Kubernetes 1.32: a node group of 1.33 or later runs AL2023,
             // which Plinth's default picks the same way.
-            if let (Some(first), false, false) =
-                (first, has, version.is_some_and(|v| v >= (1, 33)))
+            if let (Some(first), false, false) = (first, has, version.is_some_and(|v| v >= (1, 33)))
             {
                 let ami = al2_ami_type(&first);
                 let at = comp
@@ -858,6 +860,10 @@ impl<'a> Builder<'a> {
                 .entries
                 .first()
                 .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
+            let question = value
+                .as_str()
+                .and_then(keys::placeholder_question)
+                .map(String::from);
             out.entries.push(OutEntry {
                 key: key.to_string(),
                 value,
@@ -869,6 +875,18 @@ impl<'a> Builder<'a> {
                 at,
                 text: String::new(),
             });
+            if let Some(q) = question {
+                self.decide(
+                    Some(label),
+                    Some(&base),
+                    at,
+                    format!(
+                        "`{key}` is unknown: {why}; it is written as a placeholder to replace ({q})"
+                    ),
+                    None,
+                    None,
+                );
+            }
             let to_component = label.split_once('.').map_or("", |(_, rest)| rest);
             self.convert(
                 label,
@@ -1030,7 +1048,15 @@ impl<'a> Builder<'a> {
         }
         self.mismatches(&mut config, &cluster_t);
         self.mismatches(&mut pool, &pool_t);
-        self.era_defaults(&mut config, &label, p, c.dialect, &c.pin, Role::Cluster, None);
+        self.era_defaults(
+            &mut config,
+            &label,
+            p,
+            c.dialect,
+            &c.pin,
+            Role::Cluster,
+            None,
+        );
         let cluster_base = config.table(&self.base);
         self.era_defaults(
             &mut pool,
@@ -1059,9 +1085,9 @@ impl<'a> Builder<'a> {
         }];
         for pi in pools {
             let m = pi.m;
-            if let Some(mut po) =
-                self.pool(&key, p, mode, &config, m, pi.dialect, &pi.config, envs, &kept_in)
-            {
+            if let Some(mut po) = self.pool(
+                &key, p, mode, &config, m, pi.dialect, &pi.config, envs, &kept_in,
+            ) {
                 let label = format!("{key}.node_pools.{}", po.key);
                 self.era_defaults(
                     &mut po.config,
@@ -1534,7 +1560,10 @@ impl<'a> Builder<'a> {
                 continue;
             };
             let written = out.entries.remove(i);
-            let (used, _, used_how) = regions.get(env).cloned().unwrap_or_else(|| (region.clone(), at, how.clone()));
+            let (used, _, used_how) = regions
+                .get(env)
+                .cloned()
+                .unwrap_or_else(|| (region.clone(), at, how.clone()));
             let value = written.value.as_str().unwrap_or_default().to_string();
             let short = format!("region = {}", written.value);
             if value == used {

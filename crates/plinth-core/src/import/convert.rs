@@ -480,7 +480,12 @@ mod tests {
         assert_eq!(show(typed(&s(""), &ty, false, "k")), "[] (changed)");
         let accounts = Ty::List(&Ty::String);
         assert_eq!(
-            show(typed(&s("- \"111122223333\"\n- 444455556666\n"), &accounts, false, "k")),
+            show(typed(
+                &s("- \"111122223333\"\n- 444455556666\n"),
+                &accounts,
+                false,
+                "k"
+            )),
             "[\"111122223333\", \"444455556666\"] (changed)"
         );
         // A string that is no YAML list stays a type error in the current dialect.

@@ -65,7 +65,9 @@ fn root(p: &Platform, name: &str, report: &Report) -> String {
         let _ = writeln!(s, "\n[environments.{}]", key(env));
         comment_lines(
             &mut s,
-            &[format!("Kubestack's local development environment: outside the promotion chain, so no promotion waits for it; `plinth apply --env {env}` applies it directly.")],
+            &[format!(
+                "Kubestack's local development environment: outside the promotion chain, so no promotion waits for it; `plinth apply --env {env}` applies it directly."
+            )],
         );
         s.push_str("local = true\n");
     }

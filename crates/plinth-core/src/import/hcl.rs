@@ -639,7 +639,10 @@ impl Repo {
         } else {
             format!("{ty}.{label}")
         };
-        let mut via = format!("`{attr}` of `{what}` ({})", At::new(file, a.span()).show(sources));
+        let mut via = format!(
+            "`{attr}` of `{what}` ({})",
+            At::new(file, a.span()).show(sources)
+        );
         if let Some(inner) = &n.via {
             via.push_str(&format!(", {inner}"));
         }

@@ -292,7 +292,11 @@ pub fn parse_version(r: &str) -> Option<Version> {
     let tag = r.strip_prefix('v')?;
     let core = tag.split(['-', '+']).next()?;
     let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
-    let v = (parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0));
+    let v = (
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    );
     parts.next().is_none().then_some(v)
 }
 
@@ -557,9 +561,18 @@ mod tests {
         // A later tag is the typed modules' (the configuration's shape decides in the end).
         assert!(matches!(
             k("github.com/kbst/terraform-kubestack//google/cluster?ref=v0.20.0-beta.0"),
-            Ok(Kind::Cluster(_, Pin { dialect: Some(Dialect::Current), version: Some((0, 20, 0)), .. }))
+            Ok(Kind::Cluster(
+                _,
+                Pin {
+                    dialect: Some(Dialect::Current),
+                    version: Some((0, 20, 0)),
+                    ..
+                }
+            ))
         ));
-        assert!(matches!(k("../azurerm/cluster"), Ok(Kind::Cluster(p, Pin { dialect: None, .. })) if p.id == "aks"));
+        assert!(
+            matches!(k("../azurerm/cluster"), Ok(Kind::Cluster(p, Pin { dialect: None, .. })) if p.id == "aks")
+        );
         // Scaleway, remote or vendored: not imported, the same way.
         for s in [
             "github.com/kbst/terraform-kubestack//scaleway/cluster?ref=main",

@@ -652,8 +652,12 @@ pub fn check_promotion(
     }
     if envs.is_local(to) {
         return Err(Error::refused(
-            format!("`{to}` is a local environment, outside the promotion chain: nothing is promoted to it"),
-            Some(format!("apply it directly with `plinth apply --env {to}`; it never gates a promotion either")),
+            format!(
+                "`{to}` is a local environment, outside the promotion chain: nothing is promoted to it"
+            ),
+            Some(format!(
+                "apply it directly with `plinth apply --env {to}`; it never gates a promotion either"
+            )),
         ));
     }
     let Some(prev) = envs.previous(to) else {

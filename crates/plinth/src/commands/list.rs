@@ -69,7 +69,12 @@ pub fn run(ui: &Ui, args: ListArgs) -> Result<Exit, CliError> {
                 .collect();
             let _ = writeln!(out, "{} {}", ui.bold("platform"), p.settings.name);
             let _ = writeln!(out, "{} {}", ui.bold("environments"), chain.join(" → "));
-            let local: Vec<&str> = p.environments.local.iter().map(|e| e.name.as_str()).collect();
+            let local: Vec<&str> = p
+                .environments
+                .local
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
             if !local.is_empty() {
                 let _ = writeln!(
                     out,

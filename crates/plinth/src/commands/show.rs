@@ -82,7 +82,10 @@ fn render_env(ui: &Ui, v: &Valid, r: &Resolved, out: &mut String) {
         "{} {}  {}",
         ui.bold("environment"),
         ui.bold(&r.environment),
-        ui.dim(&format!("({place}) — platform `{}`", v.platform.settings.name))
+        ui.dim(&format!(
+            "({place}) — platform `{}`",
+            v.platform.settings.name
+        ))
     );
     for c in r.clusters.values() {
         let _ = writeln!(
