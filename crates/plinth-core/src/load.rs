@@ -938,6 +938,7 @@ impl Loader<'_> {
                 "load",
                 "node_pools",
                 "services",
+                "kubestack",
             ],
             provider.cluster_keys,
             envs.base_name(),
@@ -1016,6 +1017,11 @@ impl Loader<'_> {
                 ),
             }
         }
+        let kubestack = t.get("kubestack").and_then(|k| {
+            let pools: Vec<&String> = node_pools.keys().collect();
+            let svcs: Vec<&String> = services.keys().collect();
+            crate::import::migrate::decode(&what, k, &pools, &svcs, self.diags)
+        });
         Some(ClusterDef {
             key: key.to_string(),
             provider,
@@ -1025,6 +1031,7 @@ impl Loader<'_> {
             services,
             origin: v.origin,
             file,
+            kubestack,
         })
     }
 

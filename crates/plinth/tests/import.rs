@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::TestEnv;
+use common::{TestEnv, engines};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
@@ -168,7 +168,7 @@ fn json_output_has_the_report_and_located_diagnostics() {
             .is_some_and(|f| f.starts_with("upgade_settings_max_surge"))
             && c["to"] == "node_pools.default upgrade_settings = { max_surge = \"33%\" }"
     }));
-    assert_eq!(r["decisions"].as_array().expect("decisions").len(), 3);
+    assert_eq!(r["decisions"].as_array().expect("decisions").len(), 4);
     assert!(
         r["imported"]
             .as_array()
@@ -528,6 +528,249 @@ fn a_later_tag_with_typed_values_imports_as_current() {
                 .is_some_and(|t| t.contains("the current dialect"))),
         "{converted:#?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Migrating without replacing anything (issue 18), end to end with the real aws provider.
+
+/// The first Plinth plan after the migration, as `terraform show -json` has it: what it may do.
+///
+/// Plinth adds resources Kubestack did not have (an IAM attachment now, NAT gateways, access
+/// entries and DNS as Plinth's modules grow), so creates are fine; what must not happen is a
+/// destroy or replacement of a cluster, node pool or network, or a create of one (which would
+/// mean its state was not moved). The one exception is moto's: it invents a `remote_access`
+/// block on node groups (engines.md), which the real provider then wants to remove by
+/// replacing the node group; such a replacement is allowed when `remote_access` is the only
+/// reason.
+fn assert_migrated_without_replacement(plan: &Json, what: &str) {
+    const KEPT: &[&str] = &[
+        "aws_eks_cluster",
+        "aws_eks_node_group",
+        "aws_vpc",
+        "aws_subnet",
+        "aws_internet_gateway",
+        "aws_route_table",
+        "aws_iam_role",
+        "aws_iam_openid_connect_provider",
+    ];
+    let changes = plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes");
+    let mut moved = Vec::new();
+    for rc in changes {
+        let addr = rc["address"].as_str().unwrap_or_default();
+        let ty = rc["type"].as_str().unwrap_or_default();
+        let actions: Vec<&str> = rc["change"]["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter_map(Json::as_str)
+            .collect();
+        if let Some(prev) = rc["previous_address"].as_str() {
+            moved.push((prev.to_string(), addr.to_string()));
+        }
+        if actions.contains(&"delete") {
+            let paths = rc["change"]["replace_paths"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let moto_only = ty == "aws_eks_node_group"
+                && !paths.is_empty()
+                && paths.iter().all(|p| p[0] == "remote_access");
+            assert!(
+                moto_only,
+                "{what}: {addr} would be {actions:?} (replace paths {})",
+                rc["change"]["replace_paths"]
+            );
+        } else if actions.contains(&"create") {
+            assert!(
+                !KEPT.contains(&ty),
+                "{what}: {addr} would be created: its Kubestack state did not move"
+            );
+        }
+    }
+    for (from, to) in [
+        (
+            "module.eks_zero.module.cluster.aws_eks_cluster.current",
+            "module.eks_zero.aws_eks_cluster.current",
+        ),
+        (
+            "module.eks_zero.module.cluster.aws_vpc.current",
+            "module.eks_zero.aws_vpc.current",
+        ),
+        (
+            "module.eks_zero.module.cluster.aws_subnet.current[1]",
+            "module.eks_zero.aws_subnet.control[1]",
+        ),
+        (
+            "module.eks_zero.module.cluster.aws_subnet.node_pool[0]",
+            "module.eks_zero.aws_subnet.node[0]",
+        ),
+        (
+            "module.eks_zero.module.cluster.module.node_pool.aws_eks_node_group.nodes",
+            "module.eks_zero.module.node_pool[\"default\"].aws_eks_node_group.pool",
+        ),
+        (
+            "module.eks_zero_node_pool_extra.module.node_pool.aws_eks_node_group.nodes",
+            "module.eks_zero.module.node_pool[\"extra\"].aws_eks_node_group.pool",
+        ),
+        (
+            "module.eks_zero.module.cluster.aws_iam_role_policy_attachment.master_cluster_policy",
+            "module.eks_zero.aws_iam_role_policy_attachment.master[\"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy\"]",
+        ),
+    ] {
+        assert!(
+            moved.iter().any(|(f, t)| f == from && t == to),
+            "{what}: `{from}` did not move to `{to}`; moves: {moved:#?}"
+        );
+    }
+}
+
+/// The `moved` blocks and the state migration script of every provider and both layouts
+/// (release: `module.cluster`; current: flat), catalog services included; the generated root
+/// with its `moved` blocks passes `terraform validate` (the real aws provider, doubles of the
+/// others).
+#[test]
+fn moved_blocks_and_state_migration_of_every_provider() {
+    for (case, snapshot) in [
+        ("release-multi-cloud", "release_migration"),
+        ("current-environments", "current_migration"),
+    ] {
+        let env = TestEnv::new();
+        let out = import(&env, case, &["--state-migration"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            common::normalize(&out, env.path())
+        );
+        env.run_ok(&["generate", "out"]);
+        let script = env.read("out/kubestack-state-migration.sh");
+        let moved = env.read("out/generated/kubestack_moved.tf");
+        insta::assert_snapshot!(
+            snapshot,
+            format!(
+                "===== kubestack_moved.tf\n{moved}\n===== kubestack-state-migration.sh\n{script}"
+            )
+        );
+        let Some(tf) = engines::require(
+            "terraform and the real aws provider mirror (tf-plugins)",
+            engines::Terraform::new(env.path()),
+        ) else {
+            continue;
+        };
+        let root = env.join("out/generated");
+        tf.run(&root, &["init", "-backend=false", "-input=false"]);
+        let v = tf.run(&root, &["validate"]);
+        assert!(v.contains("The configuration is valid"), "{case}: {v}");
+        if let Some(bash) = engines::which("bash") {
+            let syntax = std::process::Command::new(bash)
+                .args(["-n", "out/kubestack-state-migration.sh"])
+                .current_dir(env.path())
+                .output()
+                .expect("bash -n");
+            assert!(
+                syntax.status.success(),
+                "{}",
+                String::from_utf8_lossy(&syntax.stderr)
+            );
+        }
+    }
+}
+
+/// Issue 18: a Kubestack-layout EKS root (Kubestack's addresses and arguments, applied with the
+/// real aws provider against moto) is imported; the state migration script and the `moved`
+/// blocks bring its state to Plinth's root — the platform's, and with `--state cluster` the
+/// cluster's own — and Plinth's first plan against the same state destroys and replaces no
+/// cluster, node pool or network. (No namespaces here: the kustomization provider cannot run
+/// offline; catalog services' `p0`–`p2` → `wave0`–`wave2` moves are checked by snapshot.)
+#[test]
+fn a_kubestack_eks_platform_migrates_without_replacing_anything() {
+    let env = TestEnv::new();
+    let Some(tf) = engines::require(
+        "terraform and the real aws provider mirror (tf-plugins)",
+        engines::Terraform::new(env.path()),
+    ) else {
+        return;
+    };
+    let Some(moto) = engines::require(
+        "moto_server (pip install 'moto[server]')",
+        engines::Moto::start(),
+    ) else {
+        return;
+    };
+    let repo = env.copy_fixture(&fixture("migration-eks"), "repo");
+    let endpoints = moto.override_for(&["eks_zero"]);
+    std::fs::write(repo.join("moto_override.tf"), &endpoints).expect("override");
+    tf.run(&repo, &["init", "-input=false"]);
+    tf.run(&repo, &["workspace", "new", "ops"]);
+    let applied = tf.run(&repo, &["apply", "-auto-approve", "-input=false"]);
+    assert!(applied.contains("Apply complete!"), "{applied}");
+    let kubestack_state = tf.run(&repo, &["state", "list"]);
+
+    // Both layouts at once (their roots and state files are separate; the Kubestack state is
+    // only read).
+    let migrate = |layout: &str, out: &str, root: &str| {
+        let what = format!("state = {layout}");
+        env.run_ok(&[
+            "import",
+            "kubestack",
+            "repo",
+            "--out",
+            out,
+            "--state-migration",
+            "--state",
+            layout,
+        ]);
+        let moved = env.read(&format!("{out}/clusters/eks_zero.toml"));
+        assert!(moved.contains("[kubestack]\n"), "{moved}");
+        env.run_ok(&["generate", out]);
+        let root = env.join(root);
+        assert!(root.join("kubestack_moved.tf").is_file(), "{what}");
+        std::fs::write(root.join("moto_override.tf"), &endpoints).expect("override");
+        let script = env.join(&format!("{out}/kubestack-state-migration.sh"));
+        let run = std::process::Command::new("bash")
+            .arg(&script)
+            .arg(&repo)
+            .arg(env.join(&format!("{out}/generated")))
+            .current_dir(env.path())
+            .envs(tf.mirror.env())
+            .env("BACKUP", env.join(&format!("backup-{layout}")))
+            .output()
+            .expect("bash");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(run.status.success(), "{what}: the script failed:\n{said}");
+        for want in [
+            "took module.eks_zero\n",
+            "took module.eks_zero_node_pool_extra\n",
+            "left out module.eks_zero.module.cluster.aws_security_group.masters",
+            "left out module.eks_zero.module.cluster.aws_route.current",
+            "pushed to",
+            "apps: no such Kubestack workspace; skipped",
+        ] {
+            assert!(said.contains(want), "{what}: `{want}` not in\n{said}");
+        }
+        tf.run(&root, &["workspace", "select", "ops"]);
+        tf.run(&root, &["plan", "-input=false", "-out=first.tfplan"]);
+        let plan: Json =
+            serde_json::from_str(&tf.run(&root, &["show", "-json", "first.tfplan"])).expect("plan");
+        assert_migrated_without_replacement(&plan, &what);
+    };
+    std::thread::scope(|scope| {
+        let platform = scope.spawn(|| migrate("platform", "out", "out/generated"));
+        let cluster =
+            scope.spawn(|| migrate("cluster", "per-cluster", "per-cluster/generated/eks_zero"));
+        for t in [platform, cluster] {
+            if let Err(panic) = t.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    // The Kubestack state stays as it was: the rollback point.
+    assert_eq!(tf.run(&repo, &["state", "list"]), kubestack_state);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 use super::convert::{self, Problem};
 use super::hcl::{self, At, Comments, Entry, Node, NodeKind, Repo};
+use super::migrate::{KubestackOrigin, Layout};
 use super::report::{Conversion, Decision, Imported, Report};
 use super::{Dialect, Kind, Module, Pin, Version, is_empty_string, verbatim};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -29,6 +30,10 @@ pub(crate) struct Platform {
     pub clusters: Vec<ClusterOut>,
     /// Files and directories of the source that services use, copied as they are.
     pub copies: BTreeSet<PathBuf>,
+    /// One Terraform root per cluster (`state = "cluster"`).
+    pub per_cluster_state: bool,
+    /// `[platform.backend]`: Kubestack's backend with a state location of Plinth's own.
+    pub backend: Vec<(String, Value)>,
 }
 
 pub(crate) struct ClusterOut {
@@ -40,6 +45,8 @@ pub(crate) struct ClusterOut {
     pub config: Comp,
     pub pools: Vec<PoolOut>,
     pub services: Vec<ServiceOut>,
+    /// Kubestack's module and addresses, for the state migration (`[kubestack]`).
+    pub kubestack: KubestackOrigin,
 }
 
 pub(crate) struct PoolOut {
@@ -102,6 +109,9 @@ impl Comp {
         self.envs.entry(env.to_string()).or_default()
     }
 }
+
+/// Plinth's state location beside Kubestack's, from Kubestack's.
+type Relocate = fn(&str) -> String;
 
 /// Kubestack's local development environments, outside the promotion chain.
 const LOCAL_ENVIRONMENTS: &[&str] = &["loc"];
@@ -371,7 +381,101 @@ impl<'a> Builder<'a> {
             mode,
             clusters: out,
             copies: std::mem::take(&mut self.copies),
+            per_cluster_state: false,
+            backend: self.backend(),
         })
+    }
+
+    /// Kubestack's state backend (`terraform { backend "..." { } }`), for `[platform.backend]`:
+    /// the same backend, with a state location of Plinth's own beside Kubestack's, which the
+    /// migration script copies each environment's state to and which leaves Kubestack's as it
+    /// was (the rollback point). What Plinth cannot write (credentials, unknown settings,
+    /// values given at `terraform init`) is a decision.
+    fn backend(&mut self) -> Vec<(String, Value)> {
+        let mut found = None;
+        for (file, t) in self.repo.blocks("terraform") {
+            if let Some(b) = t.body.get_blocks("backend").next() {
+                found = Some((file, b));
+                break;
+            }
+        }
+        let Some((file, b)) = found else {
+            return Vec::new();
+        };
+        let at = At::new(file, b.ident.span());
+        let kind = b
+            .labels
+            .first()
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_default();
+        // The setting that locates the state, and Plinth's location beside Kubestack's.
+        let relocate: Option<(&str, Relocate)> = match kind.as_str() {
+            "s3" => Some(("key", |v| format!("plinth/{v}"))),
+            "gcs" => Some(("prefix", |v| {
+                if v.is_empty() {
+                    "plinth".into()
+                } else {
+                    format!("{}/plinth", v.trim_end_matches('/'))
+                }
+            })),
+            "azurerm" => Some(("key", |v| format!("plinth.{v}"))),
+            "pg" => Some(("schema_name", |_| "plinth".into())),
+            _ => None,
+        };
+        if kind == "local" {
+            return Vec::new();
+        }
+        let Some((key, derive)) = relocate else {
+            self.decide(
+                None,
+                None,
+                at,
+                format!("Kubestack keeps its state in the `{kind}` backend, which Plinth cannot relocate beside it: set `[platform.backend]` by hand before running the state migration script"),
+                None,
+                None,
+            );
+            return Vec::new();
+        };
+        let mut out = vec![("type".to_string(), Value::string(kind.clone()))];
+        let mut old = String::new();
+        for a in b.body.attributes() {
+            let name = a.key.value().to_string();
+            let n = self.repo.node(self.sources, file, &a.value, 0);
+            let value = match &n.kind {
+                NodeKind::Str(v) => Value::string(v.clone()),
+                NodeKind::Bool(v) => Value::builtin(VKind::Boolean(*v)),
+                NodeKind::Int(v) => Value::builtin(VKind::Integer(*v)),
+                _ => {
+                    self.decide(None, None, At::new(file, a.span()), format!("backend setting `{name}` is not a static value; left out of `[platform.backend]`"), Some(verbatim(self.sources, None, &n)), Some(crate::load::ROOT_FILE));
+                    continue;
+                }
+            };
+            let mut probe = Diagnostics::default();
+            let mut t = Table::new();
+            t.insert("type".into(), Value::string(kind.clone()));
+            t.insert(name.clone(), value.clone());
+            crate::render::backend::check(&t, &mut probe);
+            if probe.iter().any(|d| d.code != "missing-key") {
+                self.decide(None, None, At::new(file, a.span()), format!("backend setting `{name}` is not one Plinth writes (credentials come from the environment); left out of `[platform.backend]`"), Some(hcl::snippet(self.sources, At::new(file, a.span()))), Some(crate::load::ROOT_FILE));
+                continue;
+            }
+            if name == key {
+                old = value.as_str().unwrap_or_default().to_string();
+                continue;
+            }
+            out.push((name, value));
+        }
+        let new = derive(&old);
+        self.decide(
+            None,
+            None,
+            at,
+            format!("Kubestack keeps its state in the `{kind}` backend (`{key} = \"{old}\"`); the imported platform keeps its own beside it (`{key} = \"{new}\"`): the migration script (`--state-migration`) copies each environment's state there and leaves Kubestack's as it was, the rollback point"),
+            None,
+            None,
+        );
+        out.push((key.to_string(), Value::string(new)));
+        out
     }
 
     /// The module's `configuration`: a map of environments to maps, statically known.
@@ -748,7 +852,7 @@ impl<'a> Builder<'a> {
         let before = |v: Version| pin.version.is_some_and(|pinned| pinned < v);
         let era = match (&pin.reference, dialect) {
             (Some(r), _) => format!("Kubestack `{r}`"),
-            (None, d) => format!("Kubestack's {} modules", d.name()),
+            (None, d) => format!("Kubestack's {}-era module", d.name()),
         };
         let s = |x: &str| VKind::String(x.to_string());
         let mut defaults: Vec<(&str, VKind, String)> = Vec::new();
@@ -1083,6 +1187,7 @@ impl<'a> Builder<'a> {
                 .then_some((Mode::Shallow, DEFAULT_POOL_NOTE)),
             config: pool,
         }];
+        let mut pool_modules = BTreeMap::new();
         for pi in pools {
             let m = pi.m;
             if let Some(mut po) = self.pool(
@@ -1112,18 +1217,26 @@ impl<'a> Builder<'a> {
                     );
                     continue;
                 }
+                pool_modules.insert(po.key.clone(), m.name.clone());
                 out_pools.push(po);
             }
         }
         let mut out_services: Vec<ServiceOut> = Vec::new();
+        let mut service_modules = BTreeMap::new();
         for (_, m, node) in services {
             if let Some(mut so) = self.service(&key, mode, m, node, envs, &kept_in) {
                 if out_services.iter().any(|x| x.key == so.key) {
                     so.key = m.name.clone();
                 }
+                service_modules.insert(so.key.clone(), m.name.clone());
                 out_services.push(so);
             }
         }
+        let resources = if p.id == "aks" {
+            self.group_resources(&key, &config, c.m.at)
+        } else {
+            BTreeMap::new()
+        };
         Some(ClusterOut {
             key,
             provider: p,
@@ -1132,6 +1245,17 @@ impl<'a> Builder<'a> {
             config,
             pools: out_pools,
             services: out_services,
+            kubestack: KubestackOrigin {
+                module: c.m.name.clone(),
+                layout: match c.dialect {
+                    Dialect::Release => Layout::Release,
+                    Dialect::Current => Layout::Current,
+                },
+                node_pools: pool_modules,
+                services: service_modules,
+                resources,
+                origin: crate::value::Origin::BUILTIN,
+            },
         })
     }
 
@@ -1626,6 +1750,71 @@ impl<'a> Builder<'a> {
             );
         }
         Some(())
+    }
+
+    /// The resource group the repository declares for an AKS cluster, which Plinth's AKS module
+    /// manages (Kubestack only read it): its Kubestack address moves to Plinth's. Environments
+    /// with groups of their own cannot all move to the one address: a decision.
+    fn group_resources(
+        &mut self,
+        cluster: &str,
+        config: &Comp,
+        at: At,
+    ) -> BTreeMap<String, String> {
+        let mut labels: BTreeSet<String> = BTreeSet::new();
+        for e in config.envs.values() {
+            if let Some(rg) = e
+                .entries
+                .iter()
+                .find(|x| x.key == "resource_group")
+                .and_then(|x| x.value.as_str())
+                && let Some(label) = self.group_label(rg)
+            {
+                labels.insert(label);
+            }
+        }
+        let mut out = BTreeMap::new();
+        match labels.len() {
+            0 => self.decide(
+                Some(cluster),
+                None,
+                at,
+                format!("Plinth's AKS module manages the cluster's resource group, which Kubestack only read: the state migration script (`--state-migration`) imports it in every environment as `module.{cluster}.azurerm_resource_group.current` (it needs `ARM_SUBSCRIPTION_ID`); otherwise the first apply fails creating a group that exists"),
+                None,
+                None,
+            ),
+            1 => {
+                if let Some(label) = labels.into_iter().next() {
+                    out.insert(
+                        format!("azurerm_resource_group.{label}"),
+                        "azurerm_resource_group.current".to_string(),
+                    );
+                }
+            }
+            _ => self.decide(
+                Some(cluster),
+                None,
+                at,
+                format!(
+                    "the environments use different resource groups the repository declares ({}); Plinth's AKS module manages one per environment at `azurerm_resource_group.current`: move each with `terraform state mv` in its workspace",
+                    labels.iter().map(|l| format!("`azurerm_resource_group.{l}`")).collect::<Vec<_>>().join(", ")
+                ),
+                None,
+                None,
+            ),
+        }
+        out
+    }
+
+    /// The label of the `azurerm_resource_group` resource the repository declares as `rg`.
+    fn group_label(&self, rg: &str) -> Option<String> {
+        self.repo.blocks("resource").find_map(|(file, block)| {
+            (block.labels.first().map(|l| l.as_str()) == Some("azurerm_resource_group"))
+                .then_some(())?;
+            let name = block.body.get_attribute("name")?;
+            let n = self.repo.node(self.sources, file, &name.value, 0);
+            (n.as_str() == Some(rg)).then(|| block.labels.get(1).map(|l| l.as_str().to_string()))?
+        })
     }
 
     /// The location of a resource group the repository declares, as a region name.

@@ -15,6 +15,7 @@ mod build;
 pub mod convert;
 mod emit;
 pub mod hcl;
+pub mod migrate;
 pub mod report;
 
 pub use report::Report;
@@ -70,9 +71,21 @@ pub fn write(import: &Import, out: &Path) -> Result<()> {
     crate::fsutil::create_tree(out, &import.files)
 }
 
+/// What to write besides the platform.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `kubestack-state-migration.sh` (see [`migrate`]).
+    pub state_migration: bool,
+    /// One Terraform root per cluster (`state = "cluster"`).
+    pub per_cluster_state: bool,
+}
+
+/// The state migration script's name in the new platform.
+pub const MIGRATION_SCRIPT: &str = "kubestack-state-migration.sh";
+
 /// Reads the Kubestack repository in `src` and builds the Plinth platform that resolves the
 /// same way, validated; `out` only names the new files in messages. Writes nothing.
-pub fn kubestack(src: &Path, out: &Path) -> Import {
+pub fn kubestack(src: &Path, out: &Path, options: &Options) -> Import {
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
     let repo = hcl::read(src, &mut sources, &mut diags);
@@ -100,9 +113,11 @@ pub fn kubestack(src: &Path, out: &Path) -> Import {
     let mut files = Vec::new();
     if !diags.has_errors() {
         let mut b = build::Builder::new(&repo, &sources, &mut diags, &mut report, src);
-        if let Some(platform) = b.platform(&modules) {
+        if let Some(mut platform) = b.platform(&modules) {
+            platform.per_cluster_state = options.per_cluster_state;
             let (texts, copies) = emit::files(&platform, &source_name, &mut report);
-            files = validate(src, out, texts, copies, &mut sources, &mut diags);
+            let script = options.state_migration.then_some(report.source.as_str());
+            files = validate(src, out, texts, copies, script, &mut sources, &mut diags);
         }
     }
     if diags.has_errors() {
@@ -121,13 +136,15 @@ pub fn kubestack(src: &Path, out: &Path) -> Import {
 }
 
 /// Checks the new platform as Plinth will read it (from memory: nothing is written yet) and
-/// returns its files. Service bases are checked where they are in the source, which holds the
-/// same files at the same relative paths.
+/// returns its files, with the state migration script for the repository `script` names.
+/// Service bases are checked where they are in the source, which holds the same files at the
+/// same relative paths.
 fn validate(
     src: &Path,
     out: &Path,
     texts: Vec<(PathBuf, String)>,
     copies: BTreeSet<PathBuf>,
+    script: Option<&str>,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<(PathBuf, Vec<u8>)> {
@@ -185,6 +202,12 @@ fn validate(
         .into_iter()
         .map(|(p, t)| (p, t.into_bytes()))
         .collect();
+    if let (Some(source), Some(p), Some(r)) = (script, &checked.platform, &checked.resolution) {
+        files.push((
+            PathBuf::from(MIGRATION_SCRIPT),
+            migrate::script(p, r, source).into_bytes(),
+        ));
+    }
     for rel in copies {
         copy_into(src, &rel, &mut files, diags);
     }
