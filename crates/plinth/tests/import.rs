@@ -303,7 +303,11 @@ fn an_unknowable_region_is_a_placeholder_that_validate_reports() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     insta::assert_snapshot!("needs_decisions_validate", text);
     // Nothing is generated from a placeholder.
-    let generated = env.cmd().args(["generate", "out"]).output().expect("generate");
+    let generated = env
+        .cmd()
+        .args(["generate", "out"])
+        .output()
+        .expect("generate");
     assert_eq!(generated.status.code(), Some(1));
     assert!(!env.join("out/generated").exists());
     // Decided, the platform validates.
