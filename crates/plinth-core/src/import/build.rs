@@ -701,15 +701,7 @@ impl<'a> Builder<'a> {
         let mut local: Vec<String> = Vec::new();
         for env in &union {
             if LOCAL_ENVIRONMENTS.contains(&env.as_str()) && *env != base {
-                let at = configs
-                    .iter()
-                    .find_map(|(_, c)| {
-                        c.entries()?
-                            .iter()
-                            .find(|e| &e.key == env)
-                            .map(|e| e.key_at)
-                    })
-                    .unwrap_or(first_at);
+                let at = env_key_at(configs, env).unwrap_or(first_at);
                 self.decide(
                     None,
                     Some(env),
@@ -763,15 +755,7 @@ impl<'a> Builder<'a> {
         for env in &chain {
             if let Err(msg) = crate::environment::check_name(env) {
                 ok = false;
-                let at = configs
-                    .iter()
-                    .find_map(|(_, c)| {
-                        c.entries()?
-                            .iter()
-                            .find(|e| &e.key == env)
-                            .map(|e| e.key_at)
-                    })
-                    .unwrap_or(first_at);
+                let at = env_key_at(configs, env).unwrap_or(first_at);
                 self.diags.push(
                     Diagnostic::error("invalid-name", format!("environment `{env}`: {msg}"))
                         .label(at.file, at.span, "a Terraform workspace Plinth cannot name")
@@ -2384,6 +2368,13 @@ impl<'a> Builder<'a> {
         }
         Some(Node::new(NodeKind::List(out), n.at))
     }
+}
+
+/// Where the first module that configures `env` names it.
+fn env_key_at(configs: &[(&Module<'_>, &Node)], env: &str) -> Option<At> {
+    configs
+        .iter()
+        .find_map(|(_, c)| c.entries()?.iter().find(|e| e.key == env).map(|e| e.key_at))
 }
 
 /// The base environment first, then the others in chain order: the order files are written.

@@ -105,21 +105,16 @@ pub fn decode(
         );
         return None;
     };
-    let mut ok = true;
     let allowed = ["module", "layout", "node_pools", "services", "resources"];
-    for (k, x) in t {
-        if !allowed.contains(&k.as_str()) {
-            ok = false;
-            diags.push(
-                Diagnostic::error(
-                    "unknown-key",
-                    format!("unknown key `{k}` in `kubestack` of {what}"),
-                )
-                .at_key(x.origin, "not recognised here")
-                .maybe_hint(suggest(k, allowed)),
-            );
-        }
-    }
+    crate::component::check_structure(
+        &format!("`kubestack` of {what}"),
+        t,
+        &allowed,
+        &[],
+        "",
+        diags,
+    );
+    let mut ok = t.keys().all(|k| allowed.contains(&k.as_str()));
     let module = match t.get("module") {
         Some(m) => match m.as_str().filter(|s| is_identifier(s)) {
             Some(s) => s.to_string(),
@@ -290,6 +285,11 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
         Layout::Release => format!("module.{pm}.module.node_pool."),
         Layout::Current => format!("module.{pm}."),
     };
+    // The default pool: a node-pool module inside the cluster's.
+    let default_pool = match o.layout {
+        Layout::Release => format!("module.{m}.module.cluster.module.node_pool."),
+        Layout::Current => format!("module.{m}.module.node_pool."),
+    };
     let mut forget: Vec<(String, &'static str)> = Vec::new();
     match c.provider.id {
         "eks" => {
@@ -340,10 +340,6 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
                     ),
                 );
             }
-            let default_pool = match o.layout {
-                Layout::Release => format!("module.{m}.module.cluster.module.node_pool."),
-                Layout::Current => format!("module.{m}.module.node_pool."),
-            };
             mv(
                 format!("{default_pool}aws_eks_node_group.nodes"),
                 format!("{}aws_eks_node_group.pool", pool_to(DEFAULT_POOL)),
@@ -430,10 +426,6 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
             ] {
                 mv(format!("{k}{from}"), format!("{p}{to}"));
             }
-            let default_pool = match o.layout {
-                Layout::Release => format!("module.{m}.module.cluster.module.node_pool."),
-                Layout::Current => format!("module.{m}.module.node_pool."),
-            };
             mv(
                 format!("{default_pool}google_container_node_pool.current"),
                 format!("{}google_container_node_pool.pool", pool_to(DEFAULT_POOL)),
@@ -728,6 +720,80 @@ pub fn script(p: &Platform, r: &Resolution, source: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The errors `validate` reports for a `[kubestack]` table.
+    fn problems(table: &str) -> Vec<String> {
+        let cluster = format!(
+            "provider = \"eks\"\n[config.apps]\nregion = \"eu-west-1\"\ncluster_availability_zones = [\"eu-west-1a\"]\n\
+             [node_pools.default.config.apps]\ninstance_types = [\"t3.small\"]\nmax_size = 2\n\
+             [node_pools.gpu.config.apps]\ninstance_types = [\"g5.xlarge\"]\nmax_size = 2\n{table}"
+        );
+        let overlay: crate::load::Overlay = [
+            (
+                std::path::PathBuf::from("plinth.toml"),
+                Some("[platform]\n".to_string()),
+            ),
+            (
+                std::path::PathBuf::from("clusters/eks_zero.toml"),
+                Some(cluster),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let checked = crate::check_loaded(crate::load::load_virtual(
+            std::path::Path::new("/nonexistent"),
+            &overlay,
+        ));
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::Severity::Error)
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn kubestack_tables_are_checked() {
+        assert_eq!(
+            problems(
+                "[kubestack]\nmodule = \"eks_zero\"\nlayout = \"release\"\nnode_pools = { gpu = \"eks_zero_node_pool_gpu\" }\nresources = { \"aws_kms_key.x\" = \"aws_kms_key.y\" }\n"
+            ),
+            Vec::<String>::new()
+        );
+        let p = problems(
+            "[kubestack]\nmodul = \"eks_zero\"\nlayout = \"relase\"\nnode_pools = { gpu2 = \"x\" }\n",
+        );
+        for want in [
+            "unknown-key: unknown key `modul` in `kubestack` of cluster `eks_zero`",
+            "missing-key: `kubestack` of cluster `eks_zero` has no `module`",
+        ] {
+            assert!(p.iter().any(|m| m == want), "{want}: {p:?}");
+        }
+        let p = problems("[kubestack]\nmodule = \"eks zero\"\n");
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("invalid-value: `kubestack.module`")),
+            "{p:?}"
+        );
+        let p = problems("[kubestack]\nmodule = \"m\"\nlayout = \"relase\"\n");
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("invalid-value: `kubestack.layout`")),
+            "{p:?}"
+        );
+        let p = problems(
+            "[kubestack]\nmodule = \"m\"\nnode_pools = { gpu2 = \"x\" }\nresources = { \"module.x\" = \"a.b\" }\n",
+        );
+        assert!(
+            p.iter().any(|m| m.contains("`kubestack.node_pools.gpu2`")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.contains("`module.x` is not a resource address")),
+            "{p:?}"
+        );
+    }
 
     #[test]
     fn addresses() {
