@@ -168,7 +168,7 @@ fn json_output_has_the_report_and_located_diagnostics() {
             .is_some_and(|f| f.starts_with("upgade_settings_max_surge"))
             && c["to"] == "node_pools.default upgrade_settings = { max_surge = \"33%\" }"
     }));
-    assert_eq!(r["decisions"].as_array().expect("decisions").len(), 4);
+    assert_eq!(r["decisions"].as_array().expect("decisions").len(), 6);
     assert!(
         r["imported"]
             .as_array()

@@ -1221,6 +1221,27 @@ impl<'a> Builder<'a> {
         } else {
             BTreeMap::new()
         };
+        // Where Plinth's module builds the network differently, the state migration cannot
+        // keep the cluster: said before anyone applies.
+        let network = match p.id {
+            "gke" => Some(
+                "Kubestack's GKE network is an auto-mode VPC; Plinth's GKE module creates a custom-mode network with a subnetwork, and changing that replaces the network and the cluster",
+            ),
+            "aks" => Some(
+                "Kubestack's AKS cluster uses the network AKS manages (kubenet) or `vnet-aks-<environment>-cluster` (azure CNI); Plinth's AKS module creates a virtual network and subnet named after the cluster, and changing the cluster's subnet replaces it",
+            ),
+            _ => None,
+        };
+        if let Some(why) = network {
+            self.decide(
+                Some(&key),
+                None,
+                c.m.at,
+                format!("{why}: the `moved` blocks keep what both manage, but the first plan would replace this cluster; do not apply it until Plinth's module can adopt Kubestack's network (only EKS migrates without replacement today)"),
+                None,
+                None,
+            );
+        }
         Some(ClusterOut {
             key,
             provider: p,

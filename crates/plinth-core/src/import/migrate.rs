@@ -403,13 +403,14 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
                     "google_compute_network.current",
                     "google_compute_network.current",
                 ),
+                // Both counted (Cloud NAT on or off): whole resources move.
                 (
                     "google_compute_router.current",
-                    "google_compute_router.current[0]",
+                    "google_compute_router.current",
                 ),
                 (
                     "google_compute_router_nat.nat",
-                    "google_compute_router_nat.current[0]",
+                    "google_compute_router_nat.current",
                 ),
                 (
                     "google_service_account.current",
@@ -449,11 +450,12 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
                     "azurerm_kubernetes_cluster.current",
                     "azurerm_kubernetes_cluster.current",
                 ),
+                // Kubestack's network exists with the azure CNI only (`count`).
                 (
-                    "azurerm_virtual_network.current",
+                    "azurerm_virtual_network.current[0]",
                     "azurerm_virtual_network.current",
                 ),
-                ("azurerm_subnet.current", "azurerm_subnet.nodes"),
+                ("azurerm_subnet.current[0]", "azurerm_subnet.nodes"),
                 (
                     "azurerm_log_analytics_workspace.current",
                     "azurerm_log_analytics_workspace.current",
