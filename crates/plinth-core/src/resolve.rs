@@ -682,9 +682,7 @@ impl serde::Serialize for ClusterJson<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::load::{Overlay, load_virtual};
     use proptest::prelude::*;
-    use std::path::{Path, PathBuf};
 
     /// The codes and messages `validate` reports for a GKE platform whose `gpu` pool has
     /// `apps` (base) and `ops` configs as given, under `mode`.
@@ -696,19 +694,7 @@ mod tests {
              [node_pools.gpu.config.apps]\nmachine_type = \"g2-standard-8\"\nmax_node_count = 2\n{apps}\n\
              [node_pools.gpu.config.ops]\n{ops}\n"
         );
-        let overlay: Overlay = [
-            (PathBuf::from("plinth.toml"), Some(root)),
-            (PathBuf::from("clusters/gke_zero.toml"), Some(cluster)),
-        ]
-        .into_iter()
-        .collect();
-        let checked = crate::check_loaded(load_virtual(Path::new("/nonexistent"), &overlay));
-        checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == crate::Severity::Error)
-            .map(|d| format!("{}: {}", d.code, d.message))
-            .collect()
+        crate::test_support::errors(&root, "gke_zero", &cluster)
     }
 
     const COMPLETE: &str = "guest_accelerator = { type = \"nvidia-l4\", count = 1, gpu_sharing_config = { gpu_sharing_strategy = \"TIME_SHARING\", max_shared_clients_per_gpu = 2 } }";

@@ -730,28 +730,7 @@ mod tests {
              [node_pools.default.config.apps]\ninstance_types = [\"t3.small\"]\nmax_size = 2\n\
              [node_pools.gpu.config.apps]\ninstance_types = [\"g5.xlarge\"]\nmax_size = 2\n{table}"
         );
-        let overlay: crate::load::Overlay = [
-            (
-                std::path::PathBuf::from("plinth.toml"),
-                Some("[platform]\n".to_string()),
-            ),
-            (
-                std::path::PathBuf::from("clusters/eks_zero.toml"),
-                Some(cluster),
-            ),
-        ]
-        .into_iter()
-        .collect();
-        let checked = crate::check_loaded(crate::load::load_virtual(
-            std::path::Path::new("/nonexistent"),
-            &overlay,
-        ));
-        checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == crate::Severity::Error)
-            .map(|d| format!("{}: {}", d.code, d.message))
-            .collect()
+        crate::test_support::errors("[platform]\n", "eks_zero", &cluster)
     }
 
     #[test]
