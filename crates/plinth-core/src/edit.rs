@@ -280,17 +280,27 @@ fn scaffold_table(text: &str) -> Result<Table> {
 
 pub fn add_environment(p: &Platform, name: &str, pos: &Position) -> Result<Edit> {
     environment::check_name(name).map_err(|m| Error::refused(m, None))?;
+    if p.environments.is_local(name) {
+        return Err(Error::refused(
+            format!(
+                "environment `{name}` is already a local environment, outside the promotion chain"
+            ),
+            Some(format!(
+                "to promote through it, delete `local = true` from `[environments.{name}]` and add it to `[platform] environments`"
+            )),
+        ));
+    }
     if p.environments.index(name).is_some() {
         return Err(Error::refused(
             format!("environment `{name}` is already in the promotion chain"),
             None,
         ));
     }
-    let names: Vec<&str> = p.environments.names().collect();
+    let names: Vec<&str> = p.environments.chain_names().collect();
     let index = match pos {
         Position::End => names.len(),
         Position::After(e) | Position::Before(e) => {
-            let i = p.environments.index(e).ok_or_else(|| {
+            let i = names.iter().position(|n| n == e).ok_or_else(|| {
                 Error::refused(
                     format!("there is no environment `{e}`"),
                     crate::diagnostic::suggest(e, names.iter().copied()),
@@ -430,10 +440,11 @@ pub fn remove_environment(p: &Platform, name: &str) -> Result<Edit> {
             crate::diagnostic::suggest(name, names.iter().copied()),
         ));
     };
+    let local = p.environments.is_local(name);
     if name == p.environments.base_name() {
         return Err(Error::refused(format!("`{name}` is the base environment"), Some("make another environment the base first (`base_environment`), moving its values there".into())));
     }
-    if names.len() <= 2 {
+    if !local && p.environments.len() <= 2 {
         return Err(Error::refused(
             "a platform needs at least two environments",
             Some("an internal one to validate changes, and an external one".into()),
@@ -486,8 +497,18 @@ pub fn remove_environment(p: &Platform, name: &str) -> Result<Edit> {
             edit.changes.insert(rel, Some(doc.to_string()));
         }
     }
+    let from = if local {
+        "local environment"
+    } else {
+        "environment"
+    };
+    let what = if local {
+        ""
+    } else {
+        " from the promotion chain"
+    };
     edit.summary.push(format!(
-        "removed environment `{name}` from the promotion chain and its {removed} per-environment table(s) (`config.{name}`, `load.{name}`)"
+        "removed {from} `{name}`{what} and its {removed} per-environment table(s) (`config.{name}`, `load.{name}`)"
     ));
     Ok(edit)
 }

@@ -210,7 +210,10 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
         };
     };
 
-    let mut loader = Loader { diags: &mut diags };
+    let mut loader = Loader {
+        diags: &mut diags,
+        mode: Mode::Nested,
+    };
     let platform = loader.platform(dir, root_file, &root, cluster_files, &sources);
     Loaded {
         platform: platform.map(|mut p| {
@@ -476,6 +479,8 @@ fn cluster_file_paths(
 
 struct Loader<'a> {
     diags: &'a mut Diagnostics,
+    /// The platform's inheritance rule, once `[platform]` is read.
+    mode: Mode,
 }
 
 impl Loader<'_> {
@@ -520,8 +525,9 @@ impl Loader<'_> {
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "platform".into());
         let (mut settings, envs) = self.settings(raw, dir_name, root_file)?;
+        self.mode = settings.inheritance;
         let mut envs = envs;
-        let chain: Vec<String> = envs.names().map(String::from).collect();
+        let chain: Vec<String> = envs.chain_names().map(String::from).collect();
         settings.policy = crate::promote::policy::decode(
             root.get("promotion"),
             settings.raw.get("record"),
@@ -676,6 +682,7 @@ impl Loader<'_> {
                         name,
                         intent: Default::default(),
                         origin: item.origin,
+                        local: false,
                     });
                 }
                 if chain.len() < 2
@@ -700,6 +707,7 @@ impl Loader<'_> {
                         name: name.into(),
                         intent: Default::default(),
                         origin: Origin::BUILTIN,
+                        local: false,
                     });
                 }
             }
@@ -781,7 +789,14 @@ impl Loader<'_> {
             policy: Default::default(),
             raw,
         };
-        Some((settings, Environments { chain, base }))
+        Some((
+            settings,
+            Environments {
+                chain,
+                base,
+                local: Vec::new(),
+            },
+        ))
     }
 
     fn environment_intents(&mut self, v: Option<&Value>, envs: &mut Environments) {
@@ -799,17 +814,6 @@ impl Loader<'_> {
         };
         for (name, ev) in t {
             let what = format!("environment `{name}`");
-            let Some(i) = envs.index(name) else {
-                self.diags.push(
-                    Diagnostic::error(
-                        "unknown-environment",
-                        format!("`[environments.{name}]` is not in the promotion chain"),
-                    )
-                    .at_key(ev.origin, "unknown environment")
-                    .maybe_hint(suggest(name, envs.names())),
-                );
-                continue;
-            };
             let Some(et) = ev.as_table() else {
                 self.diags.push(
                     Diagnostic::error("wrong-type", format!("{what} must be a table"))
@@ -817,15 +821,82 @@ impl Loader<'_> {
                 );
                 continue;
             };
+            let local = match et.get("local") {
+                None => false,
+                Some(v) => match v.as_bool() {
+                    Some(b) => b,
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "wrong-type",
+                                format!("`local` of {what} must be `true` or `false`"),
+                            )
+                            .at_value(v.origin, format!("this is a {}", v.type_name())),
+                        );
+                        false
+                    }
+                },
+            };
+            let index = envs.chain.iter().position(|e| e.name == *name);
+            let i = match (index, local) {
+                (Some(i), false) => i,
+                (Some(_), true) => {
+                    let at = et.get("local").map_or(ev.origin, |v| v.origin);
+                    self.diags.push(
+                        Diagnostic::error(
+                            "invalid-value",
+                            format!("{what} is in the promotion chain, so it cannot be local"),
+                        )
+                        .at_value(at, "a local environment is outside the chain")
+                        .hint(format!("remove `{name}` from `[platform] environments` to make it a local development environment, or drop `local = true`")),
+                    );
+                    continue;
+                }
+                (None, true) => {
+                    if let Err(msg) = environment::check_name(name) {
+                        self.diags.push(
+                            Diagnostic::error("invalid-name", msg)
+                                .at_key(ev.origin, "invalid environment name"),
+                        );
+                        continue;
+                    }
+                    envs.local.push(Environment {
+                        name: name.clone(),
+                        intent: Default::default(),
+                        origin: ev.origin,
+                        local: true,
+                    });
+                    envs.chain.len() + envs.local.len() - 1
+                }
+                (None, false) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "unknown-environment",
+                            format!("`[environments.{name}]` is not in the promotion chain"),
+                        )
+                        .at_key(ev.origin, "unknown environment")
+                        .hint(match suggest(name, envs.chain_names()) {
+                            Some(h) => h,
+                            None => "add it to `[platform] environments`, or write `local = true` for a development environment outside the promotion chain".to_string(),
+                        }),
+                    );
+                    continue;
+                }
+            };
             component::check_structure(
                 &what,
                 et,
-                &["tenant", "stage", "workload", "description"],
+                &["tenant", "stage", "workload", "description", "local"],
                 &[],
                 envs.base_name(),
                 self.diags,
             );
-            envs.chain[i].intent = component::decode_intent(&what, et, self.diags);
+            let intent = component::decode_intent(&what, et, self.diags);
+            if let Some(e) = envs.chain.get_mut(i) {
+                e.intent = intent;
+            } else if let Some(e) = envs.local.last_mut() {
+                e.intent = intent;
+            }
         }
     }
 
@@ -899,6 +970,7 @@ impl Loader<'_> {
                 "load",
                 "node_pools",
                 "services",
+                "kubestack",
             ],
             provider.cluster_keys,
             envs.base_name(),
@@ -906,11 +978,13 @@ impl Loader<'_> {
         );
         let mut header = component::decode_header(&what, t, self.diags);
         header.load = crate::advise::declared::decode(&what, t.get("load"), envs, self.diags);
+        let mode = header.inheritance.unwrap_or(self.mode);
         let configs = component::decode_configs(
             &what,
             t.get("config"),
             v.origin,
             provider.cluster_keys,
+            mode,
             envs,
             self.diags,
         );
@@ -929,7 +1003,7 @@ impl Loader<'_> {
             match np.as_table() {
                 Some(pools) => {
                     for (pk, pv) in pools {
-                        if let Some(p) = self.node_pool(key, pk, pv, provider, envs) {
+                        if let Some(p) = self.node_pool(key, pk, pv, provider, mode, envs) {
                             node_pools.insert(pk.clone(), p);
                         }
                     }
@@ -961,7 +1035,7 @@ impl Loader<'_> {
             match sv.as_table() {
                 Some(st) => {
                     for (sk, s) in st {
-                        if let Some(s) = self.service(key, sk, s, envs) {
+                        if let Some(s) = self.service(key, sk, s, mode, envs) {
                             services.insert(sk.clone(), s);
                         }
                     }
@@ -975,6 +1049,11 @@ impl Loader<'_> {
                 ),
             }
         }
+        let kubestack = t.get("kubestack").and_then(|k| {
+            let pools: Vec<&String> = node_pools.keys().collect();
+            let svcs: Vec<&String> = services.keys().collect();
+            crate::import::migrate::decode(&what, k, &pools, &svcs, self.diags)
+        });
         Some(ClusterDef {
             key: key.to_string(),
             provider,
@@ -984,6 +1063,7 @@ impl Loader<'_> {
             services,
             origin: v.origin,
             file,
+            kubestack,
         })
     }
 
@@ -993,6 +1073,7 @@ impl Loader<'_> {
         key: &str,
         v: &Value,
         provider: &'static provider::Provider,
+        cluster_mode: Mode,
         envs: &Environments,
     ) -> Option<NodePoolDef> {
         let what = format!("node pool `{cluster}.{key}`");
@@ -1029,6 +1110,7 @@ impl Loader<'_> {
             t.get("config"),
             v.origin,
             provider.pool_keys,
+            header.inheritance.unwrap_or(cluster_mode),
             envs,
             self.diags,
         );
@@ -1045,6 +1127,7 @@ impl Loader<'_> {
         cluster: &str,
         key: &str,
         v: &Value,
+        cluster_mode: Mode,
         envs: &Environments,
     ) -> Option<ServiceDef> {
         let what = format!("service `{cluster}.{key}`");
@@ -1111,6 +1194,7 @@ impl Loader<'_> {
             t.get("config"),
             v.origin,
             SERVICE_KEYS,
+            header.inheritance.unwrap_or(cluster_mode),
             envs,
             self.diags,
         );

@@ -95,6 +95,9 @@ impl Platform {
         let what = format!("cluster `{}`", c.key);
         let mode = c.header.inheritance.unwrap_or(s.inheritance);
         let mut config = self.resolve_table(&c.configs, env_index, mode, plain, env);
+        if mode == Mode::Deep {
+            deep_fields(&what, c.provider.cluster_keys, &config, env, agg);
+        }
         apply_defaults(c.provider.cluster_keys, &mut config, env, Some(self), None);
         check_required(
             &what,
@@ -172,6 +175,9 @@ impl Platform {
             let pwhat = format!("node pool `{}.{}`", c.key, p.key);
             let pmode = p.header.inheritance.unwrap_or(mode);
             let mut pc = self.resolve_table(&p.configs, env_index, pmode, plain, env);
+            if pmode == Mode::Deep {
+                deep_fields(&pwhat, c.provider.pool_keys, &pc, env, agg);
+            }
             apply_defaults(
                 c.provider.pool_keys,
                 &mut pc,
@@ -242,6 +248,15 @@ impl Platform {
         for sv in c.services.values() {
             let smode = sv.header.inheritance.unwrap_or(mode);
             let mut sc = self.resolve_table(&sv.configs, env_index, smode, plain, env);
+            if smode == Mode::Deep {
+                deep_fields(
+                    &format!("service `{}.{}`", c.key, sv.key),
+                    SERVICE_KEYS,
+                    &sc,
+                    env,
+                    agg,
+                );
+            }
             apply_defaults(SERVICE_KEYS, &mut sc, env, Some(self), None);
             services.insert(
                 sv.key.clone(),
@@ -362,6 +377,22 @@ fn apply_defaults(
         };
         if let Some(v) = keys::default_value(k, &ctx) {
             config.insert(k.name.to_string(), v);
+        }
+    }
+}
+
+/// Under `deep` inheritance the layers may each hold part of a table; the resolved value must
+/// hold its required fields (`keys::check_layer` left them to this check).
+fn deep_fields(what: &str, key_table: &[Key], config: &Table, env: &str, agg: &mut Aggregator) {
+    for (name, value) in config {
+        let Some(k) = keys::find(key_table, name) else {
+            continue;
+        };
+        let mut found = Diagnostics::default();
+        keys::missing_fields(&k.ty, value, name, &mut found);
+        for d in found.into_iter() {
+            let message = format!("{what}: {} after `deep` inheritance", d.message);
+            agg.add(env, Diagnostic { message, ..d });
         }
     }
 }
@@ -646,5 +677,120 @@ impl serde::Serialize for ClusterJson<'_> {
             .collect();
         m.serialize_field("services", &services)?;
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// The codes and messages `validate` reports for a GKE platform whose `gpu` pool has
+    /// `apps` (base) and `ops` configs as given, under `mode`.
+    fn problems(mode: &str, apps: &str, ops: &str) -> Vec<String> {
+        let root = format!("[platform]\ninheritance = \"{mode}\"\n");
+        let cluster = format!(
+            "provider = \"gke\"\n[config.apps]\nproject_id = \"p\"\nregion = \"europe-west1\"\n\
+             [node_pools.default.config.apps]\nmachine_type = \"e2-standard-4\"\nmax_node_count = 2\n\
+             [node_pools.gpu.config.apps]\nmachine_type = \"g2-standard-8\"\nmax_node_count = 2\n{apps}\n\
+             [node_pools.gpu.config.ops]\n{ops}\n"
+        );
+        crate::test_support::errors(&root, "gke_zero", &cluster)
+    }
+
+    const COMPLETE: &str = "guest_accelerator = { type = \"nvidia-l4\", count = 1, gpu_sharing_config = { gpu_sharing_strategy = \"TIME_SHARING\", max_shared_clients_per_gpu = 2 } }";
+    const PARTIAL: &str =
+        "guest_accelerator = { gpu_sharing_config = { max_shared_clients_per_gpu = 8 } }";
+
+    /// Issue 18: under `deep`, an environment's partial table over a complete base was refused
+    /// for fields the merge supplies.
+    #[test]
+    fn deep_inheritance_checks_required_fields_on_the_resolved_value() {
+        assert_eq!(problems("deep", COMPLETE, PARTIAL), Vec::<String>::new());
+        // Kubestack's per-layer rule stays for `nested` and `shallow`.
+        for mode in ["nested", "shallow"] {
+            let p = problems(mode, COMPLETE, PARTIAL);
+            assert!(
+                p.iter().any(|m| m.contains("needs the field `type`")),
+                "{mode}: {p:?}"
+            );
+        }
+        // What no layer supplies is still missing, once, naming the environment.
+        let p = problems(
+            "deep",
+            "guest_accelerator = { type = \"nvidia-l4\" }",
+            PARTIAL,
+        );
+        assert!(
+            p.iter().any(|m| m.starts_with("missing-key")
+                && m.contains("`guest_accelerator` needs the field `count`")
+                && m.contains("after `deep` inheritance")),
+            "{p:?}"
+        );
+        // List items replace whole, so each layer's items are complete.
+        let p = problems("deep", "", "taints = [{ key = \"gpu\", value = \"yes\" }]");
+        assert!(
+            p.iter().any(|m| m.contains("needs the field `effect`")),
+            "{p:?}"
+        );
+    }
+
+    /// One required field of the accelerator or its sharing config, and where it is written.
+    #[derive(Clone, Copy, Debug)]
+    enum Layer {
+        Base,
+        Env,
+        Both,
+        Neither,
+    }
+
+    fn layer() -> impl Strategy<Value = Layer> {
+        prop_oneof![
+            Just(Layer::Base),
+            Just(Layer::Env),
+            Just(Layer::Both),
+            Just(Layer::Neither)
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Under `deep`, the required fields of a table split across the base and an
+        /// environment are checked on each environment's merge: the base resolves to itself, so
+        /// exactly the fields missing from the base are reported, whatever the environment
+        /// holds of the table.
+        #[test]
+        fn deep_reports_exactly_the_fields_no_merge_supplies(
+            layers in proptest::collection::vec(layer(), 4)
+        ) {
+            let fields = [
+                ("type", "type = \"nvidia-l4\""),
+                ("count", "count = 1"),
+                ("gpu_sharing_strategy", "gpu_sharing_strategy = \"MPS\""),
+                ("max_shared_clients_per_gpu", "max_shared_clients_per_gpu = 4"),
+            ];
+            let (mut base, mut env) = (vec![Vec::new(), Vec::new()], vec![Vec::new(), Vec::new()]);
+            for (i, ((_, text), l)) in fields.iter().zip(&layers).enumerate() {
+                let at = usize::from(i >= 2);
+                if matches!(l, Layer::Base | Layer::Both) {
+                    base[at].push(text.to_string());
+                }
+                if matches!(l, Layer::Env | Layer::Both) {
+                    env[at].push(text.to_string());
+                }
+            }
+            let table = |t: &[Vec<String>]| {
+                let mut parts = t[0].clone();
+                parts.push(format!("gpu_sharing_config = {{ {} }}", t[1].join(", ")));
+                format!("guest_accelerator = {{ {} }}", parts.join(", "))
+            };
+            let p = problems("deep", &table(&base), &table(&env));
+            for ((name, _), l) in fields.iter().zip(&layers) {
+                let reported = p.iter().any(|m| m.contains(&format!("needs the field `{name}`")));
+                let in_base = matches!(l, Layer::Base | Layer::Both);
+                prop_assert_eq!(reported, !in_base, "{}: {:?}", name, p);
+            }
+            prop_assert!(p.iter().all(|m| m.starts_with("missing-key")), "{:?}", p);
+        }
     }
 }

@@ -105,6 +105,17 @@ pub fn cluster_schema(p: &Provider) -> Value {
         "services".into(),
         json!({"type": "object", "additionalProperties": service_schema()}),
     );
+    let names = |doc: &str| json!({"type": "object", "description": doc, "additionalProperties": {"type": "string"}});
+    props.insert(
+        "kubestack".into(),
+        json!({"type": "object", "description": "The Kubestack module `plinth import kubestack` made this cluster from: `plinth generate` writes `moved` blocks from it so the first plan moves the state instead of replacing anything. Remove it once every environment was applied by Plinth.", "properties": {
+            "module": {"type": "string", "description": "Kubestack's cluster module name."},
+            "layout": {"enum": ["release", "current"], "description": "`release`: resources in `module.cluster` (v0.19.2-beta.0 and before); `current`: the main branch's flat modules."},
+            "node_pools": names("Pool key → Kubestack node-pool module."),
+            "services": names("Service key → Kubestack catalog module."),
+            "resources": names("Kubestack root resource → its address in the cluster's module.")
+        }, "required": ["module"], "additionalProperties": false}),
+    );
     json!({"type": "object", "title": p.title, "properties": props, "required": ["provider", "config", "node_pools"], "additionalProperties": false})
 }
 
@@ -118,13 +129,14 @@ pub fn schema(target: Target) -> Value {
         Target::Root => {
             let intent = json!({"type": "object", "properties": {
                 "tenant": {"type": "string"}, "stage": {"enum": ["prod", "non-prod"]},
-                "workload": {"type": "string"}, "description": {"type": "string"}}, "additionalProperties": false});
+                "workload": {"type": "string"}, "description": {"type": "string"},
+                "local": {"type": "boolean", "description": "A development environment outside the promotion chain (not listed in `[platform] environments`): resolved, generated and applied, never promoted to."}}, "additionalProperties": false});
             json!({
                 "type": "object",
                 "properties": {
                     "platform": table_schema(PLATFORM_KEYS, false),
                     "promotion": table_schema(crate::promote::policy::PROMOTION_KEYS, false),
-                    "environments": {"type": "object", "description": "What each environment separates.", "additionalProperties": intent},
+                    "environments": {"type": "object", "description": "What each environment separates; `local = true` declares a development environment outside the promotion chain.", "additionalProperties": intent},
                     "clusters": {"type": "object", "additionalProperties": any_cluster()},
                 },
                 "additionalProperties": false,

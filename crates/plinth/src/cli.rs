@@ -723,8 +723,14 @@ typed keys, current-era modules with `nested` inheritance. What Plinth cannot re
 to, and listed in the report as needing a human decision. Nothing is written unless the result
 validates; an existing non-empty DST is refused.
 
+Migrating without replacing anything: each cluster keeps a `[kubestack]` table from which
+`plinth generate` writes `moved` blocks (Kubestack's addresses to Plinth's), and
+`--state-migration` writes `kubestack-state-migration.sh` into DST: per environment it takes the
+imported modules' state out of the Kubestack state (left as it was) into Plinth's root, and
+leaves out what Plinth does not manage. `--state cluster` imports with one root per cluster.
+
 Example:
-  plinth import kubestack ./infra --out ./platform && plinth show ./platform --env ops";
+  plinth import kubestack ./infra --out ./platform --state-migration && plinth show ./platform --env ops";
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -741,6 +747,22 @@ pub struct ImportKubestackArgs {
     /// Directory of the new platform; must not exist or be empty.
     #[arg(long, value_name = "DST")]
     pub out: PathBuf,
+    /// Also write `kubestack-state-migration.sh`, which moves each environment's Terraform state
+    /// to the new platform's root(s).
+    #[arg(long)]
+    pub state_migration: bool,
+    /// Terraform state layout of the new platform: one root (Kubestack's) or one per cluster.
+    #[arg(long, value_enum, default_value_t)]
+    pub state: StateArg,
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum StateArg {
+    /// One root and state for the platform, as Kubestack has it.
+    #[default]
+    Platform,
+    /// One root and state per cluster.
+    Cluster,
 }

@@ -1605,3 +1605,56 @@ fn promotion_waits_for_verification_and_soak() {
             .expect("json");
     assert_eq!(st[1]["verification"]["state"], "verified", "{st}");
 }
+
+/// Issue 18: Kubestack's `loc` is a local development environment outside the promotion chain:
+/// applied directly without any record gating it, never promoted to, never a predecessor.
+#[test]
+fn a_local_environment_is_applied_directly_and_never_in_the_promotion_chain() {
+    let Some(lab) = Lab::from_fixture(&common::fixtures().join("platforms/doubles")) else {
+        return;
+    };
+    lab.edit(
+        "plinth.toml",
+        "[platform]\n",
+        "[environments.loc]\ndescription = \"a developer's own\"\nlocal = true\n\n[platform]\n",
+    );
+    lab.edit(
+        "clusters/kind_zero.toml",
+        "[node_pools.default",
+        "[config.loc]\nnode_image = \"kindest/node:v1.33.1\"\n\n[node_pools.default",
+    );
+    lab.plinth_ok(&["generate"]);
+    lab.commit("a local environment");
+    let list = lab.plinth_ok(&["list"]);
+    assert!(
+        list.contains("ops (internal) → apps → apps-prod (base)")
+            && list.contains("local environments loc"),
+        "{list}"
+    );
+    // Nothing was applied anywhere: `loc` still applies, no record gates it.
+    let out = lab.plinth_ok(&["apply", "--env", "loc"]);
+    assert!(out.contains("outside the promotion chain"), "{out}");
+    assert!(out.contains("apply succeeded"), "{out}");
+    lab.commit("terraform lock files");
+    let (code, out) = lab.plinth(&["promote", "--to", "loc"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("`loc` is a local environment, outside the promotion chain"),
+        "{out}"
+    );
+    // `apps` follows `ops`, whatever `loc` ran.
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("nothing was applied to `ops` yet"), "{out}");
+    let show = lab.plinth_ok(&["show", "--env", "loc"]);
+    assert!(
+        show.contains("(local, outside the promotion chain)") && show.contains("v1.33.1"),
+        "{show}"
+    );
+    let status = lab.plinth_ok(&["status", "--output", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert!(
+        doc.to_string().contains("\"loc\""),
+        "status lists loc: {status}"
+    );
+}

@@ -875,7 +875,7 @@ pub fn require_route(p: &Platform, env: &str, unvalidated: bool, promoted: bool)
         ));
     }
     let internal = envs.internal();
-    if env == internal || unvalidated || promoted {
+    if env == internal || envs.is_local(env) || unvalidated || promoted {
         return Ok(());
     }
     let prev = envs.previous(env).unwrap_or(internal);
@@ -1252,6 +1252,16 @@ pub fn check_promotion(
         return Err(Error::refused(
             format!("`{to}` is not an environment of this platform"),
             crate::diagnostic::suggest(to, envs.names()),
+        ));
+    }
+    if envs.is_local(to) {
+        return Err(Error::refused(
+            format!(
+                "`{to}` is a local environment, outside the promotion chain: nothing is promoted to it"
+            ),
+            Some(format!(
+                "apply it directly with `plinth apply --env {to}`; it never gates a promotion either"
+            )),
         ));
     }
     let Some(prev) = envs.previous(to) else {

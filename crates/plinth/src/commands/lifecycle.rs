@@ -450,8 +450,15 @@ pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
     let out = out_dir(dir, &args.out);
     let prepared = repo.prepare_head(dir, &out)?;
     check_env(&prepared.platform, &args.env)?;
-    let unvalidated = args.unvalidated && args.env != prepared.platform.environments.internal();
-    if unvalidated {
+    let local = prepared.platform.environments.is_local(&args.env);
+    let unvalidated =
+        args.unvalidated && !local && args.env != prepared.platform.environments.internal();
+    if local {
+        ui.status(&ui.dim(&format!(
+            "note: `{}` is a local environment: applied directly, outside the promotion chain",
+            args.env
+        )));
+    } else if unvalidated {
         ui.status(&ui.red(&format!(
             "UNVALIDATED: applying {} to `{}` without promotion; the record and `plinth status` will say so",
             record::short(&prepared.commit),

@@ -55,7 +55,6 @@ fn source_word(v: &Valid, o: &Origin) -> String {
     } else {
         v.platform
             .environments
-            .chain
             .get(o.env as usize)
             .map_or_else(|| "?".into(), |e| e.name.clone())
     }
@@ -64,17 +63,27 @@ fn source_word(v: &Valid, o: &Origin) -> String {
 fn render_env(ui: &Ui, v: &Valid, r: &Resolved, out: &mut String) {
     let envs = &v.platform.environments;
     let i = envs.index(&r.environment).unwrap_or(0);
-    let role = if i == 0 { "internal" } else { "external" };
+    let local = envs.is_local(&r.environment);
+    let role = if local {
+        "local, outside the promotion chain"
+    } else if i == 0 {
+        "internal"
+    } else {
+        "external"
+    };
     let base = if i == envs.base { ", base" } else { "" };
+    let place = if local {
+        role.to_string()
+    } else {
+        format!("{} of {}, {role}{base}", i + 1, envs.len())
+    };
     let _ = writeln!(
         out,
         "{} {}  {}",
         ui.bold("environment"),
         ui.bold(&r.environment),
         ui.dim(&format!(
-            "({} of {}, {role}{base}) — platform `{}`",
-            i + 1,
-            envs.len(),
+            "({place}) — platform `{}`",
             v.platform.settings.name
         ))
     );

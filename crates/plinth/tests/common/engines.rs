@@ -197,6 +197,7 @@ pub fn fmt(tf: &Path, text: &str) -> String {
 /// A moto server on a free loopback port, stopped on drop.
 pub struct Moto {
     child: Child,
+    log: PathBuf,
     pub port: u16,
 }
 
@@ -209,22 +210,36 @@ impl Moto {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             l.local_addr().expect("addr").port()
         };
+        let log_path = std::env::temp_dir().join(format!("plinth-moto-{port}.log"));
+        let log = std::fs::File::create(&log_path).ok()?;
         let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // AWS-managed policies (AmazonEKSClusterPolicy, ...) exist only when loaded.
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // A file, not a pipe: moto logs every request, and a full pipe would stall it.
+            .stderr(log.try_clone().ok()?)
             .spawn()
             .ok()?;
-        let moto = Moto { child, port };
-        for _ in 0..100 {
+        let mut moto = Moto {
+            child,
+            log: log_path.clone(),
+            port,
+        };
+        // A fresh venv imports (and byte-compiles) moto on the first start, and the machine
+        // may be busy with other test binaries: wait for the port as long as the server lives.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+        while std::time::Instant::now() < deadline {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Some(moto);
             }
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                let err = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("moto_server exited ({status}) before listening on {port}:\n{err}");
+            }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        panic!("moto_server did not start on port {port}");
+        panic!("moto_server did not listen on port {port} within 180 s");
     }
 
     /// A `*_override.tf` pointing every aliased aws provider at moto (test-only: generated
@@ -246,6 +261,7 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
