@@ -95,6 +95,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Promote a revision validated on the previous environment to the next one.
     Promote(PromoteArgs),
+    /// Record an environment once a pipeline's per-root jobs are done, from their receipts.
+    Record(RecordArgs),
     /// Run an environment's verification checks (`[[promotion.verify]]`) again and record them.
     Verify(VerifyArgs),
     /// What each environment runs, since when, and how far it lags behind the internal one.
@@ -433,6 +435,14 @@ pub struct PlanArgs {
     /// Terraform roots planned at once (with `state = "cluster"`).
     #[arg(long, short, default_value_t = default_jobs())]
     pub jobs: usize,
+    /// After the summary, print Terraform's own plan of each root with changes (every resource
+    /// and attribute). The plan stays in the root as `plinth-<ENV>.tfplan` for `terraform show`.
+    #[arg(long, conflicts_with = "no_engine")]
+    pub show_terraform: bool,
+    /// Plan only this Terraform root (a cluster key with `state = "cluster"`, else
+    /// `platform`), whether or not its content changed; repeat for more. One CI job per root.
+    #[arg(long = "root", value_name = "ROOT")]
+    pub roots: Vec<String>,
     /// The generated output directory (`<DIR>/generated` by default).
     #[arg(long, value_name = "OUT")]
     pub out: Option<PathBuf>,
@@ -456,12 +466,27 @@ pub struct ApplyArgs {
     #[arg(long, short, default_value_t = default_jobs())]
     pub jobs: usize,
     /// Also tag the applied commit `<env>-deploy-<n>`, as Kubestack's CI does.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     pub compat_tags: bool,
+    #[command(flatten)]
+    pub fan_out: RootJob,
     #[arg(long, value_name = "OUT")]
     pub out: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Output,
+}
+
+/// One job of a pipeline that fans an environment's apply out over its Terraform roots.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RootJob {
+    /// Apply only this Terraform root, as one job of a pipeline: write a receipt to
+    /// `--receipt` instead of a record (`plinth record` records the environment once every
+    /// root's job is done).
+    #[arg(long, value_name = "ROOT", requires = "receipt")]
+    pub root: Option<String>,
+    /// Where the job's receipt goes (JSON): the root, commit, content and outcome.
+    #[arg(long, value_name = "FILE", requires = "root")]
+    pub receipt: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -479,8 +504,48 @@ pub struct PromoteArgs {
     pub from_revision: Option<String>,
     #[arg(long, short, default_value_t = default_jobs())]
     pub jobs: usize,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     pub compat_tags: bool,
+    /// Only check that the revision may be promoted (exit 0) or say why not (exit 1); apply
+    /// nothing. For a CI step that gates a plan on the promotion.
+    #[arg(long, conflicts_with_all = ["root", "receipt"])]
+    pub check: bool,
+    #[command(flatten)]
+    pub fan_out: RootJob,
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The last job of a pipeline that fans an apply (or a promotion) out over Terraform roots: it
+recomputes the roots the revision runs on the environment, checks that every one has a receipt
+of this commit and content, and appends one record (succeeded only when every root
+succeeded; a missing or failed job makes it failed, so the next apply runs every root).
+
+Examples:
+  plinth record --env ops --receipts receipts
+  plinth record --env apps --promote --receipts receipts"
+)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
+    /// The jobs promoted the revision (`plinth promote --root`): the gate is checked again.
+    #[arg(long)]
+    pub promote: bool,
+    /// With `--promote`: the older revision the jobs promoted.
+    #[arg(long, value_name = "REV", requires = "promote")]
+    pub from_revision: Option<String>,
+    /// The jobs applied to an external environment with `--unvalidated`.
+    #[arg(long, conflicts_with = "promote")]
+    pub unvalidated: bool,
+    /// The directory holding the jobs' receipts (`*.json`).
+    #[arg(long, value_name = "DIR")]
+    pub receipts: PathBuf,
     #[arg(long, value_name = "OUT")]
     pub out: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value_t)]

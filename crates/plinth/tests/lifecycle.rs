@@ -1658,3 +1658,181 @@ fn a_local_environment_is_applied_directly_and_never_in_the_promotion_chain() {
         "status lists loc: {status}"
     );
 }
+
+/// The roots `ci matrix` lists for `args`.
+fn matrix_roots(lab: &Lab, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["ci", "matrix"];
+    all.extend_from_slice(args);
+    all.extend(["--output", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&lab.plinth_ok(&all)).expect("json");
+    doc.as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["root"].as_str().expect("root").to_string())
+        .collect()
+}
+
+/// Issue 19: the pipeline `plinth ci` writes fans an apply out over the runners, one root per
+/// job (`apply --root R --receipt F`), and its last job records the environment once from the
+/// receipts (`plinth record`): succeeded only when every root the revision runs succeeded; a
+/// receipt of another commit is refused; a promotion fans out the same way.
+#[test]
+fn a_fanned_out_apply_is_recorded_once_from_its_receipts() {
+    let Some(lab) = Lab::gate("state = \"cluster\"", &["kind_a", "kind_b"]) else {
+        return;
+    };
+    // Terraform's own plan, for a reviewer who wants every resource (issue 19).
+    let (code, out) = lab.plinth(&[
+        "plan",
+        "--env",
+        "ops",
+        "--root",
+        "kind_a",
+        "--show-terraform",
+    ]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("terraform plan of `kind_a`") && out.contains("will be created"),
+        "{out}"
+    );
+    // Not on a terminal: a line per step while Terraform runs.
+    assert!(out.contains("kind_a: terraform plan"), "{out}");
+    lab.plinth_ok(&["apply", "--env", "ops"]);
+    lab.commit("terraform lock files");
+    lab.edit("services/web/deployment.yaml", "web:v1.0.0", "web:v1.0.1");
+    lab.commit("web v1.0.1");
+    assert_eq!(
+        matrix_roots(&lab, &["--env", "ops"]),
+        ["kind_a", "kind_b"],
+        "both clusters use the base"
+    );
+    // One review job plans one root; an unknown root is refused with the closest name.
+    let (code, out) = lab.plinth(&["plan", "--env", "ops", "--root", "kind_b"]);
+    assert!(code == 0 || code == 3, "{out}");
+    assert!(out.contains("kind_b") && !out.contains("kind_a "), "{out}");
+    let (code, out) = lab.plinth(&["plan", "--env", "ops", "--root", "kind_c"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`kind_c` is not a Terraform root"), "{out}");
+
+    let receipts = lab.env.join("receipts");
+    let receipt = |root: &str| receipts.join(format!("{root}.json")).display().to_string();
+    let out = lab.plinth_ok(&[
+        "apply",
+        "--env",
+        "ops",
+        "--root",
+        "kind_a",
+        "--receipt",
+        &receipt("kind_a"),
+    ]);
+    assert!(out.contains("root applied"), "{out}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(receipt("kind_a")).expect("receipt"))
+            .expect("json");
+    assert_eq!(r["outcome"], "succeeded");
+    assert_eq!(r["commit"], lab.git(&["rev-parse", "HEAD"]));
+    // A job per root wrote no record: only the record job does.
+    assert_eq!(lab.git(&["tag", "-l", "plinth/ops/*"]).lines().count(), 2);
+
+    // kind_b's job did not run: the environment is recorded as failed, and says why.
+    let (code, out) = lab.plinth(&[
+        "record",
+        "--env",
+        "ops",
+        "--receipts",
+        &receipts.display().to_string(),
+    ]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("kind_b: no receipt"), "{out}");
+    assert_eq!(lab.record("ops", 3)["outcome"], "failed");
+    let (code, out) = lab.plinth(&["promote", "--to", "apps", "--check"]);
+    assert_eq!(code, 1, "{out}");
+
+    // A receipt of another commit is refused, and nothing is recorded.
+    let forged = lab.env.join("forged");
+    std::fs::create_dir_all(&forged).expect("mkdir");
+    let mut fake = r.clone();
+    fake["commit"] = lab.git(&["rev-parse", "HEAD~1"]).into();
+    std::fs::write(forged.join("kind_a.json"), fake.to_string()).expect("write");
+    let (code, out) = lab.plinth(&[
+        "record",
+        "--env",
+        "ops",
+        "--receipts",
+        &forged.display().to_string(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("nothing was recorded"), "{out}");
+    assert_eq!(lab.git(&["tag", "-l", "plinth/ops/*"]).lines().count(), 3);
+
+    // Both jobs done: one record of success naming both roots; the gate opens.
+    lab.plinth_ok(&[
+        "apply",
+        "--env",
+        "ops",
+        "--root",
+        "kind_b",
+        "--receipt",
+        &receipt("kind_b"),
+    ]);
+    let out = lab.plinth_ok(&[
+        "record",
+        "--env",
+        "ops",
+        "--receipts",
+        &receipts.display().to_string(),
+    ]);
+    assert!(out.contains("apply succeeded"), "{out}");
+    let rec = lab.record("ops", 4);
+    assert_eq!(rec["outcome"], "succeeded");
+    assert_eq!(rec["ran"], serde_json::json!(["kind_a", "kind_b"]));
+    let out = lab.plinth_ok(&["promote", "--to", "apps", "--check"]);
+    assert!(out.contains("may be promoted to `apps`"), "{out}");
+    // An unchanged root has nothing to apply now.
+    let (code, out) = lab.plinth(&[
+        "apply",
+        "--env",
+        "ops",
+        "--root",
+        "kind_a",
+        "--receipt",
+        &receipt("again"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("has nothing to apply"), "{out}");
+
+    // The promotion fans out the same way, and its record names the record it relied on.
+    let promoted = lab.env.join("promoted");
+    let p = |root: &str| promoted.join(format!("{root}.json")).display().to_string();
+    for root in matrix_roots(&lab, &["--env", "apps", "--promote"]) {
+        lab.plinth_ok(&[
+            "promote",
+            "--to",
+            "apps",
+            "--root",
+            &root,
+            "--receipt",
+            &p(&root),
+        ]);
+    }
+    let (code, out) = lab.plinth(&[
+        "record",
+        "--env",
+        "apps",
+        "--receipts",
+        &promoted.display().to_string(),
+    ]);
+    assert_eq!(code, 1, "receipts of a promotion need --promote: {out}");
+    let out = lab.plinth_ok(&[
+        "record",
+        "--env",
+        "apps",
+        "--promote",
+        "--receipts",
+        &promoted.display().to_string(),
+    ]);
+    assert!(out.contains("promote from ops succeeded"), "{out}");
+    let st = lab.status_json();
+    assert_eq!(st[1]["latest"]["outcome"], "succeeded", "{st}");
+    assert_eq!(lab.record("apps", 1)["validated_by"], "plinth/ops/000004");
+}

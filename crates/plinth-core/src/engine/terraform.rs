@@ -117,6 +117,14 @@ impl Terraform {
         supervise::run(command(&self.bin, args, Some(dir), &self.env()), allowed)
     }
 
+    /// A saved plan as Terraform prints it (every resource and attribute), for a reviewer who
+    /// wants more than Plinth's summary.
+    pub fn show_text(&self, dir: &Path, plan_file: &str) -> Result<String, EngineError> {
+        Ok(self
+            .run(dir, &["show", "-no-color", plan_file], &[])?
+            .stdout)
+    }
+
     /// `terraform output -json` of the selected workspace: every output by name.
     pub fn outputs(&self, dir: &Path) -> Result<serde_json::Value, EngineError> {
         let out = self.run(dir, &["output", "-json", "-no-color"], &[])?;

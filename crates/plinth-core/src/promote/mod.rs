@@ -15,6 +15,7 @@ pub mod lock;
 pub mod matrix;
 pub mod plan;
 pub mod policy;
+pub mod receipt;
 pub mod record;
 pub mod verify;
 
@@ -35,6 +36,11 @@ pub trait Observer: Sync {
     fn started(&self, _root: &str) {}
     fn step(&self, _root: &str, _step: &str) {}
     fn finished(&self, _root: &str, _result: &RootOutcome) {}
+}
+
+/// The saved plan of `env` in each root it ran in (kept after a plan for `terraform show`).
+pub fn plan_file(env: &str) -> String {
+    format!("plinth-{env}.tfplan")
 }
 
 /// Observes nothing.
@@ -164,7 +170,7 @@ impl Engine<'_> {
 
     fn one(&self, name: &str, dir: &Path, apply: bool) -> RootOutcome {
         let tf = self.terraform;
-        let plan_file = format!("plinth-{}.tfplan", self.environment);
+        let plan_file = plan_file(self.environment);
         let fail = |step: &str, e: crate::engine::EngineError| {
             if supervise::interrupted().is_some() {
                 RootOutcome::Interrupted
@@ -864,6 +870,30 @@ pub fn pending_roots(
         .collect())
 }
 
+/// The directory of root `root` in `out`; an unknown root is refused with the closest name.
+pub fn root_dir(p: &Platform, out: &Path, root: &str) -> Result<PathBuf> {
+    let all = roots(p, out, None);
+    all.iter()
+        .find(|(k, _)| k == root)
+        .map(|(_, d)| d.clone())
+        .ok_or_else(|| {
+            Error::refused(
+                format!("`{root}` is not a Terraform root of this platform"),
+                crate::diagnostic::suggest(root, all.iter().map(|(k, _)| k.as_str())).or_else(
+                    || {
+                        Some(format!(
+                            "its roots: {}",
+                            all.iter()
+                                .map(|(k, _)| k.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    },
+                ),
+            )
+        })
+}
+
 /// How a revision may reach `env`: the internal environment by `apply`; an external one by
 /// promotion, or by `apply --unvalidated` (recorded as such). Refuses any other way.
 pub fn require_route(p: &Platform, env: &str, unvalidated: bool, promoted: bool) -> Result<()> {
@@ -917,26 +947,7 @@ fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Re
         )
     })?;
     let snapshot = resolved.to_json();
-    // Under the lock, the output must still hold what was prepared: the record names it.
-    let now = hash::content(
-        p,
-        &prepared.resolution,
-        &prepared.out,
-        &if prepared.scratch.is_some() {
-            prepared.content.local_overrides.keys().cloned().collect()
-        } else {
-            repo.untracked_in(&prepared.out)
-        },
-    )?;
-    if now.hash != prepared.content.hash {
-        return Err(Error::refused(
-            format!(
-                "`{}` changed while the apply was being prepared",
-                prepared.out.display()
-            ),
-            Some("another command wrote the output; run the apply again".into()),
-        ));
-    }
+    output_unchanged(repo, prepared)?;
     let mut terraform = Terraform::find().map_err(|e| Error::refused(e.to_string(), None))?;
     terraform.inputs = crate::secrets::terraform_inputs(&prepared.resolution, env)?;
     let engine_version = terraform
@@ -1002,23 +1013,7 @@ fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Re
             .unwrap_or_default(),
     };
     let results = engine.run(&run_roots, true);
-    // What Terraform read must still be what the record names: a change to the output while
-    // it ran (another checkout, a hand edit) makes the run fail rather than succeed.
-    let after = hash::content(
-        p,
-        &prepared.resolution,
-        &prepared.out,
-        &prepared.content.local_overrides.keys().cloned().collect(),
-    )
-    .map(|c| c.hash)
-    .unwrap_or_default();
-    let changed_under_us = (after != prepared.content.hash).then(|| {
-        format!(
-            "`{}` changed while Terraform ran (content {after} instead of {}): what was applied is not what this record names; run the apply again",
-            prepared.out.display(),
-            prepared.content.hash
-        )
-    });
+    let changed_under_us = output_changed_while_running(prepared);
     for r in &results {
         if !r.outcome.is_failure()
             && let Some(h) = provider_lock(&r.dir)
@@ -1090,6 +1085,50 @@ fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Re
         selection,
         verification,
         new_lock_files: prepared.new_lock_files.clone(),
+    })
+}
+
+/// Under the lock, the output must still hold what was prepared: the record names it.
+fn output_unchanged(repo: &Repo, prepared: &Prepared) -> Result<()> {
+    let now = hash::content(
+        &prepared.platform,
+        &prepared.resolution,
+        &prepared.out,
+        &if prepared.scratch.is_some() {
+            prepared.content.local_overrides.keys().cloned().collect()
+        } else {
+            repo.untracked_in(&prepared.out)
+        },
+    )?;
+    if now.hash != prepared.content.hash {
+        return Err(Error::refused(
+            format!(
+                "`{}` changed while the apply was being prepared",
+                prepared.out.display()
+            ),
+            Some("another command wrote the output; run the apply again".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// What Terraform read must still be what the record names: a change to the output while it
+/// ran (another checkout, a hand edit) makes the run fail rather than succeed.
+fn output_changed_while_running(prepared: &Prepared) -> Option<String> {
+    let after = hash::content(
+        &prepared.platform,
+        &prepared.resolution,
+        &prepared.out,
+        &prepared.content.local_overrides.keys().cloned().collect(),
+    )
+    .map(|c| c.hash)
+    .unwrap_or_default();
+    (after != prepared.content.hash).then(|| {
+        format!(
+            "`{}` changed while Terraform ran (content {after} instead of {}): what was applied is not what this record names; run the apply again",
+            prepared.out.display(),
+            prepared.content.hash
+        )
     })
 }
 

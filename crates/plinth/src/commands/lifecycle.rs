@@ -3,7 +3,8 @@
 
 use super::{check_env, load_valid};
 use crate::cli::{
-    AffectedArgs, ApplyArgs, Output, PlanArgs, PromoteArgs, StatusArgs, UnlockArgs, VerifyArgs,
+    AffectedArgs, ApplyArgs, Output, PlanArgs, PromoteArgs, RecordArgs, RootJob, StatusArgs,
+    UnlockArgs, VerifyArgs,
 };
 use crate::ui::Ui;
 use crate::{CliError, Exit};
@@ -19,15 +20,20 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// One spinner per Terraform root, on a terminal only.
+/// One spinner per Terraform root on a terminal; elsewhere (a CI log) one line per step, so a
+/// long apply shows where it is while it runs.
 struct Bars {
     multi: MultiProgress,
     bars: Mutex<BTreeMap<String, ProgressBar>>,
+    lines: bool,
+    start: std::time::Instant,
 }
 
 impl Bars {
     fn new(ui: &Ui) -> Bars {
-        let target = if ui.quiet {
+        use std::io::IsTerminal;
+        let tty = std::io::stderr().is_terminal();
+        let target = if ui.quiet || !tty {
             ProgressDrawTarget::hidden()
         } else {
             ProgressDrawTarget::stderr()
@@ -35,6 +41,14 @@ impl Bars {
         Bars {
             multi: MultiProgress::with_draw_target(target),
             bars: Mutex::new(BTreeMap::new()),
+            lines: !ui.quiet && !tty,
+            start: std::time::Instant::now(),
+        }
+    }
+
+    fn line(&self, root: &str, what: &str) {
+        if self.lines {
+            eprintln!("[{:>5}s] {root}: {what}", self.start.elapsed().as_secs());
         }
     }
 }
@@ -47,17 +61,20 @@ impl Observer for Bars {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         pb.set_prefix(root.to_string());
+        self.line(root, "started");
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         if let Ok(mut b) = self.bars.lock() {
             b.insert(root.to_string(), pb);
         }
     }
     fn step(&self, root: &str, step: &str) {
+        self.line(root, &format!("terraform {step}"));
         if let Some(pb) = self.bars.lock().ok().and_then(|b| b.get(root).cloned()) {
             pb.set_message(format!("terraform {step}"));
         }
     }
     fn finished(&self, root: &str, result: &RootOutcome) {
+        self.line(root, &outcome_word(result));
         if let Some(pb) = self.bars.lock().ok().and_then(|b| b.get(root).cloned()) {
             pb.finish_with_message(outcome_word(result));
         }
@@ -237,6 +254,7 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
     }
     let mut results = Vec::new();
     let mut selection = None;
+    let mut terraform_text: BTreeMap<String, String> = BTreeMap::new();
     let run_engine = !args.no_engine;
     if run_engine {
         plinth_core::engine::supervise::install();
@@ -255,7 +273,21 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
             .map(|r| r.untracked_in(&out))
             .unwrap_or_default();
         let content = promote::hash::content(&v.platform, &v.resolution, &out, &untracked)?;
-        let sel = promote::select_roots(&v.platform, &v.resolution, &out, &content, &history);
+        let mut sel = promote::select_roots(&v.platform, &v.resolution, &out, &content, &history);
+        // `--root`: those roots only, changed or not (a CI job plans the one it was given).
+        if !args.roots.is_empty() {
+            for root in &args.roots {
+                promote::root_dir(&v.platform, &out, root)?;
+            }
+            sel.run.retain(|k, _| args.roots.contains(k));
+            for root in &args.roots {
+                sel.run.entry(root.clone()).or_insert_with(|| {
+                    "named with `--root` (unchanged since the last success)".into()
+                });
+            }
+            sel.unchanged.clear();
+            sel.abandoned.clear();
+        }
         let roots: Vec<_> = promote::roots(&v.platform, &out, None)
             .into_iter()
             .filter(|(k, _)| sel.run.contains_key(k))
@@ -271,6 +303,14 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
         };
         results = engine.run(&roots, false);
         selection = Some(sel);
+        if args.show_terraform {
+            let file = promote::plan_file(&args.env);
+            for r in &results {
+                if matches!(r.outcome, RootOutcome::Changes { .. }) {
+                    terraform_text.insert(r.root.clone(), terraform.show_text(&r.dir, &file)?);
+                }
+            }
+        }
     }
     let engine_failed = results.iter().any(|r| r.outcome.is_failure());
     let engine_changes = results
@@ -283,6 +323,7 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
             "platform": platform_plan,
             "roots": selection,
             "terraform": results,
+            "terraform_plans": terraform_text,
         })),
         Output::Text => {
             let mut text = render_plan(ui, &platform_plan, &baseline);
@@ -297,6 +338,23 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
                     text.push_str(&render_selection(ui, sel));
                 }
                 text.push_str(&render_results(ui, &results));
+                for (root, plan) in &terraform_text {
+                    let _ = writeln!(
+                        text,
+                        "\n{}\n{plan}",
+                        ui.bold(&format!("── terraform plan of `{root}`"))
+                    );
+                }
+                if !args.show_terraform && engine_changes {
+                    let _ = writeln!(
+                        text,
+                        "{}",
+                        ui.dim(&format!(
+                            "every resource and attribute: `plinth plan --env {} --show-terraform`",
+                            args.env
+                        ))
+                    );
+                }
             }
             ui.data(&text);
         }
@@ -480,8 +538,150 @@ pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
         unvalidated,
         promotion: None,
     };
+    if args.fan_out.root.is_some() {
+        return root_job(ui, args.output, &repo, &prepared, &opts, &args.fan_out);
+    }
     let rep = promote::apply(&repo, &prepared, &opts)?;
     Ok(report(ui, args.output, &rep, "apply"))
+}
+
+/// One root of an environment, as one job of a pipeline: the receipt goes to a file for
+/// `plinth record`.
+fn root_job(
+    ui: &Ui,
+    output: Output,
+    repo: &Repo,
+    prepared: &promote::Prepared,
+    opts: &ApplyOptions<'_>,
+    job: &RootJob,
+) -> Result<Exit, CliError> {
+    let (Some(root), Some(file)) = (&job.root, &job.receipt) else {
+        return Err(CliError::refused(
+            "`--root` and `--receipt` go together",
+            Some("a job applies one root and writes its receipt for `plinth record`".into()),
+        ));
+    };
+    let (receipt, result) = promote::receipt::apply_root(repo, prepared, opts, root)?;
+    let json = serde_json::to_vec_pretty(&receipt).unwrap_or_default();
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| plinth_core::Error::io("create", parent, e))?;
+    }
+    plinth_core::fsutil::write_atomic(file, &json)?;
+    let ok = receipt.outcome == Outcome::Succeeded;
+    match output {
+        Output::Json => ui.json(&serde_json::json!({"receipt": receipt, "root": result})),
+        Output::Text => {
+            let mut text = render_results(ui, std::slice::from_ref(&result));
+            let word = if ok {
+                ui.green("root applied")
+            } else {
+                ui.red(&format!("root {}", receipt.outcome.as_str()))
+            };
+            let _ = writeln!(
+                text,
+                "\n{word}: {} of `{root}` at {} to `{}`; receipt written to {}",
+                receipt.via,
+                record::short(&receipt.commit),
+                receipt.environment,
+                file.display()
+            );
+            let _ = writeln!(
+                text,
+                "once every root's job is done, `plinth record --env {}` records the environment",
+                receipt.environment
+            );
+            ui.data(&text);
+        }
+    }
+    if let Some(exit) = interrupted_exit() {
+        return Ok(exit);
+    }
+    Ok(if ok { Exit::Ok } else { Exit::Engine })
+}
+
+/// The last job of a fanned-out apply or promotion: one record from the jobs' receipts.
+pub fn record(ui: &Ui, args: RecordArgs) -> Result<Exit, CliError> {
+    let dir = &args.dir.path();
+    let loaded = plinth_core::load::load(dir);
+    if let Some(p) = &loaded.platform {
+        check_env(p, &args.env)?;
+    }
+    let repo = Repo::open(dir)?;
+    let out = out_dir(dir, &args.out);
+    let prepared = match &args.from_revision {
+        Some(rev) => repo.prepare_revision(dir, rev, &out)?,
+        None => repo.prepare_head(dir, &out)?,
+    };
+    check_env(&prepared.platform, &args.env)?;
+    let promotion = if args.promote {
+        Some(promote::check_promotion(
+            &repo,
+            &prepared.platform,
+            &args.env,
+            &prepared,
+        )?)
+    } else {
+        None
+    };
+    let receipts = promote::receipt::Receipt::read_dir(&args.receipts)?;
+    let local = prepared.platform.environments.is_local(&args.env);
+    let unvalidated =
+        args.unvalidated && !local && args.env != prepared.platform.environments.internal();
+    let via = match &promotion {
+        Some(pr) => format!("promote from {}", pr.previous),
+        None if unvalidated => "apply --unvalidated".into(),
+        None => "apply".into(),
+    };
+    let bars = Bars::new(ui);
+    let opts = ApplyOptions {
+        environment: &args.env,
+        jobs: 1,
+        via,
+        compat_tags: false,
+        command: format!("plinth record --env {}", args.env),
+        observer: &bars,
+        unvalidated,
+        promotion: promotion.as_ref(),
+    };
+    let done = promote::receipt::record(&repo, &prepared, &opts, &receipts)?;
+    let rec = &done.record;
+    let ok = rec.outcome == Outcome::Succeeded;
+    match args.output {
+        Output::Json => ui.json(&done),
+        Output::Text => {
+            let mut text = String::new();
+            let word = if ok {
+                ui.green(&format!("{} succeeded", rec.via))
+            } else {
+                ui.red(&format!("{} {}", rec.via, rec.outcome.as_str()))
+            };
+            let _ = writeln!(
+                text,
+                "{word}: {} to `{}` from {} receipt(s) of {} root(s), recorded as {}",
+                record::short(&rec.commit),
+                rec.environment,
+                receipts.len(),
+                rec.ran.len(),
+                record::tag(&rec.environment, rec.sequence).trim_start_matches("refs/tags/")
+            );
+            for m in &done.missing {
+                let _ = writeln!(text, "  {} {m}: no receipt", ui.red("✗"));
+            }
+            for f in &done.failed {
+                let _ = writeln!(text, "  {} {f}: its job did not succeed", ui.red("✗"));
+            }
+            if !ok {
+                let _ = writeln!(
+                    text,
+                    "the next apply to `{}` runs every root again",
+                    rec.environment
+                );
+            }
+            let _ = writeln!(text, "share the record with `git push --tags`");
+            ui.data(&text);
+        }
+    }
+    Ok(if ok { Exit::Ok } else { Exit::Engine })
 }
 
 pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
@@ -507,6 +707,26 @@ pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
             promote::policy::format_duration(promotion.soaked)
         );
     }
+    if args.check {
+        match args.output {
+            Output::Json => ui.json(&serde_json::json!({
+                "environment": args.to,
+                "commit": prepared.commit,
+                "may_promote": true,
+                "previous": promotion.previous,
+                "record": promotion.tag,
+                "verification": promotion.verification,
+                "soaked_seconds": promotion.soaked,
+            })),
+            Output::Text => ui.data(&format!(
+                "{} {} may be promoted to `{}`: it was {proof})\n",
+                ui.green("✓"),
+                record::short(&prepared.commit),
+                args.to
+            )),
+        }
+        return Ok(Exit::Ok);
+    }
     ui.status(&format!(
         "{} {} was {proof}); promoting it to `{}`",
         ui.green("✓"),
@@ -524,6 +744,9 @@ pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
         unvalidated: false,
         promotion: Some(&promotion),
     };
+    if args.fan_out.root.is_some() {
+        return root_job(ui, args.output, &repo, &prepared, &opts, &args.fan_out);
+    }
     let rep = promote::apply(&repo, &prepared, &opts)?;
     Ok(report(ui, args.output, &rep, "promotion"))
 }

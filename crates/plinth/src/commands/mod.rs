@@ -37,6 +37,7 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
         Command::Apply(a) => lifecycle::apply(ui, a),
         Command::Promote(a) => lifecycle::promote(ui, a),
         Command::Verify(a) => lifecycle::verify(ui, a),
+        Command::Record(a) => lifecycle::record(ui, a),
         Command::Status(a) => lifecycle::status(ui, a),
         Command::Affected(a) => lifecycle::affected(ui, a),
         Command::Unlock(a) => lifecycle::unlock(ui, a),
