@@ -161,8 +161,10 @@ pub static KIND: Provider = Provider {
         provider_settings: |_| Vec::new(),
         provider_blocks: &[],
     },
+    check_resolved: super::no_checks,
     scaffold: Scaffold {
         cluster: "",
+        per_environment: "",
         default_pool: "nodes = 1\n",
         extra_pool: "nodes = 1\n",
         example_region: "localhost",

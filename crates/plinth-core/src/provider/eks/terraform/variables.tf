@@ -30,6 +30,7 @@ variable "config" {
     cluster_vpc_node_subnet_number_offset = number
     cluster_vpc_legacy_node_subnets       = bool
     cluster_vpc_subnet_map_public_ip      = bool
+    cluster_vpc_nat_gateways              = string
     cluster_vpc_dns_hostnames             = bool
     cluster_vpc_dns_support               = bool
     cluster_aws_auth_map_roles = optional(list(object({
