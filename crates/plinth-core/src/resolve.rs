@@ -250,6 +250,7 @@ impl Platform {
                 env,
                 agg,
             );
+            check_taints(&pwhat, c.provider.pool_flags.taints.0, &pc, p.origin, env, agg);
             let shape = (c.provider.pool_shape)(&p.key, &pc, &config);
             node_pools.insert(
                 p.key.clone(),
@@ -580,6 +581,39 @@ fn check_label_table(
                 format!("{what}: label `{k}` = `{s}` in `{key}` is not valid in Kubernetes: {e}"),
             );
             agg.add(env, at(d, v.origin, "this value").hint("shorten the value to at most 63 letters, digits, `-`, `_` and `.`"));
+        }
+    }
+}
+
+/// Taint keys follow the label key rules and values the label value rules; `{ key, value }`
+/// tables (EKS, GKE, kind) or `key=value:Effect` strings (AKS, whose syntax the key table checks).
+fn check_taints(what: &str, key: &str, config: &Table, origin: Origin, env: &str, agg: &mut Aggregator) {
+    let Some(taints) = config.get(key).and_then(Value::as_array) else {
+        return;
+    };
+    for t in taints {
+        let (k, v, o) = match (t.as_table(), t.as_str()) {
+            (Some(tab), _) => {
+                let k = tab.get("key").and_then(Value::as_str).unwrap_or_default();
+                let v = tab.get("value").and_then(Value::as_str).unwrap_or_default();
+                (k.to_string(), v.to_string(), t.origin)
+            }
+            (None, Some(s)) => match crate::provider::aks::parse_taint(s) {
+                Some(taint) => (taint.key, taint.value, t.origin),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let problem = naming::check_label_key(&k)
+            .map_err(|e| format!("key `{k}`: {e}"))
+            .and_then(|()| naming::check_label_value(&v).map_err(|e| format!("value `{v}`: {e}")));
+        if let Err(e) = problem {
+            let d = Diagnostic::error(
+                "invalid-taint",
+                format!("{what}: a taint in `{key}` is not valid in Kubernetes: {e}"),
+            );
+            let d = if o.is_builtin() { d.at_key(origin, "this pool") } else { d.at_value(o, "this taint") };
+            agg.add(env, d.hint("taint keys are `[prefix/]name` like label keys; values have at most 63 letters, digits, `-`, `_` and `.`"));
         }
     }
 }

@@ -396,6 +396,15 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
                 .at_value(x.origin, "only kubenet assigns pods a separate range"),
         );
     }
+    if flag(c, "private_cluster_enabled") == Some(true)
+        && let Some(x) = explicit(c, "api_server_authorized_ip_ranges")
+    {
+        out.push(
+            Diagnostic::error("unsupported-combination", format!("{}: a private cluster has no public API server to restrict", v.what))
+                .at_value(x.origin, "authorized ranges")
+                .hint("AKS refuses authorized IP ranges on private clusters: remove `api_server_authorized_ip_ranges`, or `private_cluster_enabled`"),
+        );
+    }
     if flag(c, "default_node_pool_only_critical_addons") == Some(true) && v.pools.len() < 2 {
         let d = Diagnostic::error("unsupported-combination", format!("{}: the default pool runs critical add-ons only, and there is no other pool", v.what));
         out.push(

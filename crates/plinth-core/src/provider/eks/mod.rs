@@ -89,10 +89,10 @@ pub static CLUSTER_KEYS: &[Key] = &[
     Key::new(
         "cluster_availability_zones",
         STRINGS,
-        "Availability zones of the VPC: one control plane subnet, one node subnet, and (for private subnets) one NAT gateway each; node pools use them unless they set their own.",
+        "Availability zones of the VPC: one control plane subnet, one node subnet, and (for private subnets) one NAT gateway each; node pools use them unless they set their own. A change updates the control plane's subnets in place.",
     )
     .required()
-    .replaces(),
+    .replaces_pools(),
     Key::new(
         "cluster_version",
         Ty::String,
@@ -110,14 +110,13 @@ pub static CLUSTER_KEYS: &[Key] = &[
         COUNT,
         "Legacy (Kubestack release): newbits of both the control and the node subnets; overrides the two keys below when set.",
     )
-    .replaces(),
+    .replaces_pools(),
     Key::new(
         "cluster_vpc_control_subnet_newbits",
         COUNT,
-        "Newbits of the control plane subnets (`aws_subnet.control`, numbers 0, 1, … in the VPC CIDR), which also hold the NAT gateways and internet-facing load balancers.",
+        "Newbits of the control plane subnets (`aws_subnet.control`, numbers 0, 1, … in the VPC CIDR), which also hold the NAT gateways and internet-facing load balancers. A change replaces those subnets and moves the control plane to the new ones.",
     )
-    .default(Default::Int(8))
-    .replaces(),
+    .default(Default::Int(8)),
     Key::new(
         "cluster_vpc_node_subnet_newbits",
         COUNT,
@@ -216,9 +215,8 @@ pub static CLUSTER_KEYS: &[Key] = &[
     Key::new(
         "cluster_encryption_key_arn",
         Ty::String,
-        "KMS key ARN that encrypts Kubernetes secrets (`encryption_config`); EKS's own envelope encryption (an AWS-owned key) when unset.",
-    )
-    .replaces(),
+        "KMS key ARN that encrypts Kubernetes secrets (`encryption_config`); EKS's own envelope encryption (an AWS-owned key) when unset. Adding it is an in-place update; EKS refuses to change or remove it afterwards.",
+    ),
     Key::new(
         "disable_default_ingress",
         Ty::Boolean,
