@@ -130,12 +130,15 @@ pub fn check_dns(meta: &Metadata, p: &NameParts<'_>) -> Vec<NameProblem> {
 /// `-`, `_` and `.` between (the API server refuses anything else).
 pub fn check_label_value(v: &str) -> Result<(), String> {
     if v.len() > 63 {
-        return Err(format!("{} characters; Kubernetes allows 63", v.len()));
+        return Err(format!(
+            "{} characters long (Kubernetes allows 63)",
+            v.len()
+        ));
     }
     if v.is_empty() || is_label_name(v) {
         Ok(())
     } else {
-        Err("only letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit".into())
+        Err("not a Kubernetes label value (letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit)".into())
     }
 }
 
@@ -176,7 +179,7 @@ pub fn check_labels(meta: &Metadata, p: &NameParts<'_>) -> Vec<NameProblem> {
     for (key, value) in &meta.labels {
         if let Err(e) = check_label_key(key) {
             out.push(NameProblem {
-                message: format!("metadata label key `{key}` is not a valid Kubernetes label key: {e}"),
+                message: format!("metadata label key `{key}` is not a Kubernetes label key: {e}"),
                 hint: format!(
                     "change `[platform] label_namespace` (`{}`)",
                     p.label_namespace
@@ -196,7 +199,7 @@ pub fn check_labels(meta: &Metadata, p: &NameParts<'_>) -> Vec<NameProblem> {
                 p.base_domain.len()
             ),
             "cluster_fqdn" => format!(
-                "the fqdn is the name `{}` ({} characters) and the domain `{}` ({} characters): shorten `base_domain`, or the name's {}",
+                "the value is the fqdn `{value}`: the name `{}` ({} characters) and the domain `{}` ({} characters); shorten `base_domain`, or the name's {}",
                 meta.name,
                 meta.name.len(),
                 meta.domain,
@@ -208,7 +211,7 @@ pub fn check_labels(meta: &Metadata, p: &NameParts<'_>) -> Vec<NameProblem> {
             _ => format!("change the value of `additional_metadata_labels.{key}`"),
         };
         out.push(NameProblem {
-            message: format!("metadata label `{key}` = `{value}` is not a valid Kubernetes label value: {e}"),
+            message: format!("the value of metadata label `{key}` is {e}"),
             hint,
         });
     }
@@ -356,7 +359,11 @@ mod tests {
         let problems = check_labels(&m, &p);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].message.contains("kubestack.com/cluster_fqdn"), "{}", problems[0].message);
-        assert!(problems[0].message.contains("67 characters"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("67 characters long"),
+            "{}",
+            problems[0].message
+        );
         assert!(problems[0].hint.contains("shorten `base_domain`"), "{}", problems[0].hint);
     }
 

@@ -569,7 +569,7 @@ fn check_label_table(
         if let Err(e) = naming::check_label_key(k) {
             let d = Diagnostic::error(
                 "invalid-label",
-                format!("{what}: label key `{k}` in `{key}` is not valid in Kubernetes: {e}"),
+                format!("{what}: `{k}` in `{key}` is not a Kubernetes label key: {e}"),
             );
             agg.add(env, at(d, v.origin, "this label").hint("label keys are `[prefix/]name`: a lowercase DNS prefix and a name of at most 63 characters"));
         }
@@ -578,7 +578,7 @@ fn check_label_table(
         {
             let d = Diagnostic::error(
                 "invalid-label",
-                format!("{what}: label `{k}` = `{s}` in `{key}` is not valid in Kubernetes: {e}"),
+                format!("{what}: the value of label `{k}` in `{key}` is {e}"),
             );
             agg.add(env, at(d, v.origin, "this value").hint("shorten the value to at most 63 letters, digits, `-`, `_` and `.`"));
         }
@@ -605,12 +605,14 @@ fn check_taints(what: &str, key: &str, config: &Table, origin: Origin, env: &str
             _ => continue,
         };
         let problem = naming::check_label_key(&k)
-            .map_err(|e| format!("key `{k}`: {e}"))
-            .and_then(|()| naming::check_label_value(&v).map_err(|e| format!("value `{v}`: {e}")));
+            .map_err(|e| format!("its key `{k}` is not a Kubernetes label key: {e}"))
+            .and_then(|()| {
+                naming::check_label_value(&v).map_err(|e| format!("its value `{v}` is {e}"))
+            });
         if let Err(e) = problem {
             let d = Diagnostic::error(
                 "invalid-taint",
-                format!("{what}: a taint in `{key}` is not valid in Kubernetes: {e}"),
+                format!("{what}: a taint in `{key}` is refused by Kubernetes: {e}"),
             );
             let d = if o.is_builtin() { d.at_key(origin, "this pool") } else { d.at_value(o, "this taint") };
             agg.add(env, d.hint("taint keys are `[prefix/]name` like label keys; values have at most 63 letters, digits, `-`, `_` and `.`"));
