@@ -605,15 +605,18 @@ fn validate_eks(cluster: &str, extra: &str) -> Vec<(String, String)> {
 
 // ---- the checkov gate ----
 
-/// checkov: `PLINTH_CHECKOV`, on PATH, or in the CI's venv.
+/// The checkov version the baseline was written for (`.ci/run` installs it).
+const CHECKOV_VERSION: &str = "3.3.30";
+
+/// checkov: `PLINTH_CHECKOV`, the CI's venv, or on PATH.
 fn checkov() -> Option<PathBuf> {
     std::env::var_os("PLINTH_CHECKOV")
         .map(PathBuf::from)
-        .or_else(|| engines::which("checkov"))
         .or_else(|| {
             let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/venv/bin/checkov");
             venv.is_file().then_some(venv)
         })
+        .or_else(|| engines::which("checkov"))
 }
 
 /// One accepted finding: a check and the resources (globs, `*` any text) it may fail on.
@@ -690,6 +693,11 @@ fn checkov_finds_nothing_beyond_the_baseline() {
         )
     });
     let report = if report.is_array() { report[0].clone() } else { report };
+    assert_eq!(
+        report["summary"]["checkov_version"], CHECKOV_VERSION,
+        "{} is another checkov than the baseline's: `pip install checkov=={CHECKOV_VERSION}` (as `.ci/run` does) or set PLINTH_CHECKOV",
+        checkov.display()
+    );
     assert_eq!(report["summary"]["parsing_errors"], 0, "{}", report["summary"]);
     let failed: Vec<(String, String)> = report["results"]["failed_checks"]
         .as_array()
