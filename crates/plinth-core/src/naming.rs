@@ -150,11 +150,11 @@ pub fn check_label_key(k: &str) -> Result<(), String> {
         None => (None, k),
     };
     if let Some(p) = prefix
-        && (p.is_empty()
-            || p.len() > 253
-            || !p.split('.').all(crate::keys::is_dns_label))
+        && (p.is_empty() || p.len() > 253 || !p.split('.').all(crate::keys::is_dns_label))
     {
-        return Err(format!("the prefix `{p}` is not a lowercase DNS subdomain of at most 253 characters"));
+        return Err(format!(
+            "the prefix `{p}` is not a lowercase DNS subdomain of at most 253 characters"
+        ));
     }
     if name.is_empty() || name.len() > 63 || !is_label_name(name) {
         return Err(format!(
@@ -344,7 +344,13 @@ mod tests {
     /// which the API server refuses, and nothing said so.
     #[test]
     fn a_metadata_label_over_63_characters_names_the_part_to_shorten() {
-        let p = parts("kbst", "apps", "eu-west-1", "aws", "platform.infrastructure.example.com");
+        let p = parts(
+            "kbst",
+            "apps",
+            "eu-west-1",
+            "aws",
+            "platform.infrastructure.example.com",
+        );
         let m = metadata(&p);
         assert_eq!(m.fqdn.len(), 59);
         assert!(check_labels(&m, &p).is_empty());
@@ -358,13 +364,21 @@ mod tests {
         let m = metadata(&p);
         let problems = check_labels(&m, &p);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].message.contains("kubestack.com/cluster_fqdn"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("kubestack.com/cluster_fqdn"),
+            "{}",
+            problems[0].message
+        );
         assert!(
             problems[0].message.contains("67 characters long"),
             "{}",
             problems[0].message
         );
-        assert!(problems[0].hint.contains("shorten `base_domain`"), "{}", problems[0].hint);
+        assert!(
+            problems[0].hint.contains("shorten `base_domain`"),
+            "{}",
+            problems[0].hint
+        );
     }
 
     #[test]

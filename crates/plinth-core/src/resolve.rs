@@ -250,7 +250,14 @@ impl Platform {
                 env,
                 agg,
             );
-            check_taints(&pwhat, c.provider.pool_flags.taints.0, &pc, p.origin, env, agg);
+            check_taints(
+                &pwhat,
+                c.provider.pool_flags.taints.0,
+                &pc,
+                p.origin,
+                env,
+                agg,
+            );
             let shape = (c.provider.pool_shape)(&p.key, &pc, &config);
             node_pools.insert(
                 p.key.clone(),
@@ -580,14 +587,25 @@ fn check_label_table(
                 "invalid-label",
                 format!("{what}: the value of label `{k}` in `{key}` is {e}"),
             );
-            agg.add(env, at(d, v.origin, "this value").hint("shorten the value to at most 63 letters, digits, `-`, `_` and `.`"));
+            agg.add(
+                env,
+                at(d, v.origin, "this value")
+                    .hint("shorten the value to at most 63 letters, digits, `-`, `_` and `.`"),
+            );
         }
     }
 }
 
 /// Taint keys follow the label key rules and values the label value rules; `{ key, value }`
 /// tables (EKS, GKE, kind) or `key=value:Effect` strings (AKS, whose syntax the key table checks).
-fn check_taints(what: &str, key: &str, config: &Table, origin: Origin, env: &str, agg: &mut Aggregator) {
+fn check_taints(
+    what: &str,
+    key: &str,
+    config: &Table,
+    origin: Origin,
+    env: &str,
+    agg: &mut Aggregator,
+) {
     let Some(taints) = config.get(key).and_then(Value::as_array) else {
         return;
     };
@@ -614,7 +632,11 @@ fn check_taints(what: &str, key: &str, config: &Table, origin: Origin, env: &str
                 "invalid-taint",
                 format!("{what}: a taint in `{key}` is refused by Kubernetes: {e}"),
             );
-            let d = if o.is_builtin() { d.at_key(origin, "this pool") } else { d.at_value(o, "this taint") };
+            let d = if o.is_builtin() {
+                d.at_key(origin, "this pool")
+            } else {
+                d.at_value(o, "this taint")
+            };
             agg.add(env, d.hint("taint keys are `[prefix/]name` like label keys; values have at most 63 letters, digits, `-`, `_` and `.`"));
         }
     }

@@ -176,7 +176,10 @@ pub fn reference_markdown() -> String {
     s.push_str(&crate::keys::markdown(SERVICE_KEYS, ""));
     s.push_str("\n## Expected load `load.<env>` (clusters and node pools)\n\n");
     s.push_str("Beside `config`, for `plinth capacity`. An environment without a table inherits the base environment's; a table overrides the base's keys one by one. Load declared on a cluster runs on its `default` pool.\n\n");
-    s.push_str(&crate::keys::markdown(crate::advise::declared::LOAD_KEYS, ""));
+    s.push_str(&crate::keys::markdown(
+        crate::advise::declared::LOAD_KEYS,
+        "",
+    ));
     s
 }
 

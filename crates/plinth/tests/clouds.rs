@@ -69,7 +69,9 @@ fn aws_aliases(providers_tf: &str) -> Vec<String> {
         .split("provider \"")
         .filter(|block| block.starts_with("aws\""))
         .filter_map(|block| {
-            let line = block.lines().find(|l| l.trim_start().starts_with("alias"))?;
+            let line = block
+                .lines()
+                .find(|l| l.trim_start().starts_with("alias"))?;
             Some(line.split('"').nth(1)?.to_string())
         })
         .collect()
@@ -91,7 +93,10 @@ fn build_scan() -> Option<Scan> {
         plinth_ok(&dir, &["init", example, "--example", example]);
     }
     for (fixture, _) in FIXTURES {
-        copy_dir(&fixtures().join("platforms").join(fixture), &dir.join(fixture));
+        copy_dir(
+            &fixtures().join("platforms").join(fixture),
+            &dir.join(fixture),
+        );
     }
     let mut root = String::new();
     for (platform, module) in EXAMPLES.iter().chain(FIXTURES) {
@@ -101,8 +106,11 @@ fn build_scan() -> Option<Scan> {
         let aliases = aws_aliases(&providers);
         let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
         // Test-only endpoints: generated code never carries them.
-        std::fs::write(generated.join("moto_override.tf"), moto.override_for(&aliases))
-            .expect("override");
+        std::fs::write(
+            generated.join("moto_override.tf"),
+            moto.override_for(&aliases),
+        )
+        .expect("override");
         root.push_str(&format!(
             "module \"{module}\" {{\n  source = \"./{platform}/generated\"\n"
         ));
@@ -222,7 +230,10 @@ fn private_eks_nodes_reach_the_internet_through_nat_gateways() {
         [format!("{PRIVATE}.aws_route_table.private[0]").as_str()]["change"];
     assert_eq!(nat["after"]["route"][0]["cidr_block"], "0.0.0.0/0", "{nat}");
     assert_eq!(nat["after"]["route"][0]["gateway_id"], "", "{nat}");
-    assert_eq!(nat["after_unknown"]["route"][0]["nat_gateway_id"], true, "{nat}");
+    assert_eq!(
+        nat["after_unknown"]["route"][0]["nat_gateway_id"], true,
+        "{nat}"
+    );
     let assoc = &configuration(p, &modules, "aws_route_table_association.node")["expressions"];
     assert!(
         references(&assoc["route_table_id"]).contains(&"aws_route_table.private"),
@@ -249,7 +260,12 @@ fn eks_aws_auth_mappings_become_access_entries() {
         after(p, &format!("{PRIVATE}.aws_eks_cluster.current"))["access_config"][0]["authentication_mode"],
         "API_AND_CONFIG_MAP"
     );
-    let entry = |arn: &str| after(p, &format!("{PRIVATE}.aws_eks_access_entry.current[\"{arn}\"]"));
+    let entry = |arn: &str| {
+        after(
+            p,
+            &format!("{PRIVATE}.aws_eks_access_entry.current[\"{arn}\"]"),
+        )
+    };
     let admin = entry("arn:aws:iam::111122223333:role/platform-admin");
     assert_eq!(admin["type"], "STANDARD");
     assert_eq!(admin["user_name"], "platform-admin");
@@ -257,22 +273,28 @@ fn eks_aws_auth_mappings_become_access_entries() {
     assert_eq!(nodes["type"], "EC2_LINUX");
     assert!(nodes["user_name"].is_null(), "{nodes}");
     let devs = entry("arn:aws:iam::111122223333:role/developers");
-    assert_eq!(devs["kubernetes_groups"], serde_json::json!(["developers", "viewers"]));
+    assert_eq!(
+        devs["kubernetes_groups"],
+        serde_json::json!(["developers", "viewers"])
+    );
     assert_eq!(devs["user_name"], "dev:{{SessionName}}");
     let ci = entry("arn:aws:iam::111122223333:user/ci");
     assert_eq!(ci["kubernetes_groups"], serde_json::json!(["deployers"]));
-    let admins: BTreeSet<&str> = changes(p, &format!("{PRIVATE}.aws_eks_access_policy_association.admin"))
-        .values()
-        .map(|rc| {
-            let a = &rc["change"]["after"];
-            assert_eq!(
-                a["policy_arn"],
-                "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-            );
-            assert_eq!(a["access_scope"][0]["type"], "cluster");
-            rc["index"].as_str().unwrap_or_default()
-        })
-        .collect();
+    let admins: BTreeSet<&str> = changes(
+        p,
+        &format!("{PRIVATE}.aws_eks_access_policy_association.admin"),
+    )
+    .values()
+    .map(|rc| {
+        let a = &rc["change"]["after"];
+        assert_eq!(
+            a["policy_arn"],
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        );
+        assert_eq!(a["access_scope"][0]["type"], "cluster");
+        rc["index"].as_str().unwrap_or_default()
+    })
+    .collect();
     assert_eq!(
         admins,
         BTreeSet::from([
@@ -311,15 +333,32 @@ fn eks_pool_secondary_cidrs_are_associated_and_routed() {
     let p = &s.plan;
     let pool = format!("{PRIVATE}.module.node_pool[\"pods\"]");
     assert_eq!(
-        after(p, &format!("{pool}.aws_vpc_ipv4_cidr_block_association.pool[0]"))["cidr_block"],
+        after(
+            p,
+            &format!("{pool}.aws_vpc_ipv4_cidr_block_association.pool[0]")
+        )["cidr_block"],
         "100.64.0.0/16"
     );
     let cidrs: Vec<&str> = (0..3)
-        .map(|i| after(p, &format!("{pool}.aws_subnet.pool[{i}]"))["cidr_block"].as_str().unwrap_or_default())
+        .map(|i| {
+            after(p, &format!("{pool}.aws_subnet.pool[{i}]"))["cidr_block"]
+                .as_str()
+                .unwrap_or_default()
+        })
         .collect();
-    assert_eq!(cidrs, ["100.64.64.0/18", "100.64.128.0/18", "100.64.192.0/18"]);
-    assert_eq!(count(p, &format!("{pool}.aws_route_table_association.pool")), 3);
-    let subnet = &configuration(p, &["eks_heavy", "eks_private", "node_pool"], "aws_subnet.pool")["expressions"];
+    assert_eq!(
+        cidrs,
+        ["100.64.64.0/18", "100.64.128.0/18", "100.64.192.0/18"]
+    );
+    assert_eq!(
+        count(p, &format!("{pool}.aws_route_table_association.pool")),
+        3
+    );
+    let subnet = &configuration(
+        p,
+        &["eks_heavy", "eks_private", "node_pool"],
+        "aws_subnet.pool",
+    )["expressions"];
     assert!(
         references(&subnet["vpc_id"]).contains(&"aws_vpc_ipv4_cidr_block_association.pool"),
         "subnets wait for the association: {subnet}"
@@ -357,13 +396,15 @@ fn gke_enforces_network_policies_by_default() {
         assert_eq!(c["network_policy"][0]["enabled"], true, "{cluster}");
         assert_eq!(c["network_policy"][0]["provider"], "CALICO", "{cluster}");
         assert_eq!(
-            c["addons_config"][0]["network_policy_config"][0]["disabled"],
-            false,
+            c["addons_config"][0]["network_policy_config"][0]["disabled"], false,
             "{cluster}"
         );
     }
     // Dataplane V2 enforces them itself and refuses the Calico settings.
-    let c = after(p, "module.doubles.module.gke_dpv2.google_container_cluster.current");
+    let c = after(
+        p,
+        "module.doubles.module.gke_dpv2.google_container_cluster.current",
+    );
     assert_eq!(c["datapath_provider"], "ADVANCED_DATAPATH");
     assert_eq!(c["network_policy"][0]["enabled"], false);
 }
@@ -381,32 +422,71 @@ fn the_default_ingress_is_created_on_every_cloud() {
         .to_string();
     assert!(fqdn.starts_with("kbst-apps-eu-west-1.aws."), "{fqdn}");
     assert_eq!(count(p, &format!("{eks}.aws_eip.ingress")), 3);
-    assert_eq!(after(p, &format!("{eks}.aws_route53_record.host[0]"))["name"], fqdn);
+    assert_eq!(
+        after(p, &format!("{eks}.aws_route53_record.host[0]"))["name"],
+        fqdn
+    );
     assert_eq!(
         after(p, &format!("{eks}.aws_route53_record.wildcard[0]"))["name"],
         format!("*.{fqdn}")
     );
     let gke = "module.multi_cloud.module.gke_zero";
     let zone = after(p, &format!("{gke}.google_dns_managed_zone.current[0]"));
-    assert!(zone["dns_name"].as_str().unwrap_or_default().starts_with("kbst-apps-europe-west3.gcp."), "{zone}");
+    assert!(
+        zone["dns_name"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("kbst-apps-europe-west3.gcp."),
+        "{zone}"
+    );
     assert_eq!(zone["dnssec_config"][0]["state"], "on");
-    assert_eq!(count(p, &format!("{gke}.google_compute_address.ingress")), 1);
-    assert_eq!(count(p, &format!("{gke}.google_dns_record_set.wildcard")), 1);
+    assert_eq!(
+        count(p, &format!("{gke}.google_compute_address.ingress")),
+        1
+    );
+    assert_eq!(
+        count(p, &format!("{gke}.google_dns_record_set.wildcard")),
+        1
+    );
     let aks = "module.multi_cloud.module.aks_zero";
     let ip = after(p, &format!("{aks}.azurerm_public_ip.ingress[0]"));
-    assert_eq!((&ip["sku"], &ip["allocation_method"]), (&"Standard".into(), &"Static".into()));
+    assert_eq!(
+        (&ip["sku"], &ip["allocation_method"]),
+        (&"Standard".into(), &"Static".into())
+    );
     assert!(
         after(p, &format!("{aks}.azurerm_dns_zone.current[0]"))["name"]
             .as_str()
             .unwrap_or_default()
             .starts_with("kbst-apps-westeurope.azure."),
     );
-    assert_eq!(after(p, &format!("{aks}.azurerm_dns_a_record.host[0]"))["name"], "@");
-    assert_eq!(after(p, &format!("{aks}.azurerm_dns_a_record.wildcard[0]"))["name"], "*");
+    assert_eq!(
+        after(p, &format!("{aks}.azurerm_dns_a_record.host[0]"))["name"],
+        "@"
+    );
+    assert_eq!(
+        after(p, &format!("{aks}.azurerm_dns_a_record.wildcard[0]"))["name"],
+        "*"
+    );
     // `disable_default_ingress = true` creates none of it.
-    assert_eq!(count(p, "module.eks_heavy.module.eks_china.aws_route53_zone.current"), 0);
-    assert_eq!(count(p, "module.eks_heavy.module.eks_china.aws_eip.ingress"), 0);
-    assert_eq!(count(p, "module.doubles.module.gke_dpv2.google_dns_managed_zone.current"), 0);
+    assert_eq!(
+        count(
+            p,
+            "module.eks_heavy.module.eks_china.aws_route53_zone.current"
+        ),
+        0
+    );
+    assert_eq!(
+        count(p, "module.eks_heavy.module.eks_china.aws_eip.ingress"),
+        0
+    );
+    assert_eq!(
+        count(
+            p,
+            "module.doubles.module.gke_dpv2.google_dns_managed_zone.current"
+        ),
+        0
+    );
 }
 
 /// Item 7: node groups did not follow the cluster's Kubernetes version.
@@ -415,10 +495,17 @@ fn eks_node_groups_follow_the_cluster_version() {
     let Some(s) = scan() else { return };
     let p = &s.plan;
     for pool in ["default", "pods", "arm", "gpu"] {
-        let ng = after(p, &format!("{PRIVATE}.module.node_pool[\"{pool}\"].aws_eks_node_group.pool"));
+        let ng = after(
+            p,
+            &format!("{PRIVATE}.module.node_pool[\"{pool}\"].aws_eks_node_group.pool"),
+        );
         assert_eq!(ng["version"], "1.31", "{pool}");
     }
-    let ng = configuration(p, &["eks_heavy", "eks_private", "node_pool"], "aws_eks_node_group.pool");
+    let ng = configuration(
+        p,
+        &["eks_heavy", "eks_private", "node_pool"],
+        "aws_eks_node_group.pool",
+    );
     assert!(references(&ng["expressions"]["version"]).contains(&"var.cluster.version"));
 }
 
@@ -429,7 +516,10 @@ fn aks_reads_an_existing_resource_group_unless_told_to_create_one() {
     let Some(s) = scan() else { return };
     let p = &s.plan;
     let existing = "module.multi_cloud.module.aks_zero";
-    assert_eq!(count(p, &format!("{existing}.azurerm_resource_group.current")), 0);
+    assert_eq!(
+        count(p, &format!("{existing}.azurerm_resource_group.current")),
+        0
+    );
     assert_eq!(
         after(p, &format!("{existing}.azurerm_kubernetes_cluster.current"))["resource_group_name"],
         "kbst-apps-westeurope"
@@ -439,7 +529,10 @@ fn aks_reads_an_existing_resource_group_unless_told_to_create_one() {
         .filter(|r| r["address"] == format!("{existing}.data.azurerm_resource_group.current[0]"))
         .collect();
     assert_eq!(read.len(), 1, "the existing group is read");
-    let created = after(p, "module.doubles.module.aks_entra.azurerm_resource_group.current[0]");
+    let created = after(
+        p,
+        "module.doubles.module.aks_entra.azurerm_resource_group.current[0]",
+    );
     assert_eq!(
         (&created["name"], &created["location"]),
         (&"entra-apps-northeurope".into(), &"northeurope".into())
@@ -465,7 +558,15 @@ fn aks_resource_groups_are_per_environment_and_never_created_twice() {
     let env = common::TestEnv::new();
     env.run_ok(&["init", "p", "--example", "minimal"]);
     env.run_ok(&[
-        "add", "cluster", "aks_zero", "--provider", "aks", "--region", "westeurope", "--dir", "p",
+        "add",
+        "cluster",
+        "aks_zero",
+        "--provider",
+        "aks",
+        "--region",
+        "westeurope",
+        "--dir",
+        "p",
     ]);
     let text = env.read("p/clusters/aks_zero.toml");
     assert!(
@@ -477,8 +578,14 @@ fn aks_resource_groups_are_per_environment_and_never_created_twice() {
     assert!(valid.starts_with("exit: 0"), "{valid}");
     // One group created by both environments.
     let shared = text
-        .replace("[config.ops]\nresource_group = \"kbst-ops-westeurope\"\n", "")
-        .replace("[config.apps]\n", "[config.apps]\ncreate_resource_group = true\n");
+        .replace(
+            "[config.ops]\nresource_group = \"kbst-ops-westeurope\"\n",
+            "",
+        )
+        .replace(
+            "[config.apps]\n",
+            "[config.apps]\ncreate_resource_group = true\n",
+        );
     env.write("p/clusters/aks_zero.toml", &shared);
     let refused = env
         .cmd()
@@ -486,7 +593,10 @@ fn aks_resource_groups_are_per_environment_and_never_created_twice() {
         .output()
         .expect("validate");
     let json: Json = serde_json::from_slice(&refused.stdout).expect("json");
-    assert_eq!(json["diagnostics"][0]["code"], "shared-resource-group", "{json}");
+    assert_eq!(
+        json["diagnostics"][0]["code"], "shared-resource-group",
+        "{json}"
+    );
     assert_eq!(
         json["diagnostics"][0]["message"],
         "resource group `kbst-apps-westeurope` is created by cluster `aks_zero` in environment `ops` and also used by cluster `aks_zero` in `apps`"
@@ -498,19 +608,36 @@ fn aks_resource_groups_are_per_environment_and_never_created_twice() {
 fn eks_volumes_are_encrypted_and_arns_follow_the_partition() {
     let Some(s) = scan() else { return };
     let p = &s.plan;
-    let lt = |pool: &str| after(p, &format!("{PRIVATE}.module.node_pool[\"{pool}\"].aws_launch_template.pool"));
+    let lt = |pool: &str| {
+        after(
+            p,
+            &format!("{PRIVATE}.module.node_pool[\"{pool}\"].aws_launch_template.pool"),
+        )
+    };
     let default = lt("default");
     let ebs = &default["block_device_mappings"][0]["ebs"][0];
-    assert_eq!((&ebs["encrypted"], &ebs["volume_type"]), (&"true".into(), &"gp3".into()));
+    assert_eq!(
+        (&ebs["encrypted"], &ebs["volume_type"]),
+        (&"true".into(), &"gp3".into())
+    );
     assert_eq!(default["metadata_options"][0]["http_tokens"], "required");
-    assert_eq!(default["metadata_options"][0]["http_put_response_hop_limit"], 1);
+    assert_eq!(
+        default["metadata_options"][0]["http_put_response_hop_limit"],
+        1
+    );
     // Bottlerocket: the size goes to its data volume, and both volumes are encrypted.
     let arm = lt("arm");
     let devices: Vec<(&Json, &Json, &Json)> = arm["block_device_mappings"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|m| (&m["device_name"], &m["ebs"][0]["volume_size"], &m["ebs"][0]["encrypted"]))
+        .map(|m| {
+            (
+                &m["device_name"],
+                &m["ebs"][0]["volume_size"],
+                &m["ebs"][0]["encrypted"],
+            )
+        })
         .collect();
     assert_eq!(
         devices,
@@ -526,10 +653,17 @@ fn eks_volumes_are_encrypted_and_arns_follow_the_partition() {
         .filter_map(|rc| rc["change"]["after"]["policy_arn"].as_str())
         .collect();
     assert_eq!(arns.len(), 5);
-    assert!(arns.iter().all(|a| a.starts_with("arn:aws-cn:iam::aws:policy/")), "{arns:?}");
+    assert!(
+        arns.iter()
+            .all(|a| a.starts_with("arn:aws-cn:iam::aws:policy/")),
+        "{arns:?}"
+    );
     let node_role = after(p, &format!("{china}.aws_iam_role.node"));
     assert!(
-        node_role["assume_role_policy"].as_str().unwrap_or_default().contains("ec2.amazonaws.com.cn"),
+        node_role["assume_role_policy"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ec2.amazonaws.com.cn"),
         "{node_role}"
     );
 }
@@ -540,7 +674,10 @@ fn eks_volumes_are_encrypted_and_arns_follow_the_partition() {
 fn aks_offers_authorized_ranges_private_clusters_critical_addons_and_entra_id() {
     let Some(s) = scan() else { return };
     let p = &s.plan;
-    let c = after(p, "module.doubles.module.aks_entra.azurerm_kubernetes_cluster.current");
+    let c = after(
+        p,
+        "module.doubles.module.aks_entra.azurerm_kubernetes_cluster.current",
+    );
     assert_eq!(
         c["api_server_access_profile"][0]["authorized_ip_ranges"],
         serde_json::json!(["192.0.2.0/24"])
@@ -553,11 +690,20 @@ fn aks_offers_authorized_ranges_private_clusters_critical_addons_and_entra_id() 
         aad["admin_group_object_ids"],
         serde_json::json!(["00000000-0000-0000-0000-000000000001"])
     );
-    assert_eq!(c["default_node_pool"][0]["only_critical_addons_enabled"], true);
-    let private = after(p, "module.doubles.module.aks_private.azurerm_kubernetes_cluster.current");
+    assert_eq!(
+        c["default_node_pool"][0]["only_critical_addons_enabled"],
+        true
+    );
+    let private = after(
+        p,
+        "module.doubles.module.aks_private.azurerm_kubernetes_cluster.current",
+    );
     assert_eq!(private["private_cluster_enabled"], true);
     // The defaults stay Kubestack's: a local account, a public API server.
-    let zero = after(p, "module.multi_cloud.module.aks_zero.azurerm_kubernetes_cluster.current");
+    let zero = after(
+        p,
+        "module.multi_cloud.module.aks_zero.azurerm_kubernetes_cluster.current",
+    );
     assert_eq!(zero["local_account_disabled"], false);
     assert_eq!(zero["private_cluster_enabled"], false);
 }
@@ -635,13 +781,23 @@ fn baseline() -> Vec<Accepted> {
         .expect("[[accept]] tables")
         .iter()
         .map(|t| {
-            let s = |k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let s = |k: &str| {
+                t.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
             Accepted {
                 check: s("check"),
                 resources: t
                     .get("resources")
                     .and_then(|v| v.as_array())
-                    .map(|a| a.iter().filter_map(|v| v.as_str()).map(String::from).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str())
+                            .map(String::from)
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 reason: s("reason"),
             }
@@ -655,9 +811,8 @@ fn glob(pattern: &str, s: &str) -> bool {
         None => pattern == s,
         Some((head, rest)) => {
             s.starts_with(head)
-                && (0..=s.len() - head.len()).any(|i| {
-                    s.is_char_boundary(head.len() + i) && glob(rest, &s[head.len() + i..])
-                })
+                && (0..=s.len() - head.len())
+                    .any(|i| s.is_char_boundary(head.len() + i) && glob(rest, &s[head.len() + i..]))
         }
     }
 }
@@ -692,13 +847,22 @@ fn checkov_finds_nothing_beyond_the_baseline() {
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    let report = if report.is_array() { report[0].clone() } else { report };
+    let report = if report.is_array() {
+        report[0].clone()
+    } else {
+        report
+    };
     assert_eq!(
-        report["summary"]["checkov_version"], CHECKOV_VERSION,
+        report["summary"]["checkov_version"],
+        CHECKOV_VERSION,
         "{} is another checkov than the baseline's: `pip install checkov=={CHECKOV_VERSION}` (as `.ci/run` does) or set PLINTH_CHECKOV",
         checkov.display()
     );
-    assert_eq!(report["summary"]["parsing_errors"], 0, "{}", report["summary"]);
+    assert_eq!(
+        report["summary"]["parsing_errors"], 0,
+        "{}",
+        report["summary"]
+    );
     let failed: Vec<(String, String)> = report["results"]["failed_checks"]
         .as_array()
         .into_iter()
@@ -743,7 +907,10 @@ fn checkov_finds_nothing_beyond_the_baseline() {
         } else {
             "other"
         };
-        figures.entry((platform, provider)).or_default().insert(check);
+        figures
+            .entry((platform, provider))
+            .or_default()
+            .insert(check);
     }
     eprintln!(
         "checkov {}: {} passed, {} failed on {} resources",
@@ -767,8 +934,14 @@ fn checkov_finds_nothing_beyond_the_baseline() {
 
 #[test]
 fn baseline_globs() {
-    assert!(glob("module.*.aws_eip.ingress[*]", "module.minimal.module.eks_zero.aws_eip.ingress[2]"));
-    assert!(!glob("module.*.aws_eip.nat[*]", "module.minimal.module.eks_zero.aws_eip.ingress[2]"));
+    assert!(glob(
+        "module.*.aws_eip.ingress[*]",
+        "module.minimal.module.eks_zero.aws_eip.ingress[2]"
+    ));
+    assert!(!glob(
+        "module.*.aws_eip.nat[*]",
+        "module.minimal.module.eks_zero.aws_eip.ingress[2]"
+    ));
     assert!(glob("a", "a") && !glob("a", "ab") && glob("*", ""));
 }
 
@@ -781,13 +954,29 @@ const POOL_CHANGES: &[(&str, &str, &str)] = &[
     ("min_size", "", "min_size = 2"),
     ("max_size", "", "max_size = 3"),
     ("desired_capacity", "", "desired_capacity = 2"),
-    ("availability_zones", "", "availability_zones = [\"eu-west-1a\"]"),
+    (
+        "availability_zones",
+        "",
+        "availability_zones = [\"eu-west-1a\"]",
+    ),
     ("disk_size", "", "disk_size = 30"),
     ("ami_type", "", "ami_type = \"BOTTLEROCKET_x86_64\""),
-    ("ami_release_version", "", "ami_release_version = \"1.31.0-20250101\""),
-    ("metadata_options", "", "metadata_options = { http_tokens = \"optional\" }"),
+    (
+        "ami_release_version",
+        "",
+        "ami_release_version = \"1.31.0-20250101\"",
+    ),
+    (
+        "metadata_options",
+        "",
+        "metadata_options = { http_tokens = \"optional\" }",
+    ),
     ("vpc_subnet_ids", "", "vpc_subnet_ids = [\"{node_subnet}\"]"),
-    ("vpc_secondary_cidr", "", "vpc_secondary_cidr = \"100.70.0.0/16\""),
+    (
+        "vpc_secondary_cidr",
+        "",
+        "vpc_secondary_cidr = \"100.70.0.0/16\"",
+    ),
     (
         "vpc_subnet_newbits",
         "vpc_secondary_cidr = \"100.64.0.0/16\"",
@@ -803,7 +992,11 @@ const POOL_CHANGES: &[(&str, &str, &str)] = &[
         "vpc_secondary_cidr = \"100.66.0.0/16\"",
         "vpc_secondary_cidr = \"100.66.0.0/16\"\nvpc_subnet_map_public_ip = false",
     ),
-    ("taints", "", "taints = [{ key = \"a\", value = \"b\", effect = \"NO_SCHEDULE\" }]"),
+    (
+        "taints",
+        "",
+        "taints = [{ key = \"a\", value = \"b\", effect = \"NO_SCHEDULE\" }]",
+    ),
     ("tags", "", "tags = { team = \"x\" }"),
     ("labels", "", "labels = { team = \"x\" }"),
 ];
@@ -835,9 +1028,15 @@ const CLUSTER_MECHANISMS: &[(&str, Mechanism)] = &[
     ("cluster_version", Mechanism::Cluster(&["version"])),
     ("cluster_vpc_cidr", Mechanism::Everything),
     ("cluster_vpc_subnet_newbits", Mechanism::AllSubnets),
-    ("cluster_vpc_control_subnet_newbits", Mechanism::ControlSubnets),
+    (
+        "cluster_vpc_control_subnet_newbits",
+        Mechanism::ControlSubnets,
+    ),
     ("cluster_vpc_node_subnet_newbits", Mechanism::NodeSubnets),
-    ("cluster_vpc_node_subnet_number_offset", Mechanism::NodeSubnets),
+    (
+        "cluster_vpc_node_subnet_number_offset",
+        Mechanism::NodeSubnets,
+    ),
     ("cluster_vpc_legacy_node_subnets", Mechanism::NodeSubnets),
     ("cluster_vpc_subnet_map_public_ip", Mechanism::Elsewhere),
     ("cluster_vpc_nat_gateways", Mechanism::Elsewhere),
@@ -846,13 +1045,31 @@ const CLUSTER_MECHANISMS: &[(&str, Mechanism)] = &[
     ("cluster_aws_auth_map_roles", Mechanism::Elsewhere),
     ("cluster_aws_auth_map_users", Mechanism::Elsewhere),
     ("cluster_aws_auth_map_accounts", Mechanism::Refused),
-    ("enabled_cluster_log_types", Mechanism::Cluster(&["enabled_cluster_log_types"])),
+    (
+        "enabled_cluster_log_types",
+        Mechanism::Cluster(&["enabled_cluster_log_types"]),
+    ),
     ("disable_openid_connect_provider", Mechanism::Elsewhere),
-    ("cluster_endpoint_private_access", Mechanism::Cluster(&["vpc_config", "0", "endpoint_private_access"])),
-    ("cluster_endpoint_public_access", Mechanism::Cluster(&["vpc_config", "0", "endpoint_public_access"])),
-    ("cluster_public_access_cidrs", Mechanism::Cluster(&["vpc_config", "0", "public_access_cidrs"])),
-    ("cluster_service_cidr", Mechanism::Cluster(&["kubernetes_network_config"])),
-    ("cluster_encryption_key_arn", Mechanism::Cluster(&["encryption_config"])),
+    (
+        "cluster_endpoint_private_access",
+        Mechanism::Cluster(&["vpc_config", "0", "endpoint_private_access"]),
+    ),
+    (
+        "cluster_endpoint_public_access",
+        Mechanism::Cluster(&["vpc_config", "0", "endpoint_public_access"]),
+    ),
+    (
+        "cluster_public_access_cidrs",
+        Mechanism::Cluster(&["vpc_config", "0", "public_access_cidrs"]),
+    ),
+    (
+        "cluster_service_cidr",
+        Mechanism::Cluster(&["kubernetes_network_config"]),
+    ),
+    (
+        "cluster_encryption_key_arn",
+        Mechanism::Cluster(&["encryption_config"]),
+    ),
     ("disable_default_ingress", Mechanism::Elsewhere),
 ];
 
@@ -944,10 +1161,16 @@ fn eks_replacement_table_matches_the_real_aws_provider() {
     ) else {
         return;
     };
-    let Some(moto) = engines::require("moto_server (pip install 'moto[server]')", engines::Moto::start()) else {
+    let Some(moto) = engines::require(
+        "moto_server (pip install 'moto[server]')",
+        engines::Moto::start(),
+    ) else {
         return;
     };
-    env.write("keys/plinth.toml", "[platform]\nname = \"keys\"\nbase_domain = \"example.com\"\n");
+    env.write(
+        "keys/plinth.toml",
+        "[platform]\nname = \"keys\"\nbase_domain = \"example.com\"\n",
+    );
     env.write("keys/clusters/keys.toml", &keys_platform(None, false, ""));
     env.run_ok(&["generate", "keys"]);
     let out = env.join("keys/generated");
@@ -974,53 +1197,96 @@ fn eks_replacement_table_matches_the_real_aws_provider() {
             .filter_map(|r| Some((r["address"].as_str()?.to_string(), &r["values"])))
             .collect()
     };
-    let get = |a: &str| *resources.get(a).unwrap_or_else(|| panic!("{a} was not applied"));
+    let get = |a: &str| {
+        *resources
+            .get(a)
+            .unwrap_or_else(|| panic!("{a} was not applied"))
+    };
     let nats: BTreeSet<&str> = (0..2)
-        .map(|i| get(&format!("module.keys.aws_nat_gateway.current[{i}]"))["id"].as_str().unwrap_or_default())
+        .map(|i| {
+            get(&format!("module.keys.aws_nat_gateway.current[{i}]"))["id"]
+                .as_str()
+                .unwrap_or_default()
+        })
         .collect();
     for i in 0..2 {
-        let table = get(&format!("module.keys.aws_route_table_association.node[{i}]"))["route_table_id"].clone();
+        let table = get(&format!(
+            "module.keys.aws_route_table_association.node[{i}]"
+        ))["route_table_id"]
+            .clone();
         let private = get(&format!("module.keys.aws_route_table.private[{i}]"));
-        assert_eq!(private["id"], table, "node subnet {i} uses its zone's private table");
-        let via = private["route"][0]["nat_gateway_id"].as_str().unwrap_or_default();
-        assert!(nats.contains(via), "the private route goes through a NAT gateway: {private}");
+        assert_eq!(
+            private["id"], table,
+            "node subnet {i} uses its zone's private table"
+        );
+        let via = private["route"][0]["nat_gateway_id"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            nats.contains(via),
+            "the private route goes through a NAT gateway: {private}"
+        );
     }
     let pool = "module.keys.module.node_pool[\"p_vpc_subnet_newbits\"]";
     assert_eq!(
-        get(&format!("{pool}.aws_vpc_ipv4_cidr_block_association.pool[0]"))["cidr_block"],
+        get(&format!(
+            "{pool}.aws_vpc_ipv4_cidr_block_association.pool[0]"
+        ))["cidr_block"],
         "100.64.0.0/16"
     );
     assert!(resources.contains_key(&format!("{pool}.aws_route_table_association.pool[1]")));
     let version = get("module.keys.aws_eks_cluster.current")["version"].clone();
     assert_eq!(version, "1.31");
     for (key, _, _) in POOL_CHANGES {
-        let ng = get(&format!("module.keys.module.node_pool[\"p_{key}\"].aws_eks_node_group.pool"));
+        let ng = get(&format!(
+            "module.keys.module.node_pool[\"p_{key}\"].aws_eks_node_group.pool"
+        ));
         assert_eq!(ng["version"], version, "p_{key}");
     }
 
     // Plan 1: every pool key changed on its own pool, and the cluster keys that reach the
     // cluster resource (each through its own attribute) changed together.
-    let node_subnet = get("module.keys.aws_subnet.node[0]")["id"].as_str().unwrap_or_default().to_string();
+    let node_subnet = get("module.keys.aws_subnet.node[0]")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let plan = |definition: &str, name: &str| -> Json {
         env.write("keys/clusters/keys.toml", definition);
         env.run_ok(&["generate", "keys"]);
-        tf.run(&out, &["plan", "-refresh=false", &format!("-out={name}.tfplan")]);
+        tf.run(
+            &out,
+            &["plan", "-refresh=false", &format!("-out={name}.tfplan")],
+        );
         let json = tf.run(&out, &["show", "-json", &format!("{name}.tfplan")]);
         // Kept for reading when this test fails.
         let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("replacement-{name}.json"));
         std::fs::write(keep, &json).expect("keep the plan");
         serde_json::from_str(&json).expect("plan json")
     };
-    let first = replacements(&plan(&keys_platform(Some(CLUSTER_CHANGES), true, &node_subnet), "keys"));
+    let first = replacements(&plan(
+        &keys_platform(Some(CLUSTER_CHANGES), true, &node_subnet),
+        "keys",
+    ));
     let mut wrong = Vec::new();
     for key in POOL_KEYS {
-        let (actions, paths) = &first[&format!("module.keys.module.node_pool[\"p_{}\"].aws_eks_node_group.pool", key.name)];
+        let (actions, paths) = &first[&format!(
+            "module.keys.module.node_pool[\"p_{}\"].aws_eks_node_group.pool",
+            key.name
+        )];
         let replaced = !paths.is_empty();
         if replaced != key.forces_replacement {
-            wrong.push(format!("pool key `{}`: the provider replaces: {replaced} ({paths:?}), the table says {}", key.name, key.forces_replacement));
+            wrong.push(format!(
+                "pool key `{}`: the provider replaces: {replaced} ({paths:?}), the table says {}",
+                key.name, key.forces_replacement
+            ));
         }
         if replaced {
-            assert_eq!(actions, &["create", "delete"], "{}: the new node group comes first", key.name);
+            assert_eq!(
+                actions,
+                &["create", "delete"],
+                "{}: the new node group comes first",
+                key.name
+            );
         }
     }
     let (_, cluster_paths) = &first["module.keys.aws_eks_cluster.current"];
@@ -1031,22 +1297,37 @@ fn eks_replacement_table_matches_the_real_aws_provider() {
     };
     let control_subnets_replace = forced(&["vpc_config", "0", "subnet_ids"]);
     assert!(
-        first.iter().any(|(a, (_, p))| a.starts_with("module.keys.aws_subnet.control[") && p.iter().any(|p| p == &["cidr_block"])),
+        first.iter().any(
+            |(a, (_, p))| a.starts_with("module.keys.aws_subnet.control[")
+                && p.iter().any(|p| p == &["cidr_block"])
+        ),
         "the control subnets' new CIDRs replace them"
     );
 
     // Plan 2: the node subnets move; every node group in them is replaced, the cluster is not.
     let second = replacements(&plan(
-        &keys_platform(Some("cluster_vpc_node_subnet_number_offset = 2\n"), false, &node_subnet),
+        &keys_platform(
+            Some("cluster_vpc_node_subnet_number_offset = 2\n"),
+            false,
+            &node_subnet,
+        ),
         "nodes",
     ));
-    let (_, default_paths) = &second["module.keys.module.node_pool[\"default\"].aws_eks_node_group.pool"];
+    let (_, default_paths) =
+        &second["module.keys.module.node_pool[\"default\"].aws_eks_node_group.pool"];
     let node_subnets_replace_pools = default_paths.iter().any(|p| p == &["subnet_ids"]);
     let (cluster_actions, _) = &second["module.keys.aws_eks_cluster.current"];
-    assert!(!cluster_actions.contains(&"delete".to_string()), "{cluster_actions:?}");
+    assert!(
+        !cluster_actions.contains(&"delete".to_string()),
+        "{cluster_actions:?}"
+    );
 
     for key in CLUSTER_KEYS {
-        let mechanism = &CLUSTER_MECHANISMS.iter().find(|(k, _)| *k == key.name).expect("covered").1;
+        let mechanism = &CLUSTER_MECHANISMS
+            .iter()
+            .find(|(k, _)| *k == key.name)
+            .expect("covered")
+            .1;
         let (replaces, pools) = match mechanism {
             Mechanism::Cluster(prefix) => (forced(prefix), false),
             Mechanism::ControlSubnets => (control_subnets_replace, false),
@@ -1062,5 +1343,9 @@ fn eks_replacement_table_matches_the_real_aws_provider() {
             ));
         }
     }
-    assert!(wrong.is_empty(), "the key tables disagree with the real aws provider:\n{}\ncluster replace paths: {cluster_paths:?}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "the key tables disagree with the real aws provider:\n{}\ncluster replace paths: {cluster_paths:?}",
+        wrong.join("\n")
+    );
 }

@@ -75,9 +75,6 @@ pub(crate) fn explicit<'a>(t: &'a Table, k: &str) -> Option<&'a Value> {
     t.get(k).filter(|v| !v.origin.is_builtin())
 }
 
-/// No provider-specific checks.
-pub(crate) fn no_checks(_: &ResolvedView<'_>, _: &mut Vec<Diagnostic>) {}
-
 /// The Terraform side of a provider: its module and how roots configure it.
 #[derive(Debug)]
 pub struct TerraformSpec {
@@ -292,9 +289,36 @@ pub(crate) fn kind_str(s: &str) -> Kind {
     Kind::String(s.to_string())
 }
 
+/// The first and last address of an IPv4 CIDR, for overlap checks.
+pub(crate) fn ipv4_range(cidr: &str) -> Option<(u32, u32)> {
+    let (addr, len) = cidr.split_once('/')?;
+    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    let start = u32::from(addr) & mask;
+    Some((start, start | !mask))
+}
+
+/// Whether two IPv4 CIDRs share an address.
+pub(crate) fn cidrs_overlap(a: &str, b: &str) -> bool {
+    match (ipv4_range(a), ipv4_range(b)) {
+        (Some((a0, a1)), Some((b0, b1))) => a0 <= b1 && b0 <= a1,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cidr_overlaps() {
+        assert!(cidrs_overlap("10.0.0.0/16", "10.0.128.0/20"));
+        assert!(cidrs_overlap("100.64.0.0/16", "100.64.0.0/17"));
+        assert!(!cidrs_overlap("10.0.0.0/16", "100.64.0.0/16"));
+        assert!(!cidrs_overlap("100.64.0.0/17", "100.64.128.0/17"));
+        assert!(!cidrs_overlap("fd00::/8", "10.0.0.0/8"));
+    }
 
     #[test]
     fn every_table_is_well_formed() {
@@ -337,23 +361,5 @@ mod tests {
                 assert!(p.pool_keys.iter().any(|k| k.name == s.max));
             }
         }
-    }
-}
-
-/// The first and last address of an IPv4 CIDR, for overlap checks.
-pub(crate) fn ipv4_range(cidr: &str) -> Option<(u32, u32)> {
-    let (addr, len) = cidr.split_once('/')?;
-    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
-    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    let start = u32::from(addr) & mask;
-    Some((start, start | !mask))
-}
-
-/// Whether two IPv4 CIDRs share an address.
-pub(crate) fn cidrs_overlap(a: &str, b: &str) -> bool {
-    match (ipv4_range(a), ipv4_range(b)) {
-        (Some((a0, a1)), Some((b0, b1))) => a0 <= b1 && b0 <= a1,
-        _ => false,
     }
 }

@@ -1,9 +1,8 @@
 //! Azure AKS: key tables (Kubestack's current keys), naming limits and pool shape.
 
 use super::{
-    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS,
-    Scaffold, SizeKeys, Taint, base_domain_key, explicit, int, name_prefix_key, string,
-    string_map, strings,
+    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS, Scaffold,
+    SizeKeys, Taint, base_domain_key, explicit, int, name_prefix_key, string, string_map, strings,
 };
 use crate::diagnostic::Diagnostic;
 use crate::keys::{Default, Field, Key, Ty};
@@ -32,7 +31,13 @@ const UPGRADE_SETTINGS: &[Field] = &[
 static MODULE: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/src/provider/aks/terraform");
 
-const KUBECONFIG_AUTH: &[&str] = &["local_account", "azurecli", "spn", "msi", "workloadidentity"];
+const KUBECONFIG_AUTH: &[&str] = &[
+    "local_account",
+    "azurecli",
+    "spn",
+    "msi",
+    "workloadidentity",
+];
 
 // Which keys replace the cluster or a node pool follows azurerm 4.51.0: the attributes with
 // `ForceNew` in `internal/services/containers/kubernetes_cluster_resource.go` and
@@ -370,7 +375,10 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
                 .hint("Plinth's AKS module gives the cluster a managed identity and creates no service principal: remove the key to use a system-assigned identity, or set `user_assigned_identity_id`"),
         );
     }
-    let entra = c.get("kubeconfig_auth").and_then(Value::as_str).is_some_and(|a| a != "local_account");
+    let entra = c
+        .get("kubeconfig_auth")
+        .and_then(Value::as_str)
+        .is_some_and(|a| a != "local_account");
     if let Some(x) = explicit(c, "entra_id_admin_group_object_ids")
         && !entra
     {
@@ -384,16 +392,28 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
         && flag(c, "disable_default_ingress") == Some(true)
     {
         out.push(
-            Diagnostic::warning("no-effect", format!("{}: `default_ingress_ip_zones` has no effect: the default ingress is disabled", v.what))
-                .at_value(x.origin, "no public IP is created"),
+            Diagnostic::warning(
+                "no-effect",
+                format!(
+                    "{}: `default_ingress_ip_zones` has no effect: the default ingress is disabled",
+                    v.what
+                ),
+            )
+            .at_value(x.origin, "no public IP is created"),
         );
     }
     if let Some(x) = explicit(c, "pod_cidr")
         && c.get("network_plugin").and_then(Value::as_str) != Some("kubenet")
     {
         out.push(
-            Diagnostic::warning("no-effect", format!("{}: `pod_cidr` has no effect with this `network_plugin`", v.what))
-                .at_value(x.origin, "only kubenet assigns pods a separate range"),
+            Diagnostic::warning(
+                "no-effect",
+                format!(
+                    "{}: `pod_cidr` has no effect with this `network_plugin`",
+                    v.what
+                ),
+            )
+            .at_value(x.origin, "only kubenet assigns pods a separate range"),
         );
     }
     if flag(c, "private_cluster_enabled") == Some(true)
@@ -406,10 +426,21 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
         );
     }
     if flag(c, "default_node_pool_only_critical_addons") == Some(true) && v.pools.len() < 2 {
-        let d = Diagnostic::error("unsupported-combination", format!("{}: the default pool runs critical add-ons only, and there is no other pool", v.what));
+        let d = Diagnostic::error(
+            "unsupported-combination",
+            format!(
+                "{}: the default pool runs critical add-ons only, and there is no other pool",
+                v.what
+            ),
+        );
         out.push(
-            v.at(d, c, "default_node_pool_only_critical_addons", "taints the default pool")
-                .hint("workloads would have nowhere to run: add a node pool (`plinth add node-pool`)"),
+            v.at(
+                d,
+                c,
+                "default_node_pool_only_critical_addons",
+                "taints the default pool",
+            )
+            .hint("workloads would have nowhere to run: add a node pool (`plinth add node-pool`)"),
         );
     }
     for (key, pool) in v.pools {
@@ -426,9 +457,12 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
             }
             if spot && let Some(x) = explicit(p, "use_spot") {
                 out.push(
-                    Diagnostic::error("unsupported-value", format!("{what}: AKS default pools cannot use spot VMs"))
-                        .at_value(x.origin, "spot")
-                        .hint("add a spot pool beside the default pool"),
+                    Diagnostic::error(
+                        "unsupported-value",
+                        format!("{what}: AKS default pools cannot use spot VMs"),
+                    )
+                    .at_value(x.origin, "spot")
+                    .hint("add a spot pool beside the default pool"),
                 );
             }
         }
@@ -436,16 +470,22 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
             for k in ["eviction_policy", "max_spot_price"] {
                 if let Some(x) = explicit(p, k) {
                     out.push(
-                        Diagnostic::warning("no-effect", format!("{what}: `{k}` has no effect without `use_spot`"))
-                            .at_value(x.origin, "spot only"),
+                        Diagnostic::warning(
+                            "no-effect",
+                            format!("{what}: `{k}` has no effect without `use_spot`"),
+                        )
+                        .at_value(x.origin, "spot only"),
                     );
                 }
             }
         } else if let Some(x) = explicit(p, "upgrade_settings") {
             out.push(
-                Diagnostic::error("unsupported-combination", format!("{what}: spot pools take no `upgrade_settings`"))
-                    .at_value(x.origin, "Azure refuses a surge on spot pools")
-                    .hint("remove `upgrade_settings` from the spot pool"),
+                Diagnostic::error(
+                    "unsupported-combination",
+                    format!("{what}: spot pools take no `upgrade_settings`"),
+                )
+                .at_value(x.origin, "Azure refuses a surge on spot pools")
+                .hint("remove `upgrade_settings` from the spot pool"),
             );
         }
     }

@@ -1,9 +1,9 @@
 //! Amazon EKS: key tables (Kubestack's current keys), naming limits and pool shape.
 
 use super::{
-    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS,
-    Scaffold, SizeKeys, TAINTS, base_domain_key, cidrs_overlap, explicit, int, kind_str,
-    name_prefix_key, object_taints, string, string_map, strings,
+    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS, Scaffold,
+    SizeKeys, TAINTS, base_domain_key, cidrs_overlap, explicit, int, kind_str, name_prefix_key,
+    object_taints, string, string_map, strings,
 };
 use crate::diagnostic::Diagnostic;
 use crate::keys::{Default, DefaultCtx, Field, Key, Ty};
@@ -347,22 +347,38 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
         );
     }
     check_access(v, out);
-    let private = c.get("cluster_vpc_subnet_map_public_ip").and_then(Value::as_bool) == Some(false);
-    let legacy = c.get("cluster_vpc_legacy_node_subnets").and_then(Value::as_bool) == Some(true);
+    let private = c
+        .get("cluster_vpc_subnet_map_public_ip")
+        .and_then(Value::as_bool)
+        == Some(false);
+    let legacy = c
+        .get("cluster_vpc_legacy_node_subnets")
+        .and_then(Value::as_bool)
+        == Some(true);
     if private && legacy {
         let d = Diagnostic::error(
             "unsupported-combination",
             format!("{}: private nodes need node subnets of their own", v.what),
         );
-        let d = v.at(d, c, "cluster_vpc_subnet_map_public_ip", "no public IPs for nodes");
+        let d = v.at(
+            d,
+            c,
+            "cluster_vpc_subnet_map_public_ip",
+            "no public IPs for nodes",
+        );
         out.push(
             v.at(d, c, "cluster_vpc_legacy_node_subnets", "nodes in the control subnets")
                 .hint("with `cluster_vpc_legacy_node_subnets = true` nodes run in the control subnets, which route to the internet gateway: without public IPs they have no egress. Remove `cluster_vpc_legacy_node_subnets`, or keep public IPs"),
         );
     }
-    let own_subnets = |p: &Table| p.contains_key("vpc_secondary_cidr") && !p.contains_key("vpc_subnet_ids");
+    let own_subnets =
+        |p: &Table| p.contains_key("vpc_secondary_cidr") && !p.contains_key("vpc_subnet_ids");
     let private_pools = v.pools.values().any(|p| {
-        own_subnets(&p.config) && p.config.get("vpc_subnet_map_public_ip").and_then(Value::as_bool) == Some(false)
+        own_subnets(&p.config)
+            && p.config
+                .get("vpc_subnet_map_public_ip")
+                .and_then(Value::as_bool)
+                == Some(false)
     });
     if let Some(nat) = explicit(c, "cluster_vpc_nat_gateways")
         && !private
@@ -377,8 +393,31 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
             .hint("NAT gateways are created for private subnets: `cluster_vpc_subnet_map_public_ip = false`, or a pool's `vpc_subnet_map_public_ip = false`"),
         );
     }
+    if c.contains_key("cluster_vpc_subnet_newbits") {
+        for key in [
+            "cluster_vpc_control_subnet_newbits",
+            "cluster_vpc_node_subnet_newbits",
+        ] {
+            if let Some(x) = explicit(c, key) {
+                out.push(
+                    Diagnostic::warning(
+                        "no-effect",
+                        format!(
+                            "{}: `{key}` has no effect beside `cluster_vpc_subnet_newbits`",
+                            v.what
+                        ),
+                    )
+                    .at_value(x.origin, "overridden")
+                    .hint("the legacy `cluster_vpc_subnet_newbits` sets both; remove one of them"),
+                );
+            }
+        }
+    }
     if legacy {
-        for key in ["cluster_vpc_node_subnet_newbits", "cluster_vpc_node_subnet_number_offset"] {
+        for key in [
+            "cluster_vpc_node_subnet_newbits",
+            "cluster_vpc_node_subnet_number_offset",
+        ] {
             if let Some(x) = explicit(c, key) {
                 out.push(
                     Diagnostic::warning("no-effect", format!("{}: `{key}` has no effect with `cluster_vpc_legacy_node_subnets = true`", v.what))
@@ -388,13 +427,20 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let vpc_cidr = c.get("cluster_vpc_cidr").and_then(Value::as_str).unwrap_or_default();
+    let vpc_cidr = c
+        .get("cluster_vpc_cidr")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let mut secondary: Vec<(&str, &str, &Value)> = Vec::new();
     for (key, pool) in v.pools {
         let p = &pool.config;
         let what = format!("node pool `{key}` of {}", v.what);
         let cidr = p.get("vpc_secondary_cidr");
-        for k in ["vpc_subnet_newbits", "vpc_subnet_number_offset", "vpc_subnet_map_public_ip"] {
+        for k in [
+            "vpc_subnet_newbits",
+            "vpc_subnet_number_offset",
+            "vpc_subnet_map_public_ip",
+        ] {
             let Some(x) = explicit(p, k) else { continue };
             let why = if cidr.is_none() {
                 "the pool has no `vpc_secondary_cidr`, so it creates no subnets"
@@ -411,10 +457,15 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
         }
         if let (Some(cidr), Some(ids)) = (cidr, p.get("vpc_subnet_ids")) {
             out.push(
-                Diagnostic::error("unsupported-combination", format!("{what}: `vpc_secondary_cidr` and `vpc_subnet_ids` exclude each other"))
-                    .at_value(cidr.origin, "subnets in a secondary CIDR")
-                    .at_value(ids.origin, "or existing subnets")
-                    .hint("keep one: existing subnets, or subnets of the pool's own in a secondary CIDR"),
+                Diagnostic::error(
+                    "unsupported-combination",
+                    format!("{what}: `vpc_secondary_cidr` and `vpc_subnet_ids` exclude each other"),
+                )
+                .at_value(cidr.origin, "subnets in a secondary CIDR")
+                .at_value(ids.origin, "or existing subnets")
+                .hint(
+                    "keep one: existing subnets, or subnets of the pool's own in a secondary CIDR",
+                ),
             );
         }
         let Some(c) = cidr else { continue };
@@ -441,20 +492,28 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
 /// `cluster_aws_auth_map_roles/users` as access entries: what access entries cannot express.
 fn check_access(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
     let mut seen: Vec<(String, &Value)> = Vec::new();
-    for (key, arn_field) in [("cluster_aws_auth_map_roles", "rolearn"), ("cluster_aws_auth_map_users", "userarn")] {
+    for (key, arn_field) in [
+        ("cluster_aws_auth_map_roles", "rolearn"),
+        ("cluster_aws_auth_map_users", "userarn"),
+    ] {
         let Some(list) = v.cluster.get(key).and_then(Value::as_array) else {
             continue;
         };
         for m in list {
             let Some(t) = m.as_table() else { continue };
-            let Some(arn) = t.get(arn_field) else { continue };
+            let Some(arn) = t.get(arn_field) else {
+                continue;
+            };
             let arn_s = arn.as_str().unwrap_or_default().to_string();
             if let Some((_, first)) = seen.iter().find(|(a, _)| *a == arn_s) {
                 out.push(
-                    Diagnostic::error("duplicate-name", format!("{}: `{arn_s}` is mapped twice", v.what))
-                        .at_value(arn.origin, "again here")
-                        .at_value(first.origin, "first here")
-                        .hint("an access entry per principal: merge the two mappings' groups"),
+                    Diagnostic::error(
+                        "duplicate-name",
+                        format!("{}: `{arn_s}` is mapped twice", v.what),
+                    )
+                    .at_value(arn.origin, "again here")
+                    .at_value(first.origin, "first here")
+                    .hint("an access entry per principal: merge the two mappings' groups"),
                 );
             }
             seen.push((arn_s, arn));
@@ -473,7 +532,10 @@ fn check_access(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
                             .at_value(*o, "dropped by a node access entry")
                             .hint("a mapping with `system:bootstrappers` or `system:nodes` becomes an EC2_LINUX access entry, which takes no other groups: map this principal separately"),
                     );
-                } else if g.starts_with("system:") && !NODE_GROUPS.contains(g) && *g != "system:masters" {
+                } else if g.starts_with("system:")
+                    && !NODE_GROUPS.contains(g)
+                    && *g != "system:masters"
+                {
                     out.push(
                         Diagnostic::error("unsupported-value", format!("{}: EKS access entries cannot hold the group `{g}`", v.what))
                             .at_value(*o, "a `system:` group")

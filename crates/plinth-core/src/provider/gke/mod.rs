@@ -1,9 +1,9 @@
 //! Google GKE: key tables (Kubestack's current keys), naming limits and pool shape.
 
 use super::{
-    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS,
-    Scaffold, SizeKeys, TAINTS, base_domain_key, explicit, int, name_prefix_key, object_taints,
-    string, string_map, strings,
+    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS, Scaffold,
+    SizeKeys, TAINTS, base_domain_key, explicit, int, name_prefix_key, object_taints, string,
+    string_map, strings,
 };
 use crate::diagnostic::Diagnostic;
 use crate::keys::{Default, Field, Key, Ty};
@@ -359,44 +359,79 @@ pub static POOL_KEYS: &[Key] = &[
 fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
     let c = v.cluster;
     let flag = |k: &str| c.get(k).and_then(Value::as_bool);
-    if flag("enable_private_endpoint") == Some(true) && flag("enable_private_nodes") == Some(false) {
-        let d = Diagnostic::error("unsupported-combination", format!("{}: a private endpoint needs private nodes", v.what));
+    if flag("enable_private_endpoint") == Some(true) && flag("enable_private_nodes") == Some(false)
+    {
+        let d = Diagnostic::error(
+            "unsupported-combination",
+            format!("{}: a private endpoint needs private nodes", v.what),
+        );
         let d = v.at(d, c, "enable_private_endpoint", "private endpoint");
-        out.push(v.at(d, c, "enable_private_nodes", "public nodes").hint("set `enable_private_nodes = true`, or keep the public endpoint"));
+        out.push(
+            v.at(d, c, "enable_private_nodes", "public nodes")
+                .hint("set `enable_private_nodes = true`, or keep the public endpoint"),
+        );
     }
     if flag("disable_workload_identity") == Some(true)
-        && c.get("node_workload_metadata_config").and_then(Value::as_str) == Some("GKE_METADATA")
+        && c.get("node_workload_metadata_config")
+            .and_then(Value::as_str)
+            == Some("GKE_METADATA")
     {
-        let d = Diagnostic::error("unsupported-combination", format!("{}: `node_workload_metadata_config = \"GKE_METADATA\"` needs workload identity", v.what));
+        let d = Diagnostic::error(
+            "unsupported-combination",
+            format!(
+                "{}: `node_workload_metadata_config = \"GKE_METADATA\"` needs workload identity",
+                v.what
+            ),
+        );
         let d = v.at(d, c, "disable_workload_identity", "workload identity off");
         out.push(v.at(d, c, "node_workload_metadata_config", "GKE's metadata server").hint("set `node_workload_metadata_config = \"GCE_METADATA\"` with `disable_workload_identity = true`"));
     }
     let mut inert = |key: &str, why: &str| {
         if let Some(x) = explicit(c, key) {
             out.push(
-                Diagnostic::warning("no-effect", format!("{}: `{key}` has no effect: {why}", v.what))
-                    .at_value(x.origin, "unused"),
+                Diagnostic::warning(
+                    "no-effect",
+                    format!("{}: `{key}` has no effect: {why}", v.what),
+                )
+                .at_value(x.origin, "unused"),
             );
         }
     };
     if flag("enable_cloud_nat") == Some(false) {
-        for key in ["cloud_nat_ip_count", "cloud_nat_min_ports_per_vm", "router_asn", "router_advertise_config"] {
-            inert(key, "there is no Cloud NAT (and no Cloud Router) with `enable_cloud_nat = false`");
+        for key in [
+            "cloud_nat_ip_count",
+            "cloud_nat_min_ports_per_vm",
+            "router_asn",
+            "router_advertise_config",
+        ] {
+            inert(
+                key,
+                "there is no Cloud NAT (and no Cloud Router) with `enable_cloud_nat = false`",
+            );
         }
     }
     if flag("enable_private_nodes") == Some(false) {
-        inert("master_cidr_block", "the control plane range is only used with private nodes");
+        inert(
+            "master_cidr_block",
+            "the control plane range is only used with private nodes",
+        );
     }
     if flag("enable_dataplane_v2") == Some(true) {
-        inert("enable_network_policy", "Dataplane V2 always enforces NetworkPolicies");
+        inert(
+            "enable_network_policy",
+            "Dataplane V2 always enforces NetworkPolicies",
+        );
     }
     if let Some(x) = explicit(c, "router_advertise_config")
         && !c.contains_key("router_asn")
     {
         out.push(
-            Diagnostic::error("missing-key", format!("{}: `router_advertise_config` needs `router_asn`", v.what))
-                .at_value(x.origin, "BGP settings need an ASN")
-                .hint("set `router_asn` (64512–65534 or 4200000000–4294967294)"),
+            Diagnostic::error(
+                "missing-key",
+                format!("{}: `router_advertise_config` needs `router_asn`", v.what),
+            )
+            .at_value(x.origin, "BGP settings need an ASN")
+            .hint("set `router_asn` (64512–65534 or 4200000000–4294967294)"),
         );
     }
 }

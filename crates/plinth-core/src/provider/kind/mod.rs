@@ -100,6 +100,29 @@ fn https_port(ctx: &DefaultCtx<'_>) -> Option<Kind> {
     }))
 }
 
+/// Host ports only serve the ingress node.
+fn check_resolved(v: &super::ResolvedView<'_>, out: &mut Vec<crate::diagnostic::Diagnostic>) {
+    let disabled = v
+        .cluster
+        .get("disable_default_ingress")
+        .and_then(crate::value::Value::as_bool)
+        == Some(true);
+    for key in ["http_port", "https_port"] {
+        if disabled && let Some(x) = super::explicit(v.cluster, key) {
+            out.push(
+                crate::diagnostic::Diagnostic::warning(
+                    "no-effect",
+                    format!(
+                        "{}: `{key}` has no effect: the default ingress is disabled",
+                        v.what
+                    ),
+                )
+                .at_value(x.origin, "no port is mapped"),
+            );
+        }
+    }
+}
+
 fn check_cluster_name(name: &str) -> Result<(), String> {
     if crate::keys::is_dns_label(name) {
         Ok(())
@@ -161,7 +184,7 @@ pub static KIND: Provider = Provider {
         provider_settings: |_| Vec::new(),
         provider_blocks: &[],
     },
-    check_resolved: super::no_checks,
+    check_resolved,
     scaffold: Scaffold {
         cluster: "",
         per_environment: "",
