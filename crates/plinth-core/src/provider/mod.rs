@@ -189,6 +189,8 @@ pub(crate) const POSITIVE: Ty = Ty::Integer { min: 1 };
 
 /// Taint effects as EKS and GKE spell them.
 pub(crate) const TAINT_EFFECTS: &[&str] = &["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"];
+/// [`TAINT_EFFECTS`], for generators outside the crate.
+pub const TAINT_EFFECTS_PUBLIC: &[&str] = TAINT_EFFECTS;
 
 pub(crate) const TAINT_FIELDS: &[Field] = &[
     Field::new("key", Ty::String, "Taint key, e.g. `nvidia.com/gpu`.").required(),

@@ -276,7 +276,7 @@ pub static POOL_KEYS: &[Key] = &[
         "node_taints",
         Ty::List(&Ty::Pattern(
             is_taint,
-            "`key=value:Effect` with effect `NoSchedule`, `PreferNoSchedule` or `NoExecute`",
+            "`key=value:Effect` with a Kubernetes label key and value, and effect `NoSchedule`, `PreferNoSchedule` or `NoExecute`",
         )),
         "Kubernetes taints of the pool's nodes as `key=value:Effect` strings. Not on `default`, which runs system pods.",
     ),
@@ -304,7 +304,9 @@ pub fn parse_taint(s: &str) -> Option<Taint> {
         return None;
     }
     let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
-    (!key.is_empty()).then(|| Taint {
+    let valid = crate::naming::check_label_key(key).is_ok()
+        && crate::naming::check_label_value(value).is_ok();
+    valid.then(|| Taint {
         key: key.into(),
         value: value.into(),
         effect: effect.into(),
@@ -380,6 +382,7 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
         .and_then(Value::as_str)
         .is_some_and(|a| a != "local_account");
     if let Some(x) = explicit(c, "entra_id_admin_group_object_ids")
+        && !x.str_list().is_empty()
         && !entra
     {
         out.push(
@@ -418,6 +421,7 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
     }
     if flag(c, "private_cluster_enabled") == Some(true)
         && let Some(x) = explicit(c, "api_server_authorized_ip_ranges")
+        && !x.str_list().is_empty()
     {
         out.push(
             Diagnostic::error("unsupported-combination", format!("{}: a private cluster has no public API server to restrict", v.what))
