@@ -552,6 +552,15 @@ fn check_sizes(
     }
 }
 
+/// Points at a value someone wrote, or at the component when it is a default.
+fn at_value_or(d: Diagnostic, value: Origin, component: Origin, text: &str) -> Diagnostic {
+    if value.is_builtin() {
+        d.at_key(component, text.to_string())
+    } else {
+        d.at_value(value, text.to_string())
+    }
+}
+
 /// Kubernetes labels written in a component's `key` table (node labels, a service's common
 /// labels): keys and values as the API server accepts them.
 fn check_label_table(
@@ -566,19 +575,13 @@ fn check_label_table(
         return;
     };
     for (k, v) in labels {
-        let at = |d: Diagnostic, o: Origin, text: &str| {
-            if o.is_builtin() {
-                d.at_key(origin, text.to_string())
-            } else {
-                d.at_value(o, text.to_string())
-            }
-        };
         if let Err(e) = naming::check_label_key(k) {
             let d = Diagnostic::error(
                 "invalid-label",
                 format!("{what}: `{k}` in `{key}` is not a Kubernetes label key: {e}"),
-            );
-            agg.add(env, at(d, v.origin, "this label").hint("label keys are `[prefix/]name`: a lowercase DNS prefix and a name of at most 63 characters"));
+            )
+            .hint("label keys are `[prefix/]name`: a lowercase DNS prefix and a name of at most 63 characters");
+            agg.add(env, at_value_or(d, v.origin, origin, "this label"));
         }
         if let Some(s) = v.as_str()
             && let Err(e) = naming::check_label_value(s)
@@ -586,18 +589,15 @@ fn check_label_table(
             let d = Diagnostic::error(
                 "invalid-label",
                 format!("{what}: the value of label `{k}` in `{key}` is {e}"),
-            );
-            agg.add(
-                env,
-                at(d, v.origin, "this value")
-                    .hint("shorten the value to at most 63 letters, digits, `-`, `_` and `.`"),
-            );
+            )
+            .hint("shorten the value to at most 63 letters, digits, `-`, `_` and `.`");
+            agg.add(env, at_value_or(d, v.origin, origin, "this value"));
         }
     }
 }
 
-/// Taint keys follow the label key rules and values the label value rules; `{ key, value }`
-/// tables (EKS, GKE, kind) or `key=value:Effect` strings (AKS, whose syntax the key table checks).
+/// `{ key, value, effect }` taints (EKS, GKE, kind): keys follow the label key rules and values
+/// the label value rules (AKS's `key=value:Effect` strings are checked by their key table).
 fn check_taints(
     what: &str,
     key: &str,
@@ -610,34 +610,21 @@ fn check_taints(
         return;
     };
     for t in taints {
-        let (k, v, o) = match (t.as_table(), t.as_str()) {
-            (Some(tab), _) => {
-                let k = tab.get("key").and_then(Value::as_str).unwrap_or_default();
-                let v = tab.get("value").and_then(Value::as_str).unwrap_or_default();
-                (k.to_string(), v.to_string(), t.origin)
-            }
-            (None, Some(s)) => match crate::provider::aks::parse_taint(s) {
-                Some(taint) => (taint.key, taint.value, t.origin),
-                None => continue,
-            },
-            _ => continue,
-        };
-        let problem = naming::check_label_key(&k)
+        let Some(tab) = t.as_table() else { continue };
+        let field = |f: &str| tab.get(f).and_then(Value::as_str).unwrap_or_default();
+        let (k, v) = (field("key"), field("value"));
+        let problem = naming::check_label_key(k)
             .map_err(|e| format!("its key `{k}` is not a Kubernetes label key: {e}"))
             .and_then(|()| {
-                naming::check_label_value(&v).map_err(|e| format!("its value `{v}` is {e}"))
+                naming::check_label_value(v).map_err(|e| format!("its value `{v}` is {e}"))
             });
         if let Err(e) = problem {
             let d = Diagnostic::error(
                 "invalid-taint",
                 format!("{what}: a taint in `{key}` is refused by Kubernetes: {e}"),
-            );
-            let d = if o.is_builtin() {
-                d.at_key(origin, "this pool")
-            } else {
-                d.at_value(o, "this taint")
-            };
-            agg.add(env, d.hint("taint keys are `[prefix/]name` like label keys; values have at most 63 letters, digits, `-`, `_` and `.`"));
+            )
+            .hint("taint keys are `[prefix/]name` like label keys; values have at most 63 letters, digits, `-`, `_` and `.`");
+            agg.add(env, at_value_or(d, t.origin, origin, "this taint"));
         }
     }
 }

@@ -557,17 +557,8 @@ fn prior_state_resources(plan: &Json) -> Vec<&Json> {
 fn aks_resource_groups_are_per_environment_and_never_created_twice() {
     let env = common::TestEnv::new();
     env.run_ok(&["init", "p", "--example", "minimal"]);
-    env.run_ok(&[
-        "add",
-        "cluster",
-        "aks_zero",
-        "--provider",
-        "aks",
-        "--region",
-        "westeurope",
-        "--dir",
-        "p",
-    ]);
+    let add = "add cluster aks_zero p --provider aks --region westeurope";
+    env.run_ok(&add.split(' ').collect::<Vec<_>>());
     let text = env.read("p/clusters/aks_zero.toml");
     assert!(
         text.contains("[config.apps]\nregion = \"westeurope\"\navailability_zones = [\"1\", \"2\", \"3\"]\nresource_group = \"kbst-apps-westeurope\"")
