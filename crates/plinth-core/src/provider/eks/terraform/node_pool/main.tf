@@ -62,8 +62,12 @@ resource "aws_route_table_association" "pool" {
   route_table_id = local.route_tables[local.zones[count.index]]
 }
 
-# Every pool has a launch template: encrypted volumes, IMDSv2 and tags on the instances.
+# Every pool has a launch template: encrypted volumes, IMDSv2 and tags on the instances. A pool
+# imported from Kubestack (`kubestack_node_group`) keeps its node group as it is: adding a launch
+# template would replace it.
 resource "aws_launch_template" "pool" {
+  count = local.config.kubestack_node_group ? 0 : 1
+
   # Launch template names are limited to 128 characters: Kubestack's truncation plus a hash.
   name = "${substr("${var.cluster.name}-${var.pool.name}", 0, 120)}-${substr(sha256("${var.cluster.name}-${var.pool.name}"), 0, 7)}"
 
@@ -103,17 +107,15 @@ resource "aws_launch_template" "pool" {
   tags = local.tags
 }
 
-moved {
-  from = aws_launch_template.pool[0]
-  to   = aws_launch_template.pool
-}
-
 resource "aws_eks_node_group" "pool" {
   cluster_name = var.cluster.name
   # A generated suffix lets a replacement pool be created before the old one is destroyed
-  # (changing the instance types, AMI type, zones or subnets replaces the node group).
-  node_group_name_prefix = "${var.pool.name}-"
+  # (changing the instance types, AMI type, zones or subnets replaces the node group); a
+  # Kubestack node group keeps its fixed name.
+  node_group_name        = local.config.kubestack_node_group ? var.pool.name : null
+  node_group_name_prefix = local.config.kubestack_node_group ? null : "${var.pool.name}-"
   node_role_arn          = var.cluster.node_role_arn
+  disk_size              = local.config.kubestack_node_group ? local.config.disk_size : null
   subnet_ids             = local.subnet_ids
   instance_types         = local.config.instance_types
   ami_type               = local.config.ami_type
@@ -138,9 +140,13 @@ resource "aws_eks_node_group" "pool" {
     }
   }
 
-  launch_template {
-    id      = aws_launch_template.pool.id
-    version = aws_launch_template.pool.latest_version
+  dynamic "launch_template" {
+    for_each = aws_launch_template.pool
+
+    content {
+      id      = launch_template.value.id
+      version = launch_template.value.latest_version
+    }
   }
 
   tags = local.tags
