@@ -112,6 +112,13 @@ fn table_at<'t>(table: &'t mut Table, path: &[&str]) -> Result<&'t mut Table> {
     Ok(cur)
 }
 
+/// Takes the platform directory's lock for an edit: held from reading the files to writing
+/// them, so two edits at once apply one after the other (the second sees the first's result)
+/// instead of one overwriting the other. Generation takes the same lock.
+pub fn lock(dir: &Path) -> Result<crate::fsutil::DirLock> {
+    crate::fsutil::DirLock::acquire(dir)
+}
+
 pub fn add_cluster(p: &Platform, req: &NewCluster<'_>) -> Result<Edit> {
     check_key(req.key)?;
     if p.clusters.contains_key(req.key) {

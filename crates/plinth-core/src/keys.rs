@@ -693,6 +693,20 @@ pub fn type_doc(ty: &Ty) -> String {
     }
 }
 
+/// Markdown reference of an object's fields, for the docs.
+pub fn fields_markdown(fields: &[Field]) -> String {
+    let mut s = String::from("| field | type | description |\n|---|---|---|\n");
+    for f in fields {
+        s.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            f.name,
+            type_doc(&f.ty),
+            f.doc
+        ));
+    }
+    s
+}
+
 /// Markdown reference of a key table, for the docs; `replaced` names what a replacing key
 /// replaces (`the cluster`, `the node pool`).
 pub fn markdown(keys: &[Key], replaced: &str) -> String {

@@ -72,7 +72,8 @@ pub fn check_loaded(loaded: load::Loaded) -> Checked {
     let mut platform = loaded.platform;
     if let Some(p) = &mut platform {
         service::check_files(p, &mut diagnostics);
-        secrets::lint(p, &mut diagnostics);
+        let closure = service::closure::check(p, &mut sources, &mut diagnostics);
+        secrets::lint(p, &closure, &mut sources, &mut diagnostics);
         service::lint::check(p, &mut sources, &mut diagnostics);
         render::ci::check_backend(p, &mut diagnostics);
         // Later passes (the advisor) point at the files the checks read.

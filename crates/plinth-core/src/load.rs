@@ -194,8 +194,12 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
     for ((stem, file), (table, local)) in fetched.into_iter().zip(parsed) {
         diags.extend(local);
         if let Some(table) = table {
+            redact_sensitive(&table, &mut sources);
             cluster_files.push((stem, file, table));
         }
+    }
+    if let Some((_, t)) = &root {
+        redact_sensitive(t, &mut sources);
     }
 
     let Some((root_file, root)) = root else {
@@ -219,6 +223,23 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
         sources,
         diagnostics: diags,
     }
+}
+
+/// Marks the text of every sensitive value written in `table` so no diagnostic snippet shows
+/// it (wherever it is, even where a sensitive value is not allowed).
+fn redact_sensitive(table: &Table, sources: &mut SourceMap) {
+    fn walk(v: &Value, sources: &mut SourceMap) {
+        if let Some(crate::value::Sensitive::Value(inner)) = v.sensitive() {
+            sources.redact(inner.origin.file, inner.origin.value);
+            return;
+        }
+        match &v.kind {
+            Kind::Table(t) => t.values().for_each(|x| walk(x, sources)),
+            Kind::Array(a) => a.iter().for_each(|x| walk(x, sources)),
+            _ => {}
+        }
+    }
+    table.values().for_each(|v| walk(v, sources));
 }
 
 enum Read {
@@ -472,14 +493,17 @@ impl Loader<'_> {
         sources: &SourceMap,
     ) -> Option<Platform> {
         for (k, v) in root {
-            if !["platform", "environments", "clusters"].contains(&k.as_str()) {
+            if !["platform", "environments", "clusters", "promotion"].contains(&k.as_str()) {
                 self.diags.push(
                     Diagnostic::error(
                         "unknown-key",
                         format!("unknown top-level key `{k}` in `{ROOT_FILE}`"),
                     )
                     .at_key(v.origin, "not recognised")
-                    .maybe_hint(suggest(k, ["platform", "environments", "clusters"])),
+                    .maybe_hint(suggest(
+                        k,
+                        ["platform", "environments", "clusters", "promotion"],
+                    )),
                 );
             }
         }
@@ -500,9 +524,16 @@ impl Loader<'_> {
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "platform".into());
-        let (settings, envs) = self.settings(raw, dir_name, root_file)?;
+        let (mut settings, envs) = self.settings(raw, dir_name, root_file)?;
         self.mode = settings.inheritance;
         let mut envs = envs;
+        let chain: Vec<String> = envs.chain_names().map(String::from).collect();
+        settings.policy = crate::promote::policy::decode(
+            root.get("promotion"),
+            settings.raw.get("record"),
+            &chain,
+            self.diags,
+        );
         self.environment_intents(root.get("environments"), &mut envs);
 
         let mut clusters = BTreeMap::new();
@@ -755,6 +786,7 @@ impl Loader<'_> {
             state,
             priority,
             backend,
+            policy: Default::default(),
             raw,
         };
         Some((

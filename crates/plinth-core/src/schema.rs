@@ -135,6 +135,7 @@ pub fn schema(target: Target) -> Value {
                 "type": "object",
                 "properties": {
                     "platform": table_schema(PLATFORM_KEYS, false),
+                    "promotion": table_schema(crate::promote::policy::PROMOTION_KEYS, false),
                     "environments": {"type": "object", "description": "What each environment separates; `local = true` declares a development environment outside the promotion chain.", "additionalProperties": intent},
                     "clusters": {"type": "object", "additionalProperties": any_cluster()},
                 },
@@ -158,6 +159,16 @@ pub fn reference_markdown() -> String {
     );
     s.push_str("## `[platform]`\n\n");
     s.push_str(&crate::keys::markdown(PLATFORM_KEYS, ""));
+    s.push_str("\n## `[promotion]`\n\n");
+    s.push_str("What a revision must prove on an environment before `plinth promote` takes it to the next one. Both are part of the content hash: changing them is validated on the internal environment first.\n\n");
+    s.push_str(&crate::keys::markdown(
+        crate::promote::policy::PROMOTION_KEYS,
+        "",
+    ));
+    s.push_str("\nEach `[[promotion.verify]]` entry:\n\n");
+    s.push_str(&crate::keys::fields_markdown(
+        crate::promote::policy::VERIFY_FIELDS,
+    ));
     for p in provider::ALL {
         s.push_str(&format!(
             "\n## {} (`provider = \"{}\"`)\n\n### Cluster `config.<env>`\n\n",

@@ -24,7 +24,8 @@ Getting started:
                                            where a resolved value came from
 
 Exit codes: 0 success, 1 invalid input or refused, 2 usage error, 3 changes found
-(generate --check, plan), 4 engine failure. 101 is always a bug.";
+(generate --check, plan), 4 engine failure, 130/143 stopped by SIGINT/SIGTERM (the engine was
+stopped and the run recorded). 101 is always a bug.";
 
 #[derive(Debug, Parser)]
 #[command(name = "plinth", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
@@ -94,6 +95,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Promote a revision validated on the previous environment to the next one.
     Promote(PromoteArgs),
+    /// Run an environment's verification checks (`[[promotion.verify]]`) again and record them.
+    Verify(VerifyArgs),
     /// What each environment runs, since when, and how far it lags behind the internal one.
     Status(StatusArgs),
     /// Which environments, clusters, node pools and services a git change touches.
@@ -371,7 +374,7 @@ pub enum RemoveCommand {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The output is written atomically: a temporary tree beside it is swapped into place, so an\ninterrupted run leaves the old tree or the new one. Files Plinth did not generate (.terraform/,\nstate, lock files, *_override.tf) are kept. A generated file edited by hand stops the run.\n\nExamples:\n  plinth generate demo\n  plinth generate demo --check     # in CI: exit 3 and a diff when the committed output is stale"
+    after_help = "The output is written atomically: a temporary tree beside it is swapped into place, so an\ninterrupted run leaves the old tree or the new one. Terraform's working files (.terraform/,\nstate, plan and lock files) and *_override.tf files are kept. A generated file edited by hand,\nor any other file in the output, stops the run (and `--check`): the engines must read only what\nPlinth generated.\n\nExamples:\n  plinth generate demo\n  plinth generate demo --check     # in CI: exit 3 and a diff when the committed output is stale"
 )]
 pub struct GenerateArgs {
     #[command(flatten)]
@@ -382,7 +385,8 @@ pub struct GenerateArgs {
     /// Write nothing; exit 3 with a unified diff when the files on disk differ.
     #[arg(long)]
     pub check: bool,
-    /// Overwrite generated files that were edited by hand, keeping each as `<file>.orig`.
+    /// Overwrite generated files edited by hand and move files Plinth did not write out of the
+    /// output, into a backup outside it (in the git directory under `plinth/backups/`).
     #[arg(long, conflicts_with = "check")]
     pub force: bool,
     #[arg(long, short, value_enum, default_value_t)]
@@ -438,13 +442,17 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Refuses unless the working tree is clean and committed. Generates, plans and applies the saved\nplan in the environment's workspace, and records the attempt and its outcome in git (tags\n`plinth/<env>/<n>`; push them with `git push --tags`). One apply per environment at a time."
+    after_help = "Refuses unless the working tree is clean and committed. Generates, plans and applies the saved\nplan in the environment's workspace, and records the attempt and its outcome in git (tags\n`plinth/<env>/<n>`; push them with `git push --tags`). One apply per environment at a time.\nOnly the roots whose content changed since the last success run. External environments are\nreached with `plinth promote`; `--unvalidated` is the recorded escape hatch.\n\nCtrl-C (SIGINT) or SIGTERM stops Terraform gracefully, waits for it, records the run as\ninterrupted and releases the lock (exit 130 or 143)."
 )]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub dir: DirArg,
     #[arg(long, short)]
     pub env: String,
+    /// Apply to an external environment without promotion (an emergency): the record says so,
+    /// and `plinth status` shows it until a validated revision replaces it.
+    #[arg(long)]
+    pub unvalidated: bool,
     #[arg(long, short, default_value_t = default_jobs())]
     pub jobs: usize,
     /// Also tag the applied commit `<env>-deploy-<n>`, as Kubestack's CI does.
@@ -458,7 +466,7 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Allowed only when the same content was applied successfully to the environment before it in\nthe promotion chain; otherwise it says which environment must be applied first.\n\nExamples:\n  plinth promote --to apps\n  plinth promote --to apps --from-revision v1.4.0     # roll back to a validated revision"
+    after_help = "Allowed only when the same content was applied successfully to the environment before it in\nthe promotion chain, by a record that verifies, that passed that environment's checks and ran\nthere at least `[promotion] soak`; otherwise it says what is missing.\n\nExamples:\n  plinth promote --to apps\n  plinth promote --to apps --from-revision v1.4.0     # roll back to a validated revision"
 )]
 pub struct PromoteArgs {
     #[command(flatten)]
@@ -473,6 +481,21 @@ pub struct PromoteArgs {
     pub jobs: usize,
     #[arg(long)]
     pub compat_tags: bool,
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Runs the checks of `[[promotion.verify]]` against what the environment runs (the working\ntree must be that revision) and appends a `verified` or `verification_failed` record; a\npromotion onward needs `verified`.\n\nExample:\n  plinth verify --env ops"
+)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
     #[arg(long, value_name = "OUT")]
     pub out: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value_t)]

@@ -19,11 +19,8 @@ fn read_tree(dir: &Path) -> Vec<(String, String)> {
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().into_owned();
-            // Terraform's working files, and Plinth's manifest (sizes and times of the last write).
-            if name.starts_with(".terraform")
-                || name == "terraform.tfstate.d"
-                || name == ".plinth-manifest"
-            {
+            // Terraform's working files.
+            if name.starts_with(".terraform") || name == "terraform.tfstate.d" {
                 continue;
             }
             if e.path().is_dir() {
@@ -110,13 +107,21 @@ fn hand_edited_files_are_never_overwritten_silently() {
     assert_eq!(std::fs::read_to_string(&f).expect("read"), edited);
     let res = env.run(&["generate", "p", "--force"]);
     assert!(
-        res.starts_with("exit: 0") && res.contains("eks_zero.tf.orig"),
+        res.starts_with("exit: 0") && res.contains("moved `eks_zero.tf` out of the output"),
         "{res}"
     );
-    assert_eq!(
-        std::fs::read_to_string(out.join("eks_zero.tf.orig")).expect("read"),
-        edited
-    );
+    // Regression for issue 19: the backup is outside the output tree (not a git repository
+    // here: beside it), so `generate --check` passes right after `--force`.
+    let backups = env.join("p/.plinth-backups");
+    let kept: Vec<_> = std::fs::read_dir(&backups)
+        .expect("backups")
+        .map(|e| e.expect("e").path().join("eks_zero.tf"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read_to_string(&kept[0]).expect("read"), edited);
+    assert!(!out.join("eks_zero.tf.orig").exists());
+    let check = env.run(&["generate", "p", "--check"]);
+    assert!(check.starts_with("exit: 0"), "{check}");
 }
 
 #[test]

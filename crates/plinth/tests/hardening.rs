@@ -926,7 +926,7 @@ fn read_back(files: &BTreeMap<String, String>) -> Result<ReadBack, String> {
     Ok(r)
 }
 
-/// The generated files below `out` (relative paths), without the manifest.
+/// The generated files below `out` (relative paths).
 fn tree_on_disk(out: &Path) -> BTreeMap<String, String> {
     snapshot(out)
         .into_iter()
@@ -936,7 +936,6 @@ fn tree_on_disk(out: &Path) -> BTreeMap<String, String> {
             let text = std::fs::read_to_string(out.join(&p)).unwrap_or_default();
             (rel, text)
         })
-        .filter(|(p, _)| p != ".plinth-manifest")
         .collect()
 }
 

@@ -2,14 +2,18 @@
 //! review → plan → apply to the internal environment → promote the same revision onward.
 
 use super::{check_env, load_valid};
-use crate::cli::{AffectedArgs, ApplyArgs, Output, PlanArgs, PromoteArgs, StatusArgs, UnlockArgs};
+use crate::cli::{
+    AffectedArgs, ApplyArgs, Output, PlanArgs, PromoteArgs, StatusArgs, UnlockArgs, VerifyArgs,
+};
 use crate::ui::Ui;
 use crate::{CliError, Exit};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use plinth_core::engine::terraform::{Counts, Terraform};
 use plinth_core::promote::plan::{Change, ComponentChange, KeyChange, PlatformPlan};
 use plinth_core::promote::record::{self, Outcome, Record};
-use plinth_core::promote::{self, ApplyOptions, Engine, Observer, Repo, RootOutcome, RootResult};
+use plinth_core::promote::{
+    self, ApplyOptions, Engine, Observer, Repo, RootOutcome, RootResult, Selection,
+};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -67,6 +71,7 @@ fn outcome_word(o: &RootOutcome) -> String {
         RootOutcome::Applied { summary } => format!("applied: {}", counts(&summary.total())),
         RootOutcome::Failed { step, .. } => format!("FAILED at terraform {step}"),
         RootOutcome::NotStarted => "not started (another root failed)".into(),
+        RootOutcome::Interrupted => "interrupted (Terraform stopped gracefully)".into(),
     }
 }
 
@@ -234,22 +239,30 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
         ui.status(&ui.yellow("note: not a git repository, so there is no record of past applies: everything shows as added"));
     }
     let mut results = Vec::new();
+    let mut selection = None;
     let run_engine = !args.no_engine;
     if run_engine {
+        plinth_core::engine::supervise::install();
         let mut terraform = Terraform::find()?;
         terraform.inputs = plinth_core::secrets::terraform_inputs(&v.resolution, &args.env)?;
         let out = out_dir(dir, &args.out);
         let tree = plinth_core::generate::render_all(&v.platform, &v.resolution, &out)?;
         plinth_core::generate::write(&out, &tree, false)?;
-        let only = (baseline.is_some()).then(|| {
-            platform_plan
-                .clusters
-                .iter()
-                .map(|c| c.key.clone())
-                .chain(plinth_core::secrets::clusters_with_sensitive(&v.resolution))
-                .collect()
-        });
-        let roots = promote::roots(&v.platform, &out, only.as_ref());
+        // The roots whose content (what the engines read) differs from the last success.
+        let history = match &repo {
+            Some(r) => r.store.records(&args.env)?,
+            None => Vec::new(),
+        };
+        let untracked = repo
+            .as_ref()
+            .map(|r| r.untracked_in(&out))
+            .unwrap_or_default();
+        let content = promote::hash::content(&v.platform, &v.resolution, &out, &untracked)?;
+        let sel = promote::select_roots(&v.platform, &v.resolution, &out, &content, &history);
+        let roots: Vec<_> = promote::roots(&v.platform, &out, None)
+            .into_iter()
+            .filter(|(k, _)| sel.run.contains_key(k))
+            .collect();
         let bars = Bars::new(ui);
         let engine = Engine {
             terraform: &terraform,
@@ -257,8 +270,10 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
             backend_config: Vec::new(),
             jobs: args.jobs,
             observer: &bars,
+            expected_locks: Default::default(),
         };
         results = engine.run(&roots, false);
+        selection = Some(sel);
     }
     let engine_failed = results.iter().any(|r| r.outcome.is_failure());
     let engine_changes = results
@@ -269,6 +284,7 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
             "environment": args.env,
             "baseline": baseline,
             "platform": platform_plan,
+            "roots": selection,
             "terraform": results,
         })),
         Output::Text => {
@@ -280,10 +296,16 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
                     ui.bold("Terraform plan in workspace"),
                     args.env
                 );
+                if let Some(sel) = &selection {
+                    text.push_str(&render_selection(ui, sel));
+                }
                 text.push_str(&render_results(ui, &results));
             }
             ui.data(&text);
         }
+    }
+    if let Some(exit) = interrupted_exit() {
+        return Ok(exit);
     }
     Ok(if engine_failed {
         Exit::Engine
@@ -294,14 +316,80 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
     })
 }
 
+/// The exit code of a run stopped by a signal, if one was.
+fn interrupted_exit() -> Option<Exit> {
+    match plinth_core::engine::supervise::interrupted()? {
+        15 => Some(Exit::Terminated),
+        _ => Some(Exit::Interrupted),
+    }
+}
+
+fn render_selection(ui: &Ui, sel: &Selection) -> String {
+    let mut out = String::new();
+    for (root, why) in &sel.run {
+        let _ = writeln!(out, "  {}  {}", root, ui.dim(&format!("runs: {why}")));
+    }
+    if !sel.unchanged.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {}",
+            ui.dim(&format!(
+                "unchanged since the last success (not run): {}",
+                sel.unchanged.join(", ")
+            ))
+        );
+    }
+    for root in &sel.abandoned {
+        let _ = writeln!(
+            out,
+            "  {} root `{root}` is no longer in the definition: Plinth does not destroy it; its resources stay until destroyed with Terraform",
+            ui.yellow("!")
+        );
+    }
+    out
+}
+
+fn verification_word(ui: &Ui, rec: &Record) -> String {
+    if rec.outcome == Outcome::Verified {
+        ui.green("verified")
+    } else {
+        ui.red("verification failed")
+    }
+}
+
+fn render_checks(ui: &Ui, rec: &Record) -> String {
+    let mut out = String::new();
+    for c in &rec.checks {
+        let mark = if c.passed {
+            ui.green("✓")
+        } else {
+            ui.red("✗")
+        };
+        let _ = writeln!(out, "  {mark} {} ({} s)", c.name, c.seconds);
+        for line in c.detail.lines().take(if c.passed { 1 } else { 10 }) {
+            let _ = writeln!(out, "      {}", ui.dim(line));
+        }
+    }
+    out
+}
+
 fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Exit {
     let ok = rep.record.outcome == Outcome::Succeeded;
+    let verified = rep
+        .verification
+        .as_ref()
+        .is_none_or(|v| v.outcome == Outcome::Verified);
     match output {
-        Output::Json => ui.json(&serde_json::json!({"record": rep.record, "roots": rep.results, "compat_tag": rep.compat_tag})),
+        Output::Json => ui.json(&serde_json::json!({"record": rep.record, "roots": rep.results, "selection": rep.selection, "verification": rep.verification, "compat_tag": rep.compat_tag, "new_lock_files": rep.new_lock_files})),
         Output::Text => {
-            let mut text = render_results(ui, &rep.results);
+            let mut text = render_selection(ui, &rep.selection);
+            text.push_str(&render_results(ui, &rep.results));
             let tag = record::tag(&rep.record.environment, rep.record.sequence);
-            let word = if ok { ui.green(&format!("{verb} succeeded")) } else { ui.red(&format!("{verb} failed")) };
+            let word = match rep.record.outcome {
+                Outcome::Succeeded => ui.green(&format!("{verb} succeeded")),
+                Outcome::Interrupted => ui.red(&format!("{verb} interrupted")),
+                _ => ui.red(&format!("{verb} failed")),
+            };
             let _ = writeln!(
                 text,
                 "\n{word}: {} of {} to `{}` recorded as {}",
@@ -310,8 +398,30 @@ fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Ex
                 rep.record.environment,
                 tag.trim_start_matches("refs/tags/")
             );
+            if rep.record.outcome == Outcome::Interrupted {
+                let _ = writeln!(
+                    text,
+                    "Terraform was told to stop and exited; its state lock is released. Plan again to see where it stopped."
+                );
+            }
+            if let Some(v) = &rep.verification {
+                let word = verification_word(ui, v);
+                let _ = writeln!(
+                    text,
+                    "{word}: recorded as {}",
+                    record::tag(&v.environment, v.sequence).trim_start_matches("refs/tags/")
+                );
+                text.push_str(&render_checks(ui, v));
+            }
             if let Some(t) = &rep.compat_tag {
                 let _ = writeln!(text, "tagged the commit `{t}`");
+            }
+            for f in &rep.new_lock_files {
+                let _ = writeln!(
+                    text,
+                    "{} `terraform init` wrote `{f}`: commit it (it pins the providers this run used; a promotion checks the next environment runs the same)",
+                    ui.yellow("!")
+                );
             }
             if ok {
                 let _ = writeln!(text, "share the record with `git push --tags`");
@@ -319,36 +429,61 @@ fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Ex
             ui.data(&text);
         }
     }
-    if ok { Exit::Ok } else { Exit::Engine }
+    if let Some(exit) = interrupted_exit() {
+        return exit;
+    }
+    if ok && verified {
+        Exit::Ok
+    } else {
+        Exit::Engine
+    }
 }
 
 pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
     let dir = &args.dir.path();
+    // The environment name becomes a lock path and a ref: checked against the chain first.
+    // Refused before anything is generated: a name outside the chain (it becomes a lock path
+    // and a ref), or an external environment without promotion.
+    let loaded = plinth_core::load::load(dir);
+    if let Some(p) = &loaded.platform {
+        check_env(p, &args.env)?;
+        promote::require_route(p, &args.env, args.unvalidated, false)?;
+    }
     let repo = Repo::open(dir)?;
     let out = out_dir(dir, &args.out);
     let prepared = repo.prepare_head(dir, &out)?;
     check_env(&prepared.platform, &args.env)?;
-    if prepared.platform.environments.is_local(&args.env) {
+    let local = prepared.platform.environments.is_local(&args.env);
+    let unvalidated =
+        args.unvalidated && !local && args.env != prepared.platform.environments.internal();
+    if local {
         ui.status(&ui.dim(&format!(
             "note: `{}` is a local environment: applied directly, outside the promotion chain",
             args.env
         )));
-    } else if args.env != prepared.platform.environments.internal() {
-        ui.status(&ui.yellow(&format!(
-            "note: `{}` is not the internal environment; changes normally reach it with `plinth promote --to {}`",
-            args.env, args.env
+    } else if unvalidated {
+        ui.status(&ui.red(&format!(
+            "UNVALIDATED: applying {} to `{}` without promotion; the record and `plinth status` will say so",
+            record::short(&prepared.commit),
+            args.env
         )));
     }
     let bars = Bars::new(ui);
     let opts = ApplyOptions {
         environment: &args.env,
         jobs: args.jobs,
-        via: "apply".into(),
+        via: if unvalidated {
+            "apply --unvalidated".into()
+        } else {
+            "apply".into()
+        },
         compat_tags: args.compat_tags,
         command: format!("plinth apply --env {}", args.env),
         observer: &bars,
+        unvalidated,
+        promotion: None,
     };
-    let rep = promote::apply(&repo, dir, &prepared, &opts)?;
+    let rep = promote::apply(&repo, &prepared, &opts)?;
     Ok(report(ui, args.output, &rep, "apply"))
 }
 
@@ -360,27 +495,77 @@ pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
         Some(rev) => repo.prepare_revision(dir, rev, &out)?,
         None => repo.prepare_head(dir, &out)?,
     };
-    let (prev, validated) =
-        promote::check_promotion(&repo, &prepared.platform, &args.to, &prepared)?;
+    let promotion = promote::check_promotion(&repo, &prepared.platform, &args.to, &prepared)?;
+    let mut proof = format!(
+        "applied successfully to `{}` at {} (record {:06}: its chain, commit and content check out",
+        promotion.previous, promotion.record.time, promotion.record.sequence
+    );
+    if let Some(v) = &promotion.verification {
+        let _ = write!(proof, "; checks passed at {}", v.time);
+    }
+    if prepared.platform.settings.policy.soak > 0 {
+        let _ = write!(
+            proof,
+            "; ran there {}",
+            promote::policy::format_duration(promotion.soaked)
+        );
+    }
     ui.status(&format!(
-        "{} {} was applied successfully to `{prev}` at {} (record {:06}); promoting it to `{}`",
+        "{} {} was {proof}); promoting it to `{}`",
         ui.green("✓"),
         record::short(&prepared.commit),
-        validated.time,
-        validated.sequence,
         args.to
     ));
     let bars = Bars::new(ui);
     let opts = ApplyOptions {
         environment: &args.to,
         jobs: args.jobs,
-        via: format!("promote from {prev}"),
+        via: format!("promote from {}", promotion.previous),
         compat_tags: args.compat_tags,
         command: format!("plinth promote --to {}", args.to),
         observer: &bars,
+        unvalidated: false,
+        promotion: Some(&promotion),
     };
-    let rep = promote::apply(&repo, dir, &prepared, &opts)?;
+    let rep = promote::apply(&repo, &prepared, &opts)?;
     Ok(report(ui, args.output, &rep, "promotion"))
+}
+
+pub fn verify(ui: &Ui, args: VerifyArgs) -> Result<Exit, CliError> {
+    let dir = &args.dir.path();
+    let loaded = plinth_core::load::load(dir);
+    if let Some(p) = &loaded.platform {
+        check_env(p, &args.env)?;
+    }
+    let repo = Repo::open(dir)?;
+    let out = out_dir(dir, &args.out);
+    let prepared = repo.prepare_head(dir, &out)?;
+    let rec = promote::verify_env(
+        &repo,
+        &prepared,
+        &args.env,
+        &format!("plinth verify --env {}", args.env),
+    )?;
+    let passed = rec.outcome == Outcome::Verified;
+    match args.output {
+        Output::Json => ui.json(&serde_json::json!({"record": rec})),
+        Output::Text => {
+            let mut text = render_checks(ui, &rec);
+            let word = verification_word(ui, &rec);
+            let _ = writeln!(
+                text,
+                "\n{word}: {} on `{}` recorded as {}",
+                record::short(&rec.commit),
+                rec.environment,
+                record::tag(&rec.environment, rec.sequence).trim_start_matches("refs/tags/")
+            );
+            ui.data(&text);
+        }
+    }
+    if let Some(exit) = interrupted_exit() {
+        return Ok(exit);
+    }
+    Ok(if passed { Exit::Ok } else { Exit::Engine })
 }
 
 pub fn status(ui: &Ui, args: StatusArgs) -> Result<Exit, CliError> {
@@ -410,13 +595,27 @@ pub fn status(ui: &Ui, args: StatusArgs) -> Result<Exit, CliError> {
                 let _ = writeln!(out, "  runs      nothing applied yet");
             }
         }
+        if s.unvalidated {
+            let _ = writeln!(
+                out,
+                "  {}",
+                ui.red("UNVALIDATED: applied with `--unvalidated`, never validated on the environments before it")
+            );
+        }
+        if let Some(problem) = &s.record_problem {
+            let _ = writeln!(
+                out,
+                "  record    {}: {problem}",
+                ui.red("CANNOT BE TRUSTED")
+            );
+        }
         if let Some(l) = &s.latest
             && l.outcome != Outcome::Succeeded
         {
-            let what = if s.interrupted {
-                ui.red("interrupted")
-            } else {
-                ui.red("failed")
+            let what = match l.outcome {
+                Outcome::Interrupted => ui.red("interrupted"),
+                Outcome::Started => ui.red("interrupted (killed)"),
+                _ => ui.red("failed"),
             };
             let _ = writeln!(
                 out,
@@ -425,12 +624,50 @@ pub fn status(ui: &Ui, args: StatusArgs) -> Result<Exit, CliError> {
                 record::short(&l.commit),
                 l.time
             );
-            if s.interrupted {
+            if l.outcome == Outcome::Started {
                 let _ = writeln!(
                     out,
                     "            the apply never recorded an outcome: check the Terraform state, then plan and apply again"
                 );
+            } else if l.outcome == Outcome::Interrupted {
+                let _ = writeln!(
+                    out,
+                    "            stopped by a signal; Terraform was waited for: plan and apply again"
+                );
             }
+        }
+        if let Some(v) = &s.verification {
+            let line = match v.state.as_str() {
+                "verified" => {
+                    ui.green(&format!("verified at {}", v.time.as_deref().unwrap_or("?")))
+                }
+                "verification_failed" => ui.red(&format!(
+                    "FAILED at {}: {}",
+                    v.time.as_deref().unwrap_or("?"),
+                    v.failed.join("; ")
+                )),
+                _ => ui.yellow(&format!(
+                    "not verified yet (`plinth verify --env {}`)",
+                    s.environment
+                )),
+            };
+            let _ = writeln!(out, "  checks    {line}");
+        }
+        if s.soak_required > 0
+            && let Some(soaked) = s.soaked
+        {
+            let fmt = promote::policy::format_duration;
+            let line = if soaked >= s.soak_required {
+                format!("soaked: ran {} (≥ {})", fmt(soaked), fmt(s.soak_required))
+            } else {
+                format!(
+                    "ran {} of {}: {} left before it can be promoted onward",
+                    fmt(soaked),
+                    fmt(s.soak_required),
+                    fmt(s.soak_required - soaked)
+                )
+            };
+            let _ = writeln!(out, "  soak      {line}");
         }
         if let Some(h) = &s.lock {
             let stale = if h.is_stale() {
@@ -439,6 +676,13 @@ pub fn status(ui: &Ui, args: StatusArgs) -> Result<Exit, CliError> {
                 String::new()
             };
             let _ = writeln!(out, "  locked    by {}{stale}", h.describe());
+            for g in &h.engines {
+                let _ = writeln!(
+                    out,
+                    "            engine `{}` runs as process group {}",
+                    g.program, g.pgid
+                );
+            }
         }
         if !s.internal {
             match (s.same_as_internal, s.behind_internal_commits) {
@@ -515,6 +759,14 @@ pub fn affected(ui: &Ui, args: AffectedArgs) -> Result<Exit, CliError> {
 }
 
 pub fn unlock(ui: &Ui, args: UnlockArgs) -> Result<Exit, CliError> {
+    // The name becomes a path and a ref: it must be one of the chain's environments. A platform
+    // with errors still names its chain (an interrupted apply must be recoverable).
+    let loaded = plinth_core::load::load(&args.dir.path());
+    let Some(platform) = loaded.platform else {
+        ui.diagnostics(&loaded.sources, loaded.diagnostics.iter());
+        return Err(CliError::Reported(Exit::Invalid));
+    };
+    check_env(&platform, &args.env)?;
     let repo = Repo::open(&args.dir.path())?;
     let done = repo.unlock(&args.env)?;
     match &done.holder {
@@ -528,6 +780,15 @@ pub fn unlock(ui: &Ui, args: UnlockArgs) -> Result<Exit, CliError> {
             ui.status(&format!("`{}` was not locked", args.env));
         }
         None => {}
+    }
+    for (g, pids) in &done.stopped {
+        ui.status(&format!(
+            "{} stopped `{}` left running by the killed holder (process group {}: {} process(es))",
+            ui.yellow("!"),
+            g.program,
+            g.pgid,
+            pids.len()
+        ));
     }
     for l in &done.ref_locks {
         ui.status(&format!(

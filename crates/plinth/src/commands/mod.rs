@@ -36,6 +36,7 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
         Command::Plan(a) => lifecycle::plan(ui, a),
         Command::Apply(a) => lifecycle::apply(ui, a),
         Command::Promote(a) => lifecycle::promote(ui, a),
+        Command::Verify(a) => lifecycle::verify(ui, a),
         Command::Status(a) => lifecycle::status(ui, a),
         Command::Affected(a) => lifecycle::affected(ui, a),
         Command::Unlock(a) => lifecycle::unlock(ui, a),

@@ -322,9 +322,11 @@ fn explain(
     Ok(Exit::Ok)
 }
 
+/// The leaves of a value. A sensitive value is one leaf (shown masked), never its parts: its
+/// `value` field is the secret itself.
 fn collect_leaves(path: &str, v: &Value, out: &mut Vec<(String, Value)>) {
     match &v.kind {
-        Kind::Table(t) if !t.is_empty() => {
+        Kind::Table(t) if !t.is_empty() && v.sensitive().is_none() => {
             for (k, x) in t {
                 collect_leaves(&format!("{path}.{k}"), x, out);
             }

@@ -35,6 +35,34 @@ pub fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
+/// The real kubectl, found as Plinth finds it: `PLINTH_KUBECTL`, the Google Cloud SDK's
+/// versioned `kubectl.1.N` beside `gcloud` (its `kubectl` is a dispatcher), else `PATH`.
+pub fn kubectl() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PLINTH_KUBECTL") {
+        return Some(PathBuf::from(p));
+    }
+    let sdk = which("gcloud")
+        .and_then(|g| std::fs::canonicalize(g).ok())
+        .and_then(|g| g.parent().map(Path::to_path_buf));
+    let mut versioned: Vec<(u32, PathBuf)> = sdk
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let minor = e
+                .file_name()
+                .to_string_lossy()
+                .strip_prefix("kubectl.1.")?
+                .parse::<u32>()
+                .ok()?;
+            Some((minor, e.path()))
+        })
+        .collect();
+    versioned.sort();
+    versioned.pop().map(|(_, p)| p).or_else(|| which("kubectl"))
+}
+
 /// The machine image's mirror holding the real `hashicorp/aws` provider.
 pub fn aws_mirror() -> Option<PathBuf> {
     [
