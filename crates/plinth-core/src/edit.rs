@@ -170,6 +170,15 @@ pub fn add_cluster(p: &Platform, req: &NewCluster<'_>) -> Result<Edit> {
         text.push_str(&format!("region = {}\n", quote(req.region)));
     }
     text.push_str(&fill(s.cluster));
+    text.push_str(&fill(s.per_environment).replace("{env}", base));
+    if !s.per_environment.is_empty() {
+        for env in p.environments.names().filter(|e| *e != base) {
+            text.push_str(&format!(
+                "\n[config.{env}]\n{}",
+                fill(s.per_environment).replace("{env}", env)
+            ));
+        }
+    }
     text.push_str(&format!(
         "\n# The default node pool is created with the cluster.\n[node_pools.{DEFAULT_POOL}.config.{base}]\n{}",
         fill(s.default_pool)

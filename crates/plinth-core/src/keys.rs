@@ -92,6 +92,8 @@ pub struct Key {
     pub doc: &'static str,
     /// Changing it makes the provider replace the cluster or pool: a workload migration.
     pub forces_replacement: bool,
+    /// A cluster key whose change replaces every node pool (new subnets) but not the cluster.
+    pub replaces_pools: bool,
 }
 
 impl Key {
@@ -103,6 +105,7 @@ impl Key {
             default: Default::None,
             doc,
             forces_replacement: false,
+            replaces_pools: false,
         }
     }
     pub const fn required(mut self) -> Key {
@@ -115,6 +118,10 @@ impl Key {
     }
     pub const fn replaces(mut self) -> Key {
         self.forces_replacement = true;
+        self
+    }
+    pub const fn replaces_pools(mut self) -> Key {
+        self.replaces_pools = true;
         self
     }
 
@@ -700,8 +707,9 @@ pub fn fields_markdown(fields: &[Field]) -> String {
     s
 }
 
-/// Markdown reference of a key table, for the docs.
-pub fn markdown(keys: &[Key]) -> String {
+/// Markdown reference of a key table, for the docs; `replaced` names what a replacing key
+/// replaces (`the cluster`, `the node pool`).
+pub fn markdown(keys: &[Key], replaced: &str) -> String {
     let mut s = String::from("| key | type | default | description |\n|---|---|---|---|\n");
     for k in keys {
         let default = if k.required {
@@ -711,7 +719,12 @@ pub fn markdown(keys: &[Key]) -> String {
         };
         let mut doc = k.doc.to_string();
         if k.forces_replacement {
-            doc.push_str(" Changing it replaces the resource (a workload migration).");
+            doc.push_str(&format!(
+                " Changing it replaces {replaced} (a workload migration)."
+            ));
+        }
+        if k.replaces_pools {
+            doc.push_str(" Changing it replaces every node pool (their pods are rescheduled).");
         }
         s.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",

@@ -75,6 +75,7 @@ impl Platform {
         for r in &out {
             check_unique_names(self, r, &mut agg);
         }
+        check_created_resource_groups(&out, &mut plain);
         let mut diagnostics = plain;
         diagnostics.extend(agg.finish(&envs));
         Resolution {
@@ -167,6 +168,16 @@ impl Platform {
                 d = d.at_value(name_origin("region"), "region");
                 agg.add(env, d);
             }
+            for p in naming::check_labels(&meta, &parts) {
+                let mut d = Diagnostic::error("invalid-label", format!("{what}: {}", p.message))
+                    .hint(p.hint);
+                for k in ["base_domain", "name_prefix", "additional_metadata_labels"] {
+                    if let Some(v) = config.get(k).filter(|v| !v.origin.is_builtin()) {
+                        d = d.at_value(v.origin, k);
+                    }
+                }
+                agg.add(env, d.at_key(c.origin, "cluster"));
+            }
         }
 
         let mut node_pools = BTreeMap::new();
@@ -231,6 +242,22 @@ impl Platform {
             } else {
                 pool_names.insert(name.clone(), (&p.key, p.origin));
             }
+            check_label_table(
+                &pwhat,
+                c.provider.pool_flags.labels,
+                &pc,
+                p.origin,
+                env,
+                agg,
+            );
+            check_taints(
+                &pwhat,
+                c.provider.pool_flags.taints.0,
+                &pc,
+                p.origin,
+                env,
+                agg,
+            );
             let shape = (c.provider.pool_shape)(&p.key, &pc, &config);
             node_pools.insert(
                 p.key.clone(),
@@ -242,6 +269,18 @@ impl Platform {
                     header: p.header.clone(),
                 },
             );
+        }
+
+        let view = crate::provider::ResolvedView {
+            what: &what,
+            cluster: &config,
+            origin: c.origin,
+            pools: &node_pools,
+        };
+        let mut found = Vec::new();
+        (c.provider.check_resolved)(&view, &mut found);
+        for d in found {
+            agg.add(env, d);
         }
 
         let mut services = BTreeMap::new();
@@ -258,6 +297,14 @@ impl Platform {
                 );
             }
             apply_defaults(SERVICE_KEYS, &mut sc, env, Some(self), None);
+            check_label_table(
+                &format!("service `{}.{}`", c.key, sv.key),
+                "common_labels",
+                &sc,
+                c.origin,
+                env,
+                agg,
+            );
             services.insert(
                 sv.key.clone(),
                 ResolvedService {
@@ -505,6 +552,83 @@ fn check_sizes(
     }
 }
 
+/// Points at a value someone wrote, or at the component when it is a default.
+fn at_value_or(d: Diagnostic, value: Origin, component: Origin, text: &str) -> Diagnostic {
+    if value.is_builtin() {
+        d.at_key(component, text.to_string())
+    } else {
+        d.at_value(value, text.to_string())
+    }
+}
+
+/// Kubernetes labels written in a component's `key` table (node labels, a service's common
+/// labels): keys and values as the API server accepts them.
+fn check_label_table(
+    what: &str,
+    key: &str,
+    config: &Table,
+    origin: Origin,
+    env: &str,
+    agg: &mut Aggregator,
+) {
+    let Some(labels) = config.get(key).and_then(Value::as_table) else {
+        return;
+    };
+    for (k, v) in labels {
+        if let Err(e) = naming::check_label_key(k) {
+            let d = Diagnostic::error(
+                "invalid-label",
+                format!("{what}: `{k}` in `{key}` is not a Kubernetes label key: {e}"),
+            )
+            .hint("label keys are `[prefix/]name`: a lowercase DNS prefix and a name of at most 63 characters");
+            agg.add(env, at_value_or(d, v.origin, origin, "this label"));
+        }
+        if let Some(s) = v.as_str()
+            && let Err(e) = naming::check_label_value(s)
+        {
+            let d = Diagnostic::error(
+                "invalid-label",
+                format!("{what}: the value of label `{k}` in `{key}` is {e}"),
+            )
+            .hint("shorten the value to at most 63 letters, digits, `-`, `_` and `.`");
+            agg.add(env, at_value_or(d, v.origin, origin, "this value"));
+        }
+    }
+}
+
+/// `{ key, value, effect }` taints (EKS, GKE, kind): keys follow the label key rules and values
+/// the label value rules (AKS's `key=value:Effect` strings are checked by their key table).
+fn check_taints(
+    what: &str,
+    key: &str,
+    config: &Table,
+    origin: Origin,
+    env: &str,
+    agg: &mut Aggregator,
+) {
+    let Some(taints) = config.get(key).and_then(Value::as_array) else {
+        return;
+    };
+    for t in taints {
+        let Some(tab) = t.as_table() else { continue };
+        let field = |f: &str| tab.get(f).and_then(Value::as_str).unwrap_or_default();
+        let (k, v) = (field("key"), field("value"));
+        let problem = naming::check_label_key(k)
+            .map_err(|e| format!("its key `{k}` is not a Kubernetes label key: {e}"))
+            .and_then(|()| {
+                naming::check_label_value(v).map_err(|e| format!("its value `{v}` is {e}"))
+            });
+        if let Err(e) = problem {
+            let d = Diagnostic::error(
+                "invalid-taint",
+                format!("{what}: a taint in `{key}` is refused by Kubernetes: {e}"),
+            )
+            .hint("taint keys are `[prefix/]name` like label keys; values have at most 63 letters, digits, `-`, `_` and `.`");
+            agg.add(env, at_value_or(d, t.origin, origin, "this taint"));
+        }
+    }
+}
+
 fn check_unique_names(p: &Platform, r: &Resolved, agg: &mut Aggregator) {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, c) in &r.clusters {
@@ -527,6 +651,67 @@ fn check_unique_names(p: &Platform, r: &Resolved, agg: &mut Aggregator) {
         } else {
             seen.insert(&c.meta.name, key);
         }
+    }
+}
+
+/// An Azure resource group that Plinth creates belongs to one cluster in one environment: a
+/// second one creating it (or using it) would fail to apply, or delete it with the first.
+/// Resource group names are case-insensitive.
+fn check_created_resource_groups(out: &[Resolved], diags: &mut Diagnostics) {
+    struct Use<'a> {
+        env: &'a str,
+        cluster: &'a str,
+        creates: bool,
+        origin: Origin,
+    }
+    let mut groups: BTreeMap<String, Vec<Use<'_>>> = BTreeMap::new();
+    for r in out {
+        for c in r.clusters.values().filter(|c| c.provider.id == "aks") {
+            let Some(v) = c.config.get("resource_group") else {
+                continue;
+            };
+            let Some(name) = v.as_str() else { continue };
+            let creates = c
+                .config
+                .get("create_resource_group")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            groups.entry(name.to_lowercase()).or_default().push(Use {
+                env: &r.environment,
+                cluster: &c.key,
+                creates,
+                origin: v.origin,
+            });
+        }
+    }
+    for (name, uses) in groups {
+        let Some(creator) = uses.iter().find(|u| u.creates) else {
+            continue;
+        };
+        let others: Vec<&Use<'_>> = uses
+            .iter()
+            .filter(|u| !(u.env == creator.env && u.cluster == creator.cluster))
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        let list = others
+            .iter()
+            .map(|u| format!("cluster `{}` in `{}`", u.cluster, u.env))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut d = Diagnostic::error(
+            "shared-resource-group",
+            format!(
+                "resource group `{name}` is created by cluster `{}` in environment `{}` and also used by {list}",
+                creator.cluster, creator.env
+            ),
+        )
+        .at_value(creator.origin, "created here (`create_resource_group = true`)");
+        for u in others.iter().filter(|u| u.origin != creator.origin) {
+            d = d.at_value(u.origin, format!("`{}`", u.env));
+        }
+        diags.push(d.hint("a group Plinth creates belongs to one cluster in one environment: set `resource_group` in each environment's `config` (e.g. `<prefix>-<environment>-<region>`), or leave `create_resource_group` unset to use existing groups"));
     }
 }
 

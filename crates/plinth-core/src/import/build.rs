@@ -856,6 +856,11 @@ impl<'a> Builder<'a> {
                 s(&keys::placeholder("the cluster's release channel: `gcloud container clusters describe <name> --format='value(releaseChannel.channel)'`")),
                 format!("{era} sets no release channel, so GKE chose one when the cluster was created; Plinth's default `STABLE` could change it"),
             )),
+            ("eks", Role::DefaultPool | Role::Pool) if release => defaults.push((
+                "kubestack_node_group",
+                VKind::Boolean(true),
+                format!("{era}'s node groups have a fixed name and no launch template: kept so, the import replaces no node group"),
+            )),
             ("aks", Role::DefaultPool) if release => {
                 for (k, v) in [
                     ("vm_size", s("Standard_B2s")),
@@ -1350,6 +1355,20 @@ impl<'a> Builder<'a> {
             self.unknown_key(t, env, key, e, text);
             return;
         };
+        // Plinth grants EKS access with access entries, which name each principal: aws-auth's
+        // account-wide mapping has no counterpart, so the platform refuses the key. Kept
+        // verbatim for the person who lists the account's roles and users instead.
+        if key == "cluster_aws_auth_map_accounts" {
+            self.decide(
+                Some(t.label),
+                Some(env),
+                e.key_at,
+                format!("`{from_key}`: aws-auth's account-wide mapping has no EKS access entry counterpart (its principals lose access); left out: list the account's roles and users in `cluster_aws_auth_map_roles`/`cluster_aws_auth_map_users`"),
+                Some(text),
+                Some(t.kept_in),
+            );
+            return;
+        }
         let ty: &Ty = match (field, &k.ty) {
             (Some(f), Ty::Object(fields)) => match fields.iter().find(|x| x.name == f) {
                 Some(x) => &x.ty,

@@ -176,6 +176,9 @@ fn render_plan(ui: &Ui, plan: &PlatformPlan, baseline: &Option<Record>) -> Strin
             c.name
         );
         render_keys(&mut out, &c.keys, "      ");
+        if let Some(why) = &c.pools_replaced {
+            let _ = writeln!(out, "      {}", ui.red(why));
+        }
         render_components(&mut out, "node pool", &c.node_pools);
         render_components(&mut out, "service", &c.services);
     }

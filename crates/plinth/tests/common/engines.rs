@@ -250,7 +250,7 @@ impl Moto {
             .iter()
             .map(|a| {
                 format!(
-                    "provider \"aws\" {{\n  alias                       = \"{a}\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n  endpoints {{\n    ec2 = \"{url}\"\n    eks = \"{url}\"\n    iam = \"{url}\"\n    sts = \"{url}\"\n  }}\n}}\n"
+                    "provider \"aws\" {{\n  alias                       = \"{a}\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n  endpoints {{\n    ec2     = \"{url}\"\n    eks     = \"{url}\"\n    iam     = \"{url}\"\n    route53 = \"{url}\"\n    sts     = \"{url}\"\n  }}\n}}\n"
                 )
             })
             .collect()
