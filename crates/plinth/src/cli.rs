@@ -97,6 +97,8 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Record an environment once a pipeline's per-root jobs are done, from their receipts.
     Record(RecordArgs),
+    /// Decommission an environment: destroy every cluster it runs, locked and recorded.
+    Destroy(DestroyArgs),
     /// Run an environment's verification checks (`[[promotion.verify]]`) again and record them.
     Verify(VerifyArgs),
     /// What each environment runs, since when, and how far it lags behind the internal one.
@@ -512,6 +514,26 @@ pub struct PromoteArgs {
     pub check: bool,
     #[command(flatten)]
     pub fan_out: RootJob,
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Plans and applies the removal of everything each Terraform root of the environment holds, from\nthe committed revision, under the environment's lock, and records it as `destroyed`: a\npromotion from it is refused and the next apply runs every root. The environment is named\ntwice, so no script destroys one by accident.\n\nExample:\n  plinth destroy --env ops --confirm ops"
+)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
+    /// The environment's name again: required, for every environment.
+    #[arg(long, value_name = "ENV")]
+    pub confirm: Option<String>,
+    #[arg(long, short, default_value_t = default_jobs())]
+    pub jobs: usize,
     #[arg(long, value_name = "OUT")]
     pub out: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value_t)]

@@ -196,6 +196,26 @@ fn eks_is_planned_applied_to_ops_then_promoted_to_apps() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no changes"), "{out}");
 
+    // The gate, with the real aws provider (issue 16): an external environment is reached by
+    // promotion only (16.4), and Terraform Plinth did not write is never promoted (16.2).
+    let (code, out) = lab.plinth(&["apply", "--env", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`apps` is an external environment"), "{out}");
+    let validated = lab.git(&["rev-parse", "HEAD"]);
+    std::fs::write(
+        lab.dir.join("generated/zz_extra.tf"),
+        "resource \"terraform_data\" \"x\" {}\n",
+    )
+    .expect("write");
+    lab.commit("hand-written terraform");
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Plinth did not generate: `zz_extra.tf`"),
+        "{out}"
+    );
+    lab.git(&["reset", "-q", "--hard", &validated]);
+
     let Some(_moto) = lab.moto() else { return };
     let out = lab.plinth_ok(&["promote", "--to", "apps"]);
     assert!(
@@ -1839,4 +1859,38 @@ fn a_fanned_out_apply_is_recorded_once_from_its_receipts() {
     let st = lab.status_json();
     assert_eq!(st[1]["latest"]["outcome"], "succeeded", "{st}");
     assert_eq!(lab.record("apps", 1)["validated_by"], "plinth/ops/000004");
+}
+
+/// Issue 19: `plinth destroy` decommissions an environment under the same lock and record as an
+/// apply; the environment is named twice; a promotion from a destroyed environment is refused
+/// and the next apply runs every root.
+#[test]
+fn destroy_is_confirmed_by_name_recorded_and_closes_the_gate() {
+    let Some(lab) = Lab::gate("state = \"cluster\"", &["kind_a", "kind_b"]) else {
+        return;
+    };
+    lab.plinth_ok(&["apply", "--env", "ops"]);
+    lab.commit("terraform lock files");
+    let (code, out) = lab.plinth(&["destroy", "--env", "ops"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("--confirm ops"), "{out}");
+    let (code, out) = lab.plinth(&["destroy", "--env", "apps", "--confirm", "ops"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`apps` is an external environment"), "{out}");
+    assert_eq!(lab.git(&["tag", "-l", "plinth/ops/*"]).lines().count(), 2);
+
+    let out = lab.plinth_ok(&["destroy", "--env", "ops", "--confirm", "ops"]);
+    assert!(out.contains("destroy succeeded"), "{out}");
+    let rec = lab.record("ops", 4);
+    assert_eq!(rec["outcome"], "destroyed", "{rec}");
+    assert_eq!(rec["ran"], serde_json::json!(["kind_a", "kind_b"]));
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`ops` was destroyed"), "{out}");
+    let (code, out) = lab.plinth(&["plan", "--env", "ops"]);
+    assert!(code == 0 || code == 3, "{out}");
+    assert!(
+        out.contains("runs: the environment was destroyed since the last success"),
+        "{out}"
+    );
 }

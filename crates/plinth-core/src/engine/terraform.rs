@@ -168,19 +168,21 @@ impl Terraform {
         .map(|_| ())
     }
 
-    /// `terraform plan -detailed-exitcode -out=FILE`; true when there are changes.
-    pub fn plan(&self, dir: &Path, plan_file: &str) -> Result<bool, EngineError> {
-        let out = self.run(
-            dir,
-            &[
-                "plan",
-                "-input=false",
-                "-no-color",
-                "-detailed-exitcode",
-                &format!("-out={plan_file}"),
-            ],
-            &[2],
-        )?;
+    /// `terraform plan -detailed-exitcode -out=FILE` (with `-destroy`, the plan that removes
+    /// everything the state holds); true when there are changes.
+    pub fn plan(&self, dir: &Path, plan_file: &str, destroy: bool) -> Result<bool, EngineError> {
+        let out_arg = format!("-out={plan_file}");
+        let mut args = vec![
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            out_arg.as_str(),
+        ];
+        if destroy {
+            args.push("-destroy");
+        }
+        let out = self.run(dir, &args, &[2])?;
         Ok(out.status == 2)
     }
 

@@ -120,6 +120,8 @@ pub struct Engine<'a> {
     /// Provider lock files each root must run with (by root): on a promotion, those the
     /// previous environment ran with. A root whose lock differs after `init` is not run.
     pub expected_locks: BTreeMap<String, String>,
+    /// Plan (and apply) the removal of everything each root's state holds.
+    pub destroy: bool,
 }
 
 impl Engine<'_> {
@@ -223,7 +225,7 @@ impl Engine<'_> {
             return fail("workspace", e);
         }
         self.observer.step(name, "plan");
-        let changes = match tf.plan(dir, &plan_file) {
+        let changes = match tf.plan(dir, &plan_file, self.destroy) {
             Ok(c) => c,
             Err(e) => return fail("plan", e),
         };
@@ -753,6 +755,9 @@ pub struct ApplyOptions<'a> {
     pub unvalidated: bool,
     /// The promotion this apply carries out (see [`check_promotion`]).
     pub promotion: Option<&'a Promotion>,
+    /// Remove what the environment runs instead (`plinth destroy`): every root, recorded as
+    /// `destroyed`.
+    pub destroy: bool,
 }
 
 /// Which roots an apply runs, and why.
@@ -799,6 +804,14 @@ pub fn select_roots(
     }
     let last = &history[i];
     if history[i + 1..]
+        .iter()
+        .any(|r| r.outcome == Outcome::Destroyed)
+    {
+        all(
+            "the environment was destroyed since the last success",
+            &mut sel,
+        );
+    } else if history[i + 1..]
         .iter()
         .any(|r| r.outcome.is_unfinished_attempt())
     {
@@ -925,7 +938,10 @@ pub fn require_route(p: &Platform, env: &str, unvalidated: bool, promoted: bool)
 pub fn apply(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Result<ApplyReport> {
     let env = opts.environment;
     let p = &prepared.platform;
-    require_route(p, env, opts.unvalidated, opts.promotion.is_some())?;
+    // Destroying needs no route: the caller confirmed the environment by name.
+    if !opts.destroy {
+        require_route(p, env, opts.unvalidated, opts.promotion.is_some())?;
+    }
     supervise::install();
     let guard = lock::acquire(&repo.git_dir, env, &opts.command)?;
     supervise::set_listener(Some(guard.engine_listener()));
@@ -954,13 +970,29 @@ fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Re
         .version()
         .unwrap_or_else(|_| "terraform (unknown version)".into());
     let history = store.records(env)?;
-    let selection = select_roots(
+    let mut selection = select_roots(
         p,
         &prepared.resolution,
         &prepared.out,
         &prepared.content,
         &history,
     );
+    if opts.destroy {
+        selection = Selection {
+            run: prepared
+                .content
+                .roots
+                .keys()
+                .map(|k| {
+                    (
+                        k.clone(),
+                        "destroy removes every root's resources".to_string(),
+                    )
+                })
+                .collect(),
+            ..Selection::default()
+        };
+    }
     let run_roots: Vec<(String, PathBuf)> = roots(p, &prepared.out, None)
         .into_iter()
         .filter(|(k, _)| selection.run.contains_key(k))
@@ -1011,6 +1043,7 @@ fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Re
             .promotion
             .map(|pr| pr.expected_locks.clone())
             .unwrap_or_default(),
+        destroy: opts.destroy,
     };
     let results = engine.run(&run_roots, true);
     let changed_under_us = output_changed_while_running(prepared);
@@ -1039,10 +1072,12 @@ fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Re
             .any(|r| matches!(r.outcome, RootOutcome::Interrupted));
     let outcome = if interrupted {
         Outcome::Interrupted
-    } else if failures.is_empty() {
-        Outcome::Succeeded
-    } else {
+    } else if !failures.is_empty() {
         Outcome::Failed
+    } else if opts.destroy {
+        Outcome::Destroyed
+    } else {
+        Outcome::Succeeded
     };
     let done = Record {
         outcome,
@@ -1327,6 +1362,22 @@ pub fn check_promotion(
         record::short(&prepared.commit),
         &prepared.content.hash[..prepared.content.hash.len().min(19)]
     );
+    if let Some(gone) = history
+        .iter()
+        .rev()
+        .find(|r| !r.outcome.is_verification())
+        .filter(|r| r.outcome == Outcome::Destroyed)
+    {
+        return Err(Error::refused(
+            format!(
+                "`{prev}` was destroyed at {} (record {:06}): nothing validated runs there to promote from",
+                gone.time, gone.sequence
+            ),
+            Some(format!(
+                "apply the revision to `{prev}` again (`plinth apply --env {prev}`) before promoting it to `{to}`"
+            )),
+        ));
+    }
     let candidates: Vec<usize> = history
         .iter()
         .enumerate()

@@ -155,6 +155,7 @@ fn apply_root_locked(
             .promotion
             .map(|pr| pr.expected_locks.clone())
             .unwrap_or_default(),
+        destroy: false,
     };
     let mut results = engine.run(&[(root.to_string(), dir.clone())], true);
     let result = results.pop().unwrap_or(RootResult {

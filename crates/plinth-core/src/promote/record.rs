@@ -30,6 +30,8 @@ pub enum Outcome {
     Failed,
     /// Stopped by SIGINT or SIGTERM: the engine was told to stop and waited for.
     Interrupted,
+    /// `plinth destroy` removed what the environment ran: nothing validated runs there now.
+    Destroyed,
     /// The checks of `[promotion]` passed after the apply (a record of its own).
     Verified,
     VerificationFailed,
@@ -42,6 +44,7 @@ impl Outcome {
             Outcome::Succeeded => "succeeded",
             Outcome::Failed => "failed",
             Outcome::Interrupted => "interrupted",
+            Outcome::Destroyed => "destroyed",
             Outcome::Verified => "verified",
             Outcome::VerificationFailed => "verification_failed",
         }
@@ -51,7 +54,7 @@ impl Outcome {
     pub fn is_unfinished_attempt(self) -> bool {
         matches!(
             self,
-            Outcome::Started | Outcome::Failed | Outcome::Interrupted
+            Outcome::Started | Outcome::Failed | Outcome::Interrupted | Outcome::Destroyed
         )
     }
 

@@ -3,8 +3,8 @@
 
 use super::{check_env, load_valid};
 use crate::cli::{
-    AffectedArgs, ApplyArgs, Output, PlanArgs, PromoteArgs, RecordArgs, RootJob, StatusArgs,
-    UnlockArgs, VerifyArgs,
+    AffectedArgs, ApplyArgs, DestroyArgs, Output, PlanArgs, PromoteArgs, RecordArgs, RootJob,
+    StatusArgs, UnlockArgs, VerifyArgs,
 };
 use crate::ui::Ui;
 use crate::{CliError, Exit};
@@ -303,6 +303,7 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
             jobs: args.jobs,
             observer: &bars,
             expected_locks: Default::default(),
+            destroy: false,
         };
         results = engine.run(&roots, false);
         selection = Some(sel);
@@ -432,7 +433,7 @@ fn render_checks(ui: &Ui, rec: &Record) -> String {
 }
 
 fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Exit {
-    let ok = rep.record.outcome == Outcome::Succeeded;
+    let ok = matches!(rep.record.outcome, Outcome::Succeeded | Outcome::Destroyed);
     let verified = rep
         .verification
         .as_ref()
@@ -444,7 +445,7 @@ fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Ex
             text.push_str(&render_results(ui, &rep.results));
             let tag = record::tag(&rep.record.environment, rep.record.sequence);
             let word = match rep.record.outcome {
-                Outcome::Succeeded => ui.green(&format!("{verb} succeeded")),
+                Outcome::Succeeded | Outcome::Destroyed => ui.green(&format!("{verb} succeeded")),
                 Outcome::Interrupted => ui.red(&format!("{verb} interrupted")),
                 _ => ui.red(&format!("{verb} failed")),
             };
@@ -540,6 +541,7 @@ pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
         observer: &bars,
         unvalidated,
         promotion: None,
+        destroy: false,
     };
     if args.fan_out.root.is_some() {
         return root_job(ui, args.output, &repo, &prepared, &opts, &args.fan_out);
@@ -645,6 +647,7 @@ pub fn record(ui: &Ui, args: RecordArgs) -> Result<Exit, CliError> {
         observer: &bars,
         unvalidated,
         promotion: promotion.as_ref(),
+        destroy: false,
     };
     let done = promote::receipt::record(&repo, &prepared, &opts, &receipts)?;
     let rec = &done.record;
@@ -746,6 +749,7 @@ pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
         observer: &bars,
         unvalidated: false,
         promotion: Some(&promotion),
+        destroy: false,
     };
     if args.fan_out.root.is_some() {
         return root_job(ui, args.output, &repo, &prepared, &opts, &args.fan_out);
@@ -1021,4 +1025,58 @@ pub fn unlock(ui: &Ui, args: UnlockArgs) -> Result<Exit, CliError> {
         ));
     }
     Ok(Exit::Ok)
+}
+
+/// Decommissions an environment: every root's resources, with the same lock and record as an
+/// apply. The environment must be named twice (`--env E --confirm E`): for the external ones,
+/// where user workloads run, nothing less is an explicit choice.
+pub fn destroy(ui: &Ui, args: DestroyArgs) -> Result<Exit, CliError> {
+    let dir = &args.dir.path();
+    let loaded = plinth_core::load::load(dir);
+    if let Some(p) = &loaded.platform {
+        check_env(p, &args.env)?;
+    }
+    if args.confirm.as_deref() != Some(args.env.as_str()) {
+        let external = loaded.platform.as_ref().is_some_and(|p| {
+            p.environments.internal() != args.env && !p.environments.is_local(&args.env)
+        });
+        let what = if external {
+            format!(
+                "`{}` is an external environment, where user workloads run: destroying it deletes every cluster there and what runs on them",
+                args.env
+            )
+        } else {
+            format!("destroying `{}` deletes every cluster it runs", args.env)
+        };
+        return Err(CliError::refused(
+            what,
+            Some(format!(
+                "name it again to confirm: `plinth destroy --env {e} --confirm {e}`",
+                e = args.env
+            )),
+        ));
+    }
+    let repo = Repo::open(dir)?;
+    let out = out_dir(dir, &args.out);
+    let prepared = repo.prepare_head(dir, &out)?;
+    check_env(&prepared.platform, &args.env)?;
+    ui.status(&ui.red(&format!(
+        "destroying every cluster of `{}` ({} root(s))",
+        args.env,
+        prepared.content.roots.len()
+    )));
+    let bars = Bars::new(ui);
+    let opts = ApplyOptions {
+        environment: &args.env,
+        jobs: args.jobs,
+        via: "destroy".into(),
+        compat_tags: false,
+        command: format!("plinth destroy --env {}", args.env),
+        observer: &bars,
+        unvalidated: false,
+        promotion: None,
+        destroy: true,
+    };
+    let rep = promote::apply(&repo, &prepared, &opts)?;
+    Ok(report(ui, args.output, &rep, "destroy"))
 }

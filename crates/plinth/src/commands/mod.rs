@@ -38,6 +38,7 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
         Command::Promote(a) => lifecycle::promote(ui, a),
         Command::Verify(a) => lifecycle::verify(ui, a),
         Command::Record(a) => lifecycle::record(ui, a),
+        Command::Destroy(a) => lifecycle::destroy(ui, a),
         Command::Status(a) => lifecycle::status(ui, a),
         Command::Affected(a) => lifecycle::affected(ui, a),
         Command::Unlock(a) => lifecycle::unlock(ui, a),
