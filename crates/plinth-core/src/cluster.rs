@@ -21,6 +21,8 @@ pub struct ClusterDef {
     /// The cluster's key (or its file's start when defined in `clusters/<key>.toml`).
     pub origin: Origin,
     pub file: FileId,
+    /// The Kubestack module an import made it from (`[kubestack]`), for the state migration.
+    pub kubestack: Option<crate::import::migrate::KubestackOrigin>,
 }
 
 /// A cluster resolved for one environment.

@@ -105,12 +105,15 @@ pub struct Header {
 }
 
 /// Reads `config.<env>` tables: environment names must be in the chain, each table is checked
-/// against `keys`, and the base environment must be present when any environment is.
+/// against `keys`, and the base environment must be present when any environment is. Under
+/// `deep` inheritance (`mode`) a layer's tables need not hold their required fields: they are
+/// checked on the resolved value.
 pub fn decode_configs(
     what: &str,
     value: Option<Value>,
     component_origin: Origin,
     key_table: &[Key],
+    mode: Mode,
     envs: &Environments,
     diags: &mut Diagnostics,
 ) -> Configs {
@@ -166,13 +169,14 @@ pub fn decode_configs(
             v.tag_env(u16::try_from(index).unwrap_or(Origin::NO_ENV));
         }
         let mut local = Diagnostics::default();
-        let checked = keys::check_table(
+        let checked = keys::check_layer(
             key_table,
             &t,
             keys::Ctx {
                 component: what,
                 environment: Some(env),
             },
+            mode != Mode::Deep,
             &mut local,
         );
         if env != envs.base_name() {

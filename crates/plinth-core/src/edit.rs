@@ -112,6 +112,13 @@ fn table_at<'t>(table: &'t mut Table, path: &[&str]) -> Result<&'t mut Table> {
     Ok(cur)
 }
 
+/// Takes the platform directory's lock for an edit: held from reading the files to writing
+/// them, so two edits at once apply one after the other (the second sees the first's result)
+/// instead of one overwriting the other. Generation takes the same lock.
+pub fn lock(dir: &Path) -> Result<crate::fsutil::DirLock> {
+    crate::fsutil::DirLock::acquire(dir)
+}
+
 pub fn add_cluster(p: &Platform, req: &NewCluster<'_>) -> Result<Edit> {
     check_key(req.key)?;
     if p.clusters.contains_key(req.key) {
@@ -163,6 +170,15 @@ pub fn add_cluster(p: &Platform, req: &NewCluster<'_>) -> Result<Edit> {
         text.push_str(&format!("region = {}\n", quote(req.region)));
     }
     text.push_str(&fill(s.cluster));
+    text.push_str(&fill(s.per_environment).replace("{env}", base));
+    if !s.per_environment.is_empty() {
+        for env in p.environments.names().filter(|e| *e != base) {
+            text.push_str(&format!(
+                "\n[config.{env}]\n{}",
+                fill(s.per_environment).replace("{env}", env)
+            ));
+        }
+    }
     text.push_str(&format!(
         "\n# The default node pool is created with the cluster.\n[node_pools.{DEFAULT_POOL}.config.{base}]\n{}",
         fill(s.default_pool)
@@ -273,17 +289,27 @@ fn scaffold_table(text: &str) -> Result<Table> {
 
 pub fn add_environment(p: &Platform, name: &str, pos: &Position) -> Result<Edit> {
     environment::check_name(name).map_err(|m| Error::refused(m, None))?;
+    if p.environments.is_local(name) {
+        return Err(Error::refused(
+            format!(
+                "environment `{name}` is already a local environment, outside the promotion chain"
+            ),
+            Some(format!(
+                "to promote through it, delete `local = true` from `[environments.{name}]` and add it to `[platform] environments`"
+            )),
+        ));
+    }
     if p.environments.index(name).is_some() {
         return Err(Error::refused(
             format!("environment `{name}` is already in the promotion chain"),
             None,
         ));
     }
-    let names: Vec<&str> = p.environments.names().collect();
+    let names: Vec<&str> = p.environments.chain_names().collect();
     let index = match pos {
         Position::End => names.len(),
         Position::After(e) | Position::Before(e) => {
-            let i = p.environments.index(e).ok_or_else(|| {
+            let i = names.iter().position(|n| n == e).ok_or_else(|| {
                 Error::refused(
                     format!("there is no environment `{e}`"),
                     crate::diagnostic::suggest(e, names.iter().copied()),
@@ -423,10 +449,11 @@ pub fn remove_environment(p: &Platform, name: &str) -> Result<Edit> {
             crate::diagnostic::suggest(name, names.iter().copied()),
         ));
     };
+    let local = p.environments.is_local(name);
     if name == p.environments.base_name() {
         return Err(Error::refused(format!("`{name}` is the base environment"), Some("make another environment the base first (`base_environment`), moving its values there".into())));
     }
-    if names.len() <= 2 {
+    if !local && p.environments.len() <= 2 {
         return Err(Error::refused(
             "a platform needs at least two environments",
             Some("an internal one to validate changes, and an external one".into()),
@@ -479,8 +506,18 @@ pub fn remove_environment(p: &Platform, name: &str) -> Result<Edit> {
             edit.changes.insert(rel, Some(doc.to_string()));
         }
     }
+    let from = if local {
+        "local environment"
+    } else {
+        "environment"
+    };
+    let what = if local {
+        ""
+    } else {
+        " from the promotion chain"
+    };
     edit.summary.push(format!(
-        "removed environment `{name}` from the promotion chain and its {removed} per-environment table(s) (`config.{name}`, `load.{name}`)"
+        "removed {from} `{name}`{what} and its {removed} per-environment table(s) (`config.{name}`, `load.{name}`)"
     ));
     Ok(edit)
 }

@@ -1,7 +1,12 @@
-//! Environments: the ordered promotion chain every change goes through.
+//! Environments: the ordered promotion chain every change goes through, and local ones beside it.
 //!
-//! The first environment is internal (every change is validated there first); the rest are
-//! external, in promotion order. One of them is the base that all others inherit from.
+//! The first environment of the chain is internal (every change is validated there first); the
+//! rest are external, in promotion order. One of them is the base that all others inherit from.
+//!
+//! A *local* environment (`[environments.<name>] local = true`, not listed in `[platform]
+//! environments`) is a development environment outside the chain, as Kubestack's `loc` was:
+//! it inherits from the base like any environment and is resolved, generated and applied, but
+//! it is never promoted to, never gates a promotion and never counts as the chain's.
 
 use crate::value::Origin;
 
@@ -53,25 +58,54 @@ impl Stage {
 pub struct Environment {
     pub name: String,
     pub intent: Intent,
-    /// Where the name appears in `[platform] environments`.
+    /// Where the name appears in `[platform] environments` (a local environment: its
+    /// `[environments.<name>]` table).
     pub origin: Origin,
+    /// Outside the promotion chain (see the module documentation).
+    pub local: bool,
 }
 
-/// The promotion chain and its base.
+/// The promotion chain and its base, and the local environments beside the chain.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Environments {
     pub chain: Vec<Environment>,
     /// Index of the base environment in `chain`.
     pub base: usize,
+    /// Development environments outside the chain, in the order declared.
+    pub local: Vec<Environment>,
 }
 
 impl Environments {
+    /// Every environment: the chain in promotion order, then the local ones. Everything that
+    /// is resolved, generated or applied per environment uses these.
     pub fn names(&self) -> impl Iterator<Item = &str> + Clone {
+        self.all().map(|e| e.name.as_str())
+    }
+
+    /// The promotion chain only.
+    pub fn chain_names(&self) -> impl Iterator<Item = &str> + Clone {
         self.chain.iter().map(|e| e.name.as_str())
     }
 
+    /// Every environment, as [`Environments::names`] orders them.
+    pub fn all(&self) -> impl Iterator<Item = &Environment> + Clone {
+        self.chain.iter().chain(&self.local)
+    }
+
+    /// The position of `name` among every environment ([`Environments::names`]'s order): the
+    /// chain's positions first, so a chain environment's index is its place in the chain.
     pub fn index(&self, name: &str) -> Option<usize> {
-        self.chain.iter().position(|e| e.name == name)
+        self.names().position(|e| e == name)
+    }
+
+    /// The environment at [`Environments::index`] `i`.
+    pub fn get(&self, i: usize) -> Option<&Environment> {
+        self.all().nth(i)
+    }
+
+    /// Whether `name` is a local environment (outside the chain).
+    pub fn is_local(&self, name: &str) -> bool {
+        self.local.iter().any(|e| e.name == name)
     }
 
     pub fn base_name(&self) -> &str {
@@ -83,12 +117,14 @@ impl Environments {
         &self.chain[0].name
     }
 
-    /// The environment a revision must have been applied to before `name`, if any.
+    /// The environment a revision must have been applied to before `name`, if any: never for
+    /// the internal environment, nor for a local one (outside the chain).
     pub fn previous(&self, name: &str) -> Option<&str> {
-        let i = self.index(name)?;
+        let i = self.chain.iter().position(|e| e.name == name)?;
         i.checked_sub(1).map(|p| self.chain[p].name.as_str())
     }
 
+    /// The length of the promotion chain (local environments are not part of it).
     pub fn len(&self) -> usize {
         self.chain.len()
     }

@@ -166,6 +166,129 @@ pub fn add_files(target: &Path, files: &[(PathBuf, Vec<u8>)], merge: &[&str]) ->
     result
 }
 
+/// Why a file Plinth reads was refused.
+#[derive(Debug)]
+pub enum ReadProblem {
+    /// A FIFO, socket or device: reading could block forever or never end.
+    NotRegular,
+    /// Larger than the cap (its size in bytes).
+    TooLarge(u64),
+    NotUtf8,
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ReadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadProblem::NotRegular => f.write_str("is not a regular file"),
+            ReadProblem::TooLarge(n) => write!(
+                f,
+                "is {} MiB; files Plinth reads are limited to {} MiB",
+                n >> 20,
+                crate::load::MAX_FILE_BYTES >> 20
+            ),
+            ReadProblem::NotUtf8 => f.write_str("is not UTF-8 text"),
+            ReadProblem::Io(e) => write!(f, "cannot be read: {e}"),
+        }
+    }
+}
+
+/// Reads a regular file of at most `max` bytes. The file is opened without blocking (a FIFO
+/// would otherwise wait for a writer forever), then checked through its open handle (no window
+/// between the check and the read), and read no further than the cap (a sparse file claiming
+/// gigabytes is refused, never loaded).
+pub fn read_regular(path: &Path, max: u64) -> std::result::Result<Vec<u8>, ReadProblem> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = rustix::fs::OFlags::NONBLOCK.bits();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(i32::try_from(flags).unwrap_or(0))
+        .open(path)
+        .map_err(ReadProblem::Io)?;
+    let meta = file.metadata().map_err(ReadProblem::Io)?;
+    if !meta.is_file() {
+        return Err(ReadProblem::NotRegular);
+    }
+    if meta.len() > max {
+        return Err(ReadProblem::TooLarge(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadProblem::Io)?;
+    if bytes.len() as u64 > max {
+        return Err(ReadProblem::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// [`read_regular`] with the definition files' cap, as UTF-8 text.
+pub fn read_text(path: &Path) -> std::result::Result<String, ReadProblem> {
+    let bytes = read_regular(path, crate::load::MAX_FILE_BYTES)?;
+    String::from_utf8(bytes).map_err(|_| ReadProblem::NotUtf8)
+}
+
+/// An exclusive advisory lock (`flock(2)`) on a directory, released when dropped — and by the
+/// kernel when the process dies, so a crash never leaves it held. Writers of a platform (edits,
+/// generation) take it on the platform's directory (generation: on the output's parent), so
+/// two commands never interleave their writes.
+#[derive(Debug)]
+pub struct DirLock {
+    _dir: Option<std::fs::File>,
+}
+
+/// Called once when a lock is held by another process and this one starts waiting (the CLI
+/// says so on stderr).
+static ON_WAIT: std::sync::OnceLock<fn(&Path)> = std::sync::OnceLock::new();
+
+/// Sets what to do when a lock is busy (the CLI prints a line).
+pub fn on_lock_wait(f: fn(&Path)) {
+    let _ = ON_WAIT.set(f);
+}
+
+impl DirLock {
+    /// Takes the lock, waiting for another holder at most `PLINTH_LOCK_WAIT` seconds (60 by
+    /// default), then failing with a message that says why.
+    pub fn acquire(dir: &Path) -> Result<DirLock> {
+        use rustix::fs::{FlockOperation, flock};
+        // Nothing to protect in a directory that does not exist (the caller reports it).
+        if !dir.is_dir() {
+            return Ok(DirLock { _dir: None });
+        }
+        let handle = std::fs::File::open(dir).map_err(|e| Error::io("lock", dir, e))?;
+        let wait = std::env::var("PLINTH_LOCK_WAIT")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(60);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+        let mut told = false;
+        loop {
+            match flock(&handle, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(DirLock { _dir: Some(handle) }),
+                Err(rustix::io::Errno::WOULDBLOCK) => {}
+                Err(e) => return Err(Error::io("lock", dir, e.into())),
+            }
+            if !told {
+                if let Some(f) = ON_WAIT.get() {
+                    f(dir);
+                }
+                told = true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::refused(
+                    format!(
+                        "another plinth command has been writing `{}` for {wait} s",
+                        dir.display()
+                    ),
+                    Some("let it finish and run this again (`PLINTH_LOCK_WAIT=<seconds>` waits longer)".into()),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
 fn parent(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -222,6 +345,31 @@ mod tests {
             .map(|e| e.expect("e").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("new")]);
+    }
+
+    /// Regression for issue 16.9: a FIFO among the files Plinth reads blocked it forever, and a
+    /// sparse file claiming gigabytes was read whole.
+    #[test]
+    fn regression_16_9_a_fifo_or_a_huge_file_is_refused_without_blocking() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let fifo = tmp.path().join("fifo.yaml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        assert!(matches!(read_text(&fifo), Err(ReadProblem::NotRegular)));
+        let big = tmp.path().join("big.yaml");
+        let f = std::fs::File::create(&big).expect("create");
+        f.set_len(3 << 30).expect("sparse");
+        assert!(matches!(read_text(&big), Err(ReadProblem::TooLarge(n)) if n == 3 << 30));
+        std::fs::write(tmp.path().join("bin"), [0xff, 0xfe]).expect("w");
+        assert!(matches!(
+            read_text(&tmp.path().join("bin")),
+            Err(ReadProblem::NotUtf8)
+        ));
+        std::fs::write(tmp.path().join("ok"), "a: 1\n").expect("w");
+        assert_eq!(read_text(&tmp.path().join("ok")).expect("ok"), "a: 1\n");
     }
 
     #[test]

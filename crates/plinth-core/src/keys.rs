@@ -92,6 +92,8 @@ pub struct Key {
     pub doc: &'static str,
     /// Changing it makes the provider replace the cluster or pool: a workload migration.
     pub forces_replacement: bool,
+    /// A cluster key whose change replaces every node pool (new subnets) but not the cluster.
+    pub replaces_pools: bool,
 }
 
 impl Key {
@@ -103,6 +105,7 @@ impl Key {
             default: Default::None,
             doc,
             forces_replacement: false,
+            replaces_pools: false,
         }
     }
     pub const fn required(mut self) -> Key {
@@ -115,6 +118,10 @@ impl Key {
     }
     pub const fn replaces(mut self) -> Key {
         self.forces_replacement = true;
+        self
+    }
+    pub const fn replaces_pools(mut self) -> Key {
+        self.replaces_pools = true;
         self
     }
 
@@ -156,6 +163,20 @@ pub struct Ctx<'a> {
 /// Checks one environment's table of a component against a key table: unknown keys (with
 /// did-you-mean) and wrong types. Returns the table without the bad entries.
 pub fn check_table(keys: &[Key], table: &Table, ctx: Ctx<'_>, diags: &mut Diagnostics) -> Table {
+    check_layer(keys, table, ctx, true, diags)
+}
+
+/// [`check_table`] for one layer of a component; `complete` says whether the layer must hold
+/// every required field of its tables. Under `deep` inheritance a layer need not: tables merge
+/// at every depth, so required fields are checked on the resolved value
+/// ([`missing_fields`]). Items of lists are always complete: lists replace whole.
+pub fn check_layer(
+    keys: &[Key],
+    table: &Table,
+    ctx: Ctx<'_>,
+    complete: bool,
+    diags: &mut Diagnostics,
+) -> Table {
     let mut good = Vec::with_capacity(table.len());
     for (name, value) in table {
         match find(keys, name) {
@@ -174,7 +195,7 @@ pub fn check_table(keys: &[Key], table: &Table, ctx: Ctx<'_>, diags: &mut Diagno
                 .maybe_hint(suggest(name, keys.iter().map(|k| k.name))),
             ),
             Some(key) => {
-                if check_value(&key.ty, value, name, diags) {
+                if check_value_in(&key.ty, value, name, complete, diags) {
                     good.push((name, value));
                 }
             }
@@ -303,6 +324,48 @@ fn check_sensitive(
 
 /// Checks a value against a type; reports each problem with its position. True when it fits.
 pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) -> bool {
+    check_value_in(ty, value, path, true, diags)
+}
+
+/// A value that needs a human decision, as `plinth import kubestack` writes it where the source
+/// does not say (an AKS cluster's region in a resource group the repository does not declare):
+/// `"<decide: what to find out>"`. Every command that validates reports it until it is replaced.
+pub fn placeholder(what: &str) -> String {
+    format!("{PLACEHOLDER_OPEN}{what}>")
+}
+
+const PLACEHOLDER_OPEN: &str = "<decide: ";
+
+/// What a placeholder asks, if `s` is one.
+pub fn placeholder_question(s: &str) -> Option<&str> {
+    s.strip_prefix(PLACEHOLDER_OPEN)?.strip_suffix('>')
+}
+
+/// The code of the diagnostic for a placeholder (the import writes platforms with them).
+pub const UNDECIDED: &str = "undecided";
+
+/// [`check_value`]; `complete`: whether tables must hold their required fields (see
+/// [`check_layer`]).
+fn check_value_in(
+    ty: &Ty,
+    value: &Value,
+    path: &str,
+    complete: bool,
+    diags: &mut Diagnostics,
+) -> bool {
+    if let Kind::String(s) = &value.kind
+        && let Some(question) = placeholder_question(s)
+    {
+        diags.push(
+            Diagnostic::error(
+                UNDECIDED,
+                format!("`{path}` is a placeholder that needs a human decision: {question}"),
+            )
+            .at_value(value.origin, "replace this placeholder with the real value")
+            .hint("`plinth import kubestack` could not tell this value from the repository; nothing is generated until it is written here"),
+        );
+        return false;
+    }
     if is_scalar(ty)
         && let Kind::Table(t) = &value.kind
         && t.contains_key("sensitive")
@@ -408,7 +471,7 @@ pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) 
         (Ty::List(inner), Kind::Array(items)) => {
             let mut ok = true;
             for (i, item) in items.iter().enumerate() {
-                ok &= check_value(inner, item, &format!("{path}[{i}]"), diags);
+                ok &= check_value_in(inner, item, &format!("{path}[{i}]"), true, diags);
             }
             ok
         }
@@ -416,7 +479,7 @@ pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) 
         (Ty::Map(inner), Kind::Table(t)) => {
             let mut ok = true;
             for (k, v) in t {
-                ok &= check_value(inner, v, &format!("{path}.{k}"), diags);
+                ok &= check_value_in(inner, v, &format!("{path}.{k}"), complete, diags);
             }
             ok
         }
@@ -425,7 +488,9 @@ pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) 
             let mut ok = true;
             for (k, v) in t {
                 match fields.iter().find(|f| f.name == k) {
-                    Some(f) => ok &= check_value(&f.ty, v, &format!("{path}.{k}"), diags),
+                    Some(f) => {
+                        ok &= check_value_in(&f.ty, v, &format!("{path}.{k}"), complete, diags);
+                    }
                     None => {
                         ok = false;
                         diags.push(
@@ -439,19 +504,8 @@ pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) 
                     }
                 }
             }
-            for f in fields
-                .iter()
-                .filter(|f| f.required && !t.contains_key(f.name))
-            {
-                ok = false;
-                diags.push(
-                    Diagnostic::error(
-                        "missing-key",
-                        format!("`{path}` needs the field `{}`", f.name),
-                    )
-                    .at_value(value.origin, format!("`{}` missing here", f.name))
-                    .hint(f.doc),
-                );
+            if complete {
+                ok &= required_fields(fields, t, value, path, diags);
             }
             ok
         }
@@ -460,6 +514,52 @@ pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) 
             mismatch(diags, "a string, number or boolean")
         }
         (Ty::Scalar | Ty::Any, _) => true,
+    }
+}
+
+/// Reports the required fields `t` lacks.
+fn required_fields(
+    fields: &[Field],
+    t: &Table,
+    value: &Value,
+    path: &str,
+    diags: &mut Diagnostics,
+) -> bool {
+    let mut ok = true;
+    for f in fields
+        .iter()
+        .filter(|f| f.required && !t.contains_key(f.name))
+    {
+        ok = false;
+        diags.push(
+            Diagnostic::error(
+                "missing-key",
+                format!("`{path}` needs the field `{}`", f.name),
+            )
+            .at_value(value.origin, format!("`{}` missing here", f.name))
+            .hint(f.doc),
+        );
+    }
+    ok
+}
+
+/// The required fields a resolved value lacks in its tables (not in list items, which each
+/// layer checks whole): the check `deep` inheritance defers from the layers to the result.
+pub fn missing_fields(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) -> bool {
+    match (ty, &value.kind) {
+        (Ty::Object(fields), Kind::Table(t)) if value.sensitive().is_none() => {
+            let mut ok = required_fields(fields, t, value, path, diags);
+            for (k, v) in t {
+                if let Some(f) = fields.iter().find(|f| f.name == k) {
+                    ok &= missing_fields(&f.ty, v, &format!("{path}.{k}"), diags);
+                }
+            }
+            ok
+        }
+        (Ty::Map(inner), Kind::Table(t)) => t.iter().fold(true, |ok, (k, v)| {
+            missing_fields(inner, v, &format!("{path}.{k}"), diags) && ok
+        }),
+        _ => true,
     }
 }
 
@@ -599,8 +699,23 @@ pub fn type_doc(ty: &Ty) -> String {
     }
 }
 
-/// Markdown reference of a key table, for the docs.
-pub fn markdown(keys: &[Key]) -> String {
+/// Markdown reference of an object's fields, for the docs.
+pub fn fields_markdown(fields: &[Field]) -> String {
+    let mut s = String::from("| field | type | description |\n|---|---|---|\n");
+    for f in fields {
+        s.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            f.name,
+            type_doc(&f.ty),
+            f.doc
+        ));
+    }
+    s
+}
+
+/// Markdown reference of a key table, for the docs; `replaced` names what a replacing key
+/// replaces (`the cluster`, `the node pool`).
+pub fn markdown(keys: &[Key], replaced: &str) -> String {
     let mut s = String::from("| key | type | default | description |\n|---|---|---|---|\n");
     for k in keys {
         let default = if k.required {
@@ -610,7 +725,12 @@ pub fn markdown(keys: &[Key]) -> String {
         };
         let mut doc = k.doc.to_string();
         if k.forces_replacement {
-            doc.push_str(" Changing it replaces the resource (a workload migration).");
+            doc.push_str(&format!(
+                " Changing it replaces {replaced} (a workload migration)."
+            ));
+        }
+        if k.replaces_pools {
+            doc.push_str(" Changing it replaces every node pool (their pods are rescheduled).");
         }
         s.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",

@@ -73,7 +73,8 @@ pub fn check_loaded(loaded: load::Loaded) -> Checked {
     let mut platform = loaded.platform;
     if let Some(p) = &mut platform {
         service::check_files(p, &mut diagnostics);
-        secrets::lint(p, &mut diagnostics);
+        let closure = service::closure::check(p, &mut sources, &mut diagnostics);
+        secrets::lint(p, &closure, &mut sources, &mut diagnostics);
         service::lint::check(p, &mut sources, &mut diagnostics);
         render::ci::check_backend(p, &mut diagnostics);
         // Later passes (the advisor) point at the files the checks read.
@@ -89,3 +90,34 @@ pub fn check_loaded(loaded: load::Loaded) -> Checked {
 
 /// Plinth's version, written into generated files.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What tests of the model share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// `code: message` of every error `validate` reports for a platform of `plinth.toml` text
+    /// `root` and one cluster file `clusters/<key>.toml`, read from memory.
+    pub fn errors(root: &str, key: &str, cluster: &str) -> Vec<String> {
+        let overlay: crate::load::Overlay = [
+            (
+                std::path::PathBuf::from(crate::load::ROOT_FILE),
+                Some(root.to_string()),
+            ),
+            (
+                std::path::PathBuf::from(format!("{}/{key}.toml", crate::load::CLUSTERS_DIR)),
+                Some(cluster.to_string()),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let checked = crate::check_loaded(crate::load::load_virtual(
+            std::path::Path::new("/nonexistent"),
+            &overlay,
+        ));
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::Severity::Error)
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect()
+    }
+}

@@ -194,8 +194,12 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
     for ((stem, file), (table, local)) in fetched.into_iter().zip(parsed) {
         diags.extend(local);
         if let Some(table) = table {
+            redact_sensitive(&table, &mut sources);
             cluster_files.push((stem, file, table));
         }
+    }
+    if let Some((_, t)) = &root {
+        redact_sensitive(t, &mut sources);
     }
 
     let Some((root_file, root)) = root else {
@@ -206,7 +210,10 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
         };
     };
 
-    let mut loader = Loader { diags: &mut diags };
+    let mut loader = Loader {
+        diags: &mut diags,
+        mode: Mode::Nested,
+    };
     let platform = loader.platform(dir, root_file, root, cluster_files, &sources);
     Loaded {
         platform: platform.map(|mut p| {
@@ -216,6 +223,23 @@ fn load_inner(dir: &Path, overlay: &Overlay, disk: bool) -> Loaded {
         sources,
         diagnostics: diags,
     }
+}
+
+/// Marks the text of every sensitive value written in `table` so no diagnostic snippet shows
+/// it (wherever it is, even where a sensitive value is not allowed).
+fn redact_sensitive(table: &Table, sources: &mut SourceMap) {
+    fn walk(v: &Value, sources: &mut SourceMap) {
+        if let Some(crate::value::Sensitive::Value(inner)) = v.sensitive() {
+            sources.redact(inner.origin.file, inner.origin.value);
+            return;
+        }
+        match &v.kind {
+            Kind::Table(t) => t.values().for_each(|x| walk(x, sources)),
+            Kind::Array(a) => a.iter().for_each(|x| walk(x, sources)),
+            _ => {}
+        }
+    }
+    table.values().for_each(|v| walk(v, sources));
 }
 
 enum Read {
@@ -465,6 +489,8 @@ fn take(v: &mut Value, key: &str) -> Option<Value> {
 
 struct Loader<'a> {
     diags: &'a mut Diagnostics,
+    /// The platform's inheritance rule, once `[platform]` is read.
+    mode: Mode,
 }
 
 impl Loader<'_> {
@@ -477,14 +503,17 @@ impl Loader<'_> {
         sources: &SourceMap,
     ) -> Option<Platform> {
         for (k, v) in &root {
-            if !["platform", "environments", "clusters"].contains(&k.as_str()) {
+            if !["platform", "environments", "clusters", "promotion"].contains(&k.as_str()) {
                 self.diags.push(
                     Diagnostic::error(
                         "unknown-key",
                         format!("unknown top-level key `{k}` in `{ROOT_FILE}`"),
                     )
                     .at_key(v.origin, "not recognised")
-                    .maybe_hint(suggest(k, ["platform", "environments", "clusters"])),
+                    .maybe_hint(suggest(
+                        k,
+                        ["platform", "environments", "clusters", "promotion"],
+                    )),
                 );
             }
         }
@@ -505,8 +534,16 @@ impl Loader<'_> {
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "platform".into());
-        let (settings, envs) = self.settings(raw, dir_name, root_file)?;
+        let (mut settings, envs) = self.settings(raw, dir_name, root_file)?;
+        self.mode = settings.inheritance;
         let mut envs = envs;
+        let chain: Vec<String> = envs.chain_names().map(String::from).collect();
+        settings.policy = crate::promote::policy::decode(
+            root.get("promotion"),
+            settings.raw.get("record"),
+            &chain,
+            self.diags,
+        );
         self.environment_intents(root.get("environments"), &mut envs);
 
         let mut clusters = BTreeMap::new();
@@ -658,6 +695,7 @@ impl Loader<'_> {
                         name,
                         intent: Default::default(),
                         origin: item.origin,
+                        local: false,
                     });
                 }
                 if chain.len() < 2
@@ -682,6 +720,7 @@ impl Loader<'_> {
                         name: name.into(),
                         intent: Default::default(),
                         origin: Origin::BUILTIN,
+                        local: false,
                     });
                 }
             }
@@ -760,9 +799,17 @@ impl Loader<'_> {
             state,
             priority,
             backend,
+            policy: Default::default(),
             raw,
         };
-        Some((settings, Environments { chain, base }))
+        Some((
+            settings,
+            Environments {
+                chain,
+                base,
+                local: Vec::new(),
+            },
+        ))
     }
 
     fn environment_intents(&mut self, v: Option<&Value>, envs: &mut Environments) {
@@ -780,17 +827,6 @@ impl Loader<'_> {
         };
         for (name, ev) in t {
             let what = format!("environment `{name}`");
-            let Some(i) = envs.index(name) else {
-                self.diags.push(
-                    Diagnostic::error(
-                        "unknown-environment",
-                        format!("`[environments.{name}]` is not in the promotion chain"),
-                    )
-                    .at_key(ev.origin, "unknown environment")
-                    .maybe_hint(suggest(name, envs.names())),
-                );
-                continue;
-            };
             let Some(et) = ev.as_table() else {
                 self.diags.push(
                     Diagnostic::error("wrong-type", format!("{what} must be a table"))
@@ -798,15 +834,82 @@ impl Loader<'_> {
                 );
                 continue;
             };
+            let local = match et.get("local") {
+                None => false,
+                Some(v) => match v.as_bool() {
+                    Some(b) => b,
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "wrong-type",
+                                format!("`local` of {what} must be `true` or `false`"),
+                            )
+                            .at_value(v.origin, format!("this is a {}", v.type_name())),
+                        );
+                        false
+                    }
+                },
+            };
+            let index = envs.chain.iter().position(|e| e.name == name.as_str());
+            let i = match (index, local) {
+                (Some(i), false) => i,
+                (Some(_), true) => {
+                    let at = et.get("local").map_or(ev.origin, |v| v.origin);
+                    self.diags.push(
+                        Diagnostic::error(
+                            "invalid-value",
+                            format!("{what} is in the promotion chain, so it cannot be local"),
+                        )
+                        .at_value(at, "a local environment is outside the chain")
+                        .hint(format!("remove `{name}` from `[platform] environments` to make it a local development environment, or drop `local = true`")),
+                    );
+                    continue;
+                }
+                (None, true) => {
+                    if let Err(msg) = environment::check_name(name) {
+                        self.diags.push(
+                            Diagnostic::error("invalid-name", msg)
+                                .at_key(ev.origin, "invalid environment name"),
+                        );
+                        continue;
+                    }
+                    envs.local.push(Environment {
+                        name: name.to_string(),
+                        intent: Default::default(),
+                        origin: ev.origin,
+                        local: true,
+                    });
+                    envs.chain.len() + envs.local.len() - 1
+                }
+                (None, false) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "unknown-environment",
+                            format!("`[environments.{name}]` is not in the promotion chain"),
+                        )
+                        .at_key(ev.origin, "unknown environment")
+                        .hint(match suggest(name, envs.chain_names()) {
+                            Some(h) => h,
+                            None => "add it to `[platform] environments`, or write `local = true` for a development environment outside the promotion chain".to_string(),
+                        }),
+                    );
+                    continue;
+                }
+            };
             component::check_structure(
                 &what,
                 et,
-                &["tenant", "stage", "workload", "description"],
+                &["tenant", "stage", "workload", "description", "local"],
                 &[],
                 envs.base_name(),
                 self.diags,
             );
-            envs.chain[i].intent = component::decode_intent(&what, et, self.diags);
+            let intent = component::decode_intent(&what, et, self.diags);
+            if let Some(e) = envs.chain.get_mut(i) {
+                e.intent = intent;
+            } else if let Some(e) = envs.local.last_mut() {
+                e.intent = intent;
+            }
         }
     }
 
@@ -880,6 +983,7 @@ impl Loader<'_> {
                 "load",
                 "node_pools",
                 "services",
+                "kubestack",
             ],
             provider.cluster_keys,
             envs.base_name(),
@@ -887,6 +991,9 @@ impl Loader<'_> {
         );
         let mut header = component::decode_header(&what, t, self.diags);
         header.load = crate::advise::declared::decode(&what, t.get("load"), envs, self.diags);
+        let mode = header.inheritance.unwrap_or(self.mode);
+        // Read before the tables below are taken out of `v`.
+        let kubestack_origin = t.get("kubestack").cloned();
         let config = take(&mut v, "config");
         let no_config = config.is_none();
         let configs = component::decode_configs(
@@ -894,6 +1001,7 @@ impl Loader<'_> {
             config,
             v.origin,
             provider.cluster_keys,
+            mode,
             envs,
             self.diags,
         );
@@ -916,7 +1024,7 @@ impl Loader<'_> {
             match np.kind {
                 Kind::Table(pools) => {
                     for (pk, pv) in pools {
-                        if let Some(p) = self.node_pool(key, &pk, pv, provider, envs) {
+                        if let Some(p) = self.node_pool(key, &pk, pv, provider, mode, envs) {
                             node_pools.insert(pk.to_string(), p);
                         }
                     }
@@ -945,7 +1053,7 @@ impl Loader<'_> {
             match sv.kind {
                 Kind::Table(st) => {
                     for (sk, s) in st {
-                        if let Some(s) = self.service(key, &sk, s, envs) {
+                        if let Some(s) = self.service(key, &sk, s, mode, envs) {
                             services.insert(sk.to_string(), s);
                         }
                     }
@@ -959,6 +1067,11 @@ impl Loader<'_> {
                 ),
             }
         }
+        let kubestack = kubestack_origin.as_ref().and_then(|k| {
+            let pools: Vec<&String> = node_pools.keys().collect();
+            let svcs: Vec<&String> = services.keys().collect();
+            crate::import::migrate::decode(&what, k, &pools, &svcs, self.diags)
+        });
         Some(ClusterDef {
             key: key.to_string(),
             provider,
@@ -968,6 +1081,7 @@ impl Loader<'_> {
             services,
             origin: v.origin,
             file,
+            kubestack,
         })
     }
 
@@ -977,6 +1091,7 @@ impl Loader<'_> {
         key: &str,
         mut v: Value,
         provider: &'static provider::Provider,
+        cluster_mode: Mode,
         envs: &Environments,
     ) -> Option<NodePoolDef> {
         let what = format!("node pool `{cluster}.{key}`");
@@ -1013,6 +1128,7 @@ impl Loader<'_> {
             take(&mut v, "config"),
             v.origin,
             provider.pool_keys,
+            header.inheritance.unwrap_or(cluster_mode),
             envs,
             self.diags,
         );
@@ -1029,6 +1145,7 @@ impl Loader<'_> {
         cluster: &str,
         key: &str,
         mut v: Value,
+        cluster_mode: Mode,
         envs: &Environments,
     ) -> Option<ServiceDef> {
         let what = format!("service `{cluster}.{key}`");
@@ -1096,6 +1213,7 @@ impl Loader<'_> {
             take(&mut v, "config"),
             v.origin,
             SERVICE_KEYS,
+            header.inheritance.unwrap_or(cluster_mode),
             envs,
             self.diags,
         );

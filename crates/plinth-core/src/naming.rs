@@ -126,6 +126,107 @@ pub fn check_dns(meta: &Metadata, p: &NameParts<'_>) -> Vec<NameProblem> {
     out
 }
 
+/// Kubernetes label values: at most 63 characters, empty or alphanumeric at both ends with
+/// `-`, `_` and `.` between (the API server refuses anything else).
+pub fn check_label_value(v: &str) -> Result<(), String> {
+    if v.len() > 63 {
+        return Err(format!(
+            "{} characters long (Kubernetes allows 63)",
+            v.len()
+        ));
+    }
+    if v.is_empty() || is_label_name(v) {
+        Ok(())
+    } else {
+        Err("not a Kubernetes label value (letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit)".into())
+    }
+}
+
+/// Kubernetes label keys: an optional DNS subdomain prefix (at most 253 characters) and `/`,
+/// then a name of at most 63 characters like a label value, not empty.
+pub fn check_label_key(k: &str) -> Result<(), String> {
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    if let Some(p) = prefix
+        && (p.is_empty() || p.len() > 253 || !p.split('.').all(crate::keys::is_dns_label))
+    {
+        return Err(format!(
+            "the prefix `{p}` is not a lowercase DNS subdomain of at most 253 characters"
+        ));
+    }
+    if name.is_empty() || name.len() > 63 || !is_label_name(name) {
+        return Err(format!(
+            "the name `{name}` must have 1 to 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+fn is_label_name(s: &str) -> bool {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    alnum(s.chars().next())
+        && alnum(s.chars().last())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Every metadata label must be a valid Kubernetes label (they label every service resource):
+/// each problem names the label and which input to shorten or change.
+pub fn check_labels(meta: &Metadata, p: &NameParts<'_>) -> Vec<NameProblem> {
+    let mut out = Vec::new();
+    for (key, value) in &meta.labels {
+        if let Err(e) = check_label_key(key) {
+            out.push(NameProblem {
+                message: format!("metadata label key `{key}` is not a Kubernetes label key: {e}"),
+                hint: format!(
+                    "change `[platform] label_namespace` (`{}`)",
+                    p.label_namespace
+                ),
+            });
+        }
+        let Err(e) = check_label_value(value) else {
+            continue;
+        };
+        let part = key.strip_prefix(p.label_namespace).unwrap_or(key);
+        let hint = match part {
+            "cluster_name" => shorten_hint(p, 63, value),
+            "cluster_domain" => format!(
+                "the domain is the provider name `{}` and `base_domain` `{}` ({} characters): shorten `base_domain`",
+                p.provider_name,
+                p.base_domain,
+                p.base_domain.len()
+            ),
+            "cluster_fqdn" => format!(
+                "the value is the fqdn `{value}`: the name `{}` ({} characters) and the domain `{}` ({} characters); shorten `base_domain`, or the name's {}",
+                meta.name,
+                meta.name.len(),
+                meta.domain,
+                meta.domain.len(),
+                longest_part(p)
+            ),
+            "cluster_workspace" => "shorten the environment's name".to_string(),
+            "cluster_provider_region" => "the region is used as it is: check `region`".to_string(),
+            _ => format!("change the value of `additional_metadata_labels.{key}`"),
+        };
+        out.push(NameProblem {
+            message: format!("the value of metadata label `{key}` is {e}"),
+            hint,
+        });
+    }
+    out
+}
+
+/// The longest part of a name one may shorten, e.g. "`name_prefix` (12)".
+fn longest_part(p: &NameParts<'_>) -> String {
+    [("name_prefix", p.name_prefix), ("region", p.region)]
+        .into_iter()
+        .max_by_key(|(_, v)| v.len())
+        .map(|(k, v)| format!("`{k}` ({} characters)", v.len()))
+        .unwrap_or_default()
+}
+
 fn is_hostname_label(s: &str) -> bool {
     crate::keys::is_dns_label(s)
 }
@@ -237,6 +338,61 @@ mod tests {
     fn azure_namespace() {
         assert_eq!(azure_label_namespace("kubestack.com/"), "kubestack.com-");
         assert_eq!(azure_label_namespace("example.org-"), "example.org-");
+    }
+
+    /// Regression (issue 17): with a long base domain the fqdn label value had 67 characters,
+    /// which the API server refuses, and nothing said so.
+    #[test]
+    fn a_metadata_label_over_63_characters_names_the_part_to_shorten() {
+        let p = parts(
+            "kbst",
+            "apps",
+            "eu-west-1",
+            "aws",
+            "platform.infrastructure.example.com",
+        );
+        let m = metadata(&p);
+        assert_eq!(m.fqdn.len(), 59);
+        assert!(check_labels(&m, &p).is_empty());
+        let p = parts(
+            "kbst",
+            "apps",
+            "eu-west-1",
+            "aws",
+            "kubernetes.platform-infrastructure.acme.com",
+        );
+        let m = metadata(&p);
+        let problems = check_labels(&m, &p);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].message.contains("kubestack.com/cluster_fqdn"),
+            "{}",
+            problems[0].message
+        );
+        assert!(
+            problems[0].message.contains("67 characters long"),
+            "{}",
+            problems[0].message
+        );
+        assert!(
+            problems[0].hint.contains("shorten `base_domain`"),
+            "{}",
+            problems[0].hint
+        );
+    }
+
+    #[test]
+    fn label_syntax() {
+        assert!(check_label_value("").is_ok());
+        assert!(check_label_value("kbst-apps_eu.west-1").is_ok());
+        assert!(check_label_value("-x").is_err());
+        assert!(check_label_value("a b").is_err());
+        assert!(check_label_value(&"x".repeat(64)).is_err());
+        assert!(check_label_key("kubestack.com/cluster_fqdn").is_ok());
+        assert!(check_label_key("kubestack.com-cluster_fqdn").is_ok());
+        assert!(check_label_key("Kubestack.com/x").is_err());
+        assert!(check_label_key("example.com/").is_err());
+        assert!(check_label_key(&format!("example.com/{}", "x".repeat(64))).is_err());
     }
 
     #[test]

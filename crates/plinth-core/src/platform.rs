@@ -40,6 +40,8 @@ pub struct Settings {
     pub priority: Option<Priority>,
     /// `[platform.backend]` as written (validated by the Terraform renderer's backend table).
     pub backend: Table,
+    /// `[promotion]` and `[platform.record]`: what a promotion requires.
+    pub policy: crate::promote::policy::Policy,
     /// The raw `[platform]` table, for origins in messages.
     pub raw: Table,
 }
@@ -76,4 +78,5 @@ pub static PLATFORM_KEYS: &[Key] = &[
     Key::new("state", Ty::Enum(&["platform", "cluster"]), "Terraform state layout: one root for the platform, or one per cluster.").default(Default::Str("platform")),
     Key::new("priority", Ty::Enum(&["blast-radius", "utilization"]), "What the advisor favours: blast-radius protection or efficient utilization."),
     Key::new("backend", Ty::Map(&Ty::Scalar), "Terraform backend: `type` (`local`, `s3`, `gcs`, `azurerm`, `pg`, `remote`) and its settings.").default(Default::None),
+    Key::new("record", Ty::Object(crate::promote::policy::RECORD_FIELDS), "The promotion record: `{ signed = true }` makes every record a signed git tag, verified before a promotion relies on it."),
 ];

@@ -83,6 +83,7 @@ impl Platform {
         for r in &out {
             check_unique_names(self, r, &mut agg);
         }
+        check_created_resource_groups(&out, &mut plain);
         let mut diagnostics = plain;
         diagnostics.extend(agg.finish(&envs));
         Resolution {
@@ -105,6 +106,9 @@ impl Platform {
         let what = format!("cluster `{}`", c.key);
         let mode = c.header.inheritance.unwrap_or(s.inheritance);
         let mut config = self.resolve_table(&c.configs, env_index, mode, plain, env);
+        if mode == Mode::Deep {
+            deep_fields(&what, c.provider.cluster_keys, &config, env, agg);
+        }
         apply_defaults(defaults.of(c.provider.cluster_keys), &mut config, env, None);
         share(&mut config, earlier.iter().map(|r| &r.config));
         check_required(
@@ -175,6 +179,16 @@ impl Platform {
                 d = d.at_value(name_origin("region"), "region");
                 agg.add(env, d);
             }
+            for p in naming::check_labels(&meta, &parts) {
+                let mut d = Diagnostic::error("invalid-label", format!("{what}: {}", p.message))
+                    .hint(p.hint);
+                for k in ["base_domain", "name_prefix", "additional_metadata_labels"] {
+                    if let Some(v) = config.get(k).filter(|v| !v.origin.is_builtin()) {
+                        d = d.at_value(v.origin, k);
+                    }
+                }
+                agg.add(env, d.at_key(c.origin, "cluster"));
+            }
         }
 
         let mut node_pools = BTreeMap::new();
@@ -183,6 +197,9 @@ impl Platform {
             let pwhat = format!("node pool `{}.{}`", c.key, p.key);
             let pmode = p.header.inheritance.unwrap_or(mode);
             let mut pc = self.resolve_table(&p.configs, env_index, pmode, plain, env);
+            if pmode == Mode::Deep {
+                deep_fields(&pwhat, c.provider.pool_keys, &pc, env, agg);
+            }
             apply_defaults(
                 defaults.of(c.provider.pool_keys),
                 &mut pc,
@@ -241,6 +258,22 @@ impl Platform {
             } else {
                 pool_names.insert(name.clone(), (&p.key, p.origin));
             }
+            check_label_table(
+                &pwhat,
+                c.provider.pool_flags.labels,
+                &pc,
+                p.origin,
+                env,
+                agg,
+            );
+            check_taints(
+                &pwhat,
+                c.provider.pool_flags.taints.0,
+                &pc,
+                p.origin,
+                env,
+                agg,
+            );
             node_pools.insert(
                 p.key.clone(),
                 ResolvedPool::new(
@@ -254,11 +287,40 @@ impl Platform {
             );
         }
 
+        let view = crate::provider::ResolvedView {
+            what: &what,
+            cluster: &config,
+            origin: c.origin,
+            pools: &node_pools,
+        };
+        let mut found = Vec::new();
+        (c.provider.check_resolved)(&view, &mut found);
+        for d in found {
+            agg.add(env, d);
+        }
+
         let mut services = BTreeMap::new();
         for sv in c.services.values() {
             let smode = sv.header.inheritance.unwrap_or(mode);
             let mut sc = self.resolve_table(&sv.configs, env_index, smode, plain, env);
+            if smode == Mode::Deep {
+                deep_fields(
+                    &format!("service `{}.{}`", c.key, sv.key),
+                    SERVICE_KEYS,
+                    &sc,
+                    env,
+                    agg,
+                );
+            }
             apply_defaults(defaults.of(SERVICE_KEYS), &mut sc, env, None);
+            check_label_table(
+                &format!("service `{}.{}`", c.key, sv.key),
+                "common_labels",
+                &sc,
+                c.origin,
+                env,
+                agg,
+            );
             share(
                 &mut sc,
                 earlier
@@ -491,6 +553,22 @@ fn apply_defaults(
     }
 }
 
+/// Under `deep` inheritance the layers may each hold part of a table; the resolved value must
+/// hold its required fields (`keys::check_layer` left them to this check).
+fn deep_fields(what: &str, key_table: &[Key], config: &Table, env: &str, agg: &mut Aggregator) {
+    for (name, value) in config {
+        let Some(k) = keys::find(key_table, name) else {
+            continue;
+        };
+        let mut found = Diagnostics::default();
+        keys::missing_fields(&k.ty, value, name, &mut found);
+        for d in found.into_iter() {
+            let message = format!("{what}: {} after `deep` inheritance", d.message);
+            agg.add(env, Diagnostic { message, ..d });
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_required(
     what: &str,
@@ -599,6 +677,83 @@ fn check_sizes(
     }
 }
 
+/// Points at a value someone wrote, or at the component when it is a default.
+fn at_value_or(d: Diagnostic, value: Origin, component: Origin, text: &str) -> Diagnostic {
+    if value.is_builtin() {
+        d.at_key(component, text.to_string())
+    } else {
+        d.at_value(value, text.to_string())
+    }
+}
+
+/// Kubernetes labels written in a component's `key` table (node labels, a service's common
+/// labels): keys and values as the API server accepts them.
+fn check_label_table(
+    what: &str,
+    key: &str,
+    config: &Table,
+    origin: Origin,
+    env: &str,
+    agg: &mut Aggregator,
+) {
+    let Some(labels) = config.get(key).and_then(Value::as_table) else {
+        return;
+    };
+    for (k, v) in labels {
+        if let Err(e) = naming::check_label_key(k) {
+            let d = Diagnostic::error(
+                "invalid-label",
+                format!("{what}: `{k}` in `{key}` is not a Kubernetes label key: {e}"),
+            )
+            .hint("label keys are `[prefix/]name`: a lowercase DNS prefix and a name of at most 63 characters");
+            agg.add(env, at_value_or(d, v.origin, origin, "this label"));
+        }
+        if let Some(s) = v.as_str()
+            && let Err(e) = naming::check_label_value(s)
+        {
+            let d = Diagnostic::error(
+                "invalid-label",
+                format!("{what}: the value of label `{k}` in `{key}` is {e}"),
+            )
+            .hint("shorten the value to at most 63 letters, digits, `-`, `_` and `.`");
+            agg.add(env, at_value_or(d, v.origin, origin, "this value"));
+        }
+    }
+}
+
+/// `{ key, value, effect }` taints (EKS, GKE, kind): keys follow the label key rules and values
+/// the label value rules (AKS's `key=value:Effect` strings are checked by their key table).
+fn check_taints(
+    what: &str,
+    key: &str,
+    config: &Table,
+    origin: Origin,
+    env: &str,
+    agg: &mut Aggregator,
+) {
+    let Some(taints) = config.get(key).and_then(Value::as_array) else {
+        return;
+    };
+    for t in taints {
+        let Some(tab) = t.as_table() else { continue };
+        let field = |f: &str| tab.get(f).and_then(Value::as_str).unwrap_or_default();
+        let (k, v) = (field("key"), field("value"));
+        let problem = naming::check_label_key(k)
+            .map_err(|e| format!("its key `{k}` is not a Kubernetes label key: {e}"))
+            .and_then(|()| {
+                naming::check_label_value(v).map_err(|e| format!("its value `{v}` is {e}"))
+            });
+        if let Err(e) = problem {
+            let d = Diagnostic::error(
+                "invalid-taint",
+                format!("{what}: a taint in `{key}` is refused by Kubernetes: {e}"),
+            )
+            .hint("taint keys are `[prefix/]name` like label keys; values have at most 63 letters, digits, `-`, `_` and `.`");
+            agg.add(env, at_value_or(d, t.origin, origin, "this taint"));
+        }
+    }
+}
+
 fn check_unique_names(p: &Platform, r: &Resolved, agg: &mut Aggregator) {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, c) in &r.clusters {
@@ -621,6 +776,67 @@ fn check_unique_names(p: &Platform, r: &Resolved, agg: &mut Aggregator) {
         } else {
             seen.insert(&c.meta.name, key);
         }
+    }
+}
+
+/// An Azure resource group that Plinth creates belongs to one cluster in one environment: a
+/// second one creating it (or using it) would fail to apply, or delete it with the first.
+/// Resource group names are case-insensitive.
+fn check_created_resource_groups(out: &[Resolved], diags: &mut Diagnostics) {
+    struct Use<'a> {
+        env: &'a str,
+        cluster: &'a str,
+        creates: bool,
+        origin: Origin,
+    }
+    let mut groups: BTreeMap<String, Vec<Use<'_>>> = BTreeMap::new();
+    for r in out {
+        for c in r.clusters.values().filter(|c| c.provider.id == "aks") {
+            let Some(v) = c.config.get("resource_group") else {
+                continue;
+            };
+            let Some(name) = v.as_str() else { continue };
+            let creates = c
+                .config
+                .get("create_resource_group")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            groups.entry(name.to_lowercase()).or_default().push(Use {
+                env: &r.environment,
+                cluster: &c.key,
+                creates,
+                origin: v.origin,
+            });
+        }
+    }
+    for (name, uses) in groups {
+        let Some(creator) = uses.iter().find(|u| u.creates) else {
+            continue;
+        };
+        let others: Vec<&Use<'_>> = uses
+            .iter()
+            .filter(|u| !(u.env == creator.env && u.cluster == creator.cluster))
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        let list = others
+            .iter()
+            .map(|u| format!("cluster `{}` in `{}`", u.cluster, u.env))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut d = Diagnostic::error(
+            "shared-resource-group",
+            format!(
+                "resource group `{name}` is created by cluster `{}` in environment `{}` and also used by {list}",
+                creator.cluster, creator.env
+            ),
+        )
+        .at_value(creator.origin, "created here (`create_resource_group = true`)");
+        for u in others.iter().filter(|u| u.origin != creator.origin) {
+            d = d.at_value(u.origin, format!("`{}`", u.env));
+        }
+        diags.push(d.hint("a group Plinth creates belongs to one cluster in one environment: set `resource_group` in each environment's `config` (e.g. `<prefix>-<environment>-<region>`), or leave `create_resource_group` unset to use existing groups"));
     }
 }
 
@@ -958,6 +1174,118 @@ mod tests {
                     String::from_utf8_lossy(&expected)
                 );
             }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// The codes and messages `validate` reports for a GKE platform whose `gpu` pool has
+    /// `apps` (base) and `ops` configs as given, under `mode`.
+    fn problems(mode: &str, apps: &str, ops: &str) -> Vec<String> {
+        let root = format!("[platform]\ninheritance = \"{mode}\"\n");
+        let cluster = format!(
+            "provider = \"gke\"\n[config.apps]\nproject_id = \"p\"\nregion = \"europe-west1\"\n\
+             [node_pools.default.config.apps]\nmachine_type = \"e2-standard-4\"\nmax_node_count = 2\n\
+             [node_pools.gpu.config.apps]\nmachine_type = \"g2-standard-8\"\nmax_node_count = 2\n{apps}\n\
+             [node_pools.gpu.config.ops]\n{ops}\n"
+        );
+        crate::test_support::errors(&root, "gke_zero", &cluster)
+    }
+
+    const COMPLETE: &str = "guest_accelerator = { type = \"nvidia-l4\", count = 1, gpu_sharing_config = { gpu_sharing_strategy = \"TIME_SHARING\", max_shared_clients_per_gpu = 2 } }";
+    const PARTIAL: &str =
+        "guest_accelerator = { gpu_sharing_config = { max_shared_clients_per_gpu = 8 } }";
+
+    /// Issue 18: under `deep`, an environment's partial table over a complete base was refused
+    /// for fields the merge supplies.
+    #[test]
+    fn deep_inheritance_checks_required_fields_on_the_resolved_value() {
+        assert_eq!(problems("deep", COMPLETE, PARTIAL), Vec::<String>::new());
+        // Kubestack's per-layer rule stays for `nested` and `shallow`.
+        for mode in ["nested", "shallow"] {
+            let p = problems(mode, COMPLETE, PARTIAL);
+            assert!(
+                p.iter().any(|m| m.contains("needs the field `type`")),
+                "{mode}: {p:?}"
+            );
+        }
+        // What no layer supplies is still missing, once, naming the environment.
+        let p = problems(
+            "deep",
+            "guest_accelerator = { type = \"nvidia-l4\" }",
+            PARTIAL,
+        );
+        assert!(
+            p.iter().any(|m| m.starts_with("missing-key")
+                && m.contains("`guest_accelerator` needs the field `count`")
+                && m.contains("after `deep` inheritance")),
+            "{p:?}"
+        );
+        // List items replace whole, so each layer's items are complete.
+        let p = problems("deep", "", "taints = [{ key = \"gpu\", value = \"yes\" }]");
+        assert!(
+            p.iter().any(|m| m.contains("needs the field `effect`")),
+            "{p:?}"
+        );
+    }
+
+    /// One required field of the accelerator or its sharing config, and where it is written.
+    #[derive(Clone, Copy, Debug)]
+    enum Layer {
+        Base,
+        Env,
+        Both,
+        Neither,
+    }
+
+    fn layer() -> impl Strategy<Value = Layer> {
+        prop_oneof![
+            Just(Layer::Base),
+            Just(Layer::Env),
+            Just(Layer::Both),
+            Just(Layer::Neither)
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Under `deep`, the required fields of a table split across the base and an
+        /// environment are checked on each environment's merge: the base resolves to itself, so
+        /// exactly the fields missing from the base are reported, whatever the environment
+        /// holds of the table.
+        #[test]
+        fn deep_reports_exactly_the_fields_no_merge_supplies(
+            layers in proptest::collection::vec(layer(), 4)
+        ) {
+            let fields = [
+                ("type", "type = \"nvidia-l4\""),
+                ("count", "count = 1"),
+                ("gpu_sharing_strategy", "gpu_sharing_strategy = \"MPS\""),
+                ("max_shared_clients_per_gpu", "max_shared_clients_per_gpu = 4"),
+            ];
+            let (mut base, mut env) = (vec![Vec::new(), Vec::new()], vec![Vec::new(), Vec::new()]);
+            for (i, ((_, text), l)) in fields.iter().zip(&layers).enumerate() {
+                let at = usize::from(i >= 2);
+                if matches!(l, Layer::Base | Layer::Both) {
+                    base[at].push(text.to_string());
+                }
+                if matches!(l, Layer::Env | Layer::Both) {
+                    env[at].push(text.to_string());
+                }
+            }
+            let table = |t: &[Vec<String>]| {
+                let mut parts = t[0].clone();
+                parts.push(format!("gpu_sharing_config = {{ {} }}", t[1].join(", ")));
+                format!("guest_accelerator = {{ {} }}", parts.join(", "))
+            };
+            let p = problems("deep", &table(&base), &table(&env));
+            for ((name, _), l) in fields.iter().zip(&layers) {
+                let reported = p.iter().any(|m| m.contains(&format!("needs the field `{name}`")));
+                let in_base = matches!(l, Layer::Base | Layer::Both);
+                prop_assert_eq!(reported, !in_base, "{}: {:?}", name, p);
+            }
+            prop_assert!(p.iter().all(|m| m.starts_with("missing-key")), "{:?}", p);
         }
     }
 }

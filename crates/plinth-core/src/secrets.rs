@@ -7,185 +7,454 @@
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::platform::Platform;
 use crate::resolve::Resolution;
-use crate::value::{Kind, Sensitive, Value};
+use crate::source::{FileId, SourceMap, Span};
+use crate::value::{Kind, Origin, Sensitive, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 
-/// The kind of credential a string looks like, if any. Linear in the string's length, and
-/// quick for the usual short value: a search runs only when every byte its marker needs is in
-/// the string.
+/// The kind of credential a string looks like, if any.
 pub fn looks_like_secret(s: &str) -> Option<&'static str> {
+    find_secrets(s).into_iter().next().map(|(_, kind)| kind)
+}
+
+/// What each searched-for marker starts, in the order of [`MARKERS`].
+#[derive(Clone, Copy)]
+enum Rule {
+    PrivateKey,
+    ServiceAccount,
+    AwsKeyId,
+    Token(usize, &'static str),
+    Azure,
+    AzureSig,
+    Url,
+    Jwt,
+}
+
+const MARKERS: &[(&str, Rule)] = &[
+    ("-----BEGIN", Rule::PrivateKey),
+    ("\"private_key\"", Rule::ServiceAccount),
+    ("AKIA", Rule::AwsKeyId),
+    ("ASIA", Rule::AwsKeyId),
+    ("AGPA", Rule::AwsKeyId),
+    ("AIDA", Rule::AwsKeyId),
+    ("AROA", Rule::AwsKeyId),
+    ("ANPA", Rule::AwsKeyId),
+    ("AIPA", Rule::AwsKeyId),
+    ("ghp_", Rule::Token(30, "a GitHub token")),
+    ("gho_", Rule::Token(30, "a GitHub token")),
+    ("ghs_", Rule::Token(30, "a GitHub token")),
+    ("ghu_", Rule::Token(30, "a GitHub token")),
+    ("ghr_", Rule::Token(30, "a GitHub token")),
+    ("github_pat_", Rule::Token(30, "a GitHub token")),
+    ("glpat-", Rule::Token(20, "a GitLab token")),
+    ("xoxb-", Rule::Token(10, "a Slack token")),
+    ("xoxp-", Rule::Token(10, "a Slack token")),
+    ("AIza", Rule::Token(35, "a Google API key")),
+    ("sk_live_", Rule::Token(20, "a Stripe secret key")),
+    ("AccountKey=", Rule::Azure),
+    ("SharedAccessSignature=", Rule::Azure),
+    ("sig=", Rule::AzureSig),
+    ("://", Rule::Url),
+    ("eyJ", Rule::Jwt),
+];
+
+/// One automaton for every marker: a whole file is searched in one pass. (Building it cannot
+/// fail for these fixed strings; if it did, only the 40-character rule would run.)
+fn markers() -> Option<&'static aho_corasick::AhoCorasick> {
+    static AC: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
+    AC.get_or_init(|| aho_corasick::AhoCorasick::new(MARKERS.iter().map(|(m, _)| *m)).ok())
+        .as_ref()
+}
+
+/// Every credential in `s` (a value, or a whole file), where it is and what kind it looks like,
+/// in order. The markers are found in one pass; each is then checked by its rule.
+pub fn find_secrets(s: &str) -> Vec<(std::ops::Range<usize>, &'static str)> {
     let bytes = s.as_bytes();
-    let present = ByteSet::of(bytes);
-    let may_hold = |marker: &str| present.has_all(marker.as_bytes()) && s.contains(marker);
-    if may_hold("-----BEGIN") && may_hold("PRIVATE KEY") {
-        return Some("a private key");
-    }
-    if may_hold("\"private_key\"") && may_hold("\"client_email\"") {
-        return Some("a Google service account key");
-    }
-    if present.has_all(b"A") {
-        for prefix in ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "AIPA"] {
-            if !present.has_all(prefix.as_bytes()) {
-                continue;
-            }
-            for (i, _) in s.match_indices(prefix) {
-                let rest = &bytes[i + 4..];
-                if rest.len() >= 16
-                    && rest[..16]
+    let mut found = Vec::new();
+    let line_end = |i: usize| s[i..].find('\n').map_or(s.len(), |n| i + n);
+    let line_of = |i: usize| {
+        let start = s[..i].rfind('\n').map_or(0, |n| n + 1);
+        &s[start..line_end(i)]
+    };
+    let word_start = |i: usize| i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+    if s.len() >= 9
+        && let Some(ac) = markers()
+    {
+        for m in ac.find_overlapping_iter(s) {
+            let (i, len) = (m.start(), m.end() - m.start());
+            match MARKERS[m.pattern().as_usize()].1 {
+                Rule::PrivateKey => {
+                    if line_of(i).contains("PRIVATE KEY") {
+                        found.push((i..line_end(i), "a private key"));
+                    }
+                }
+                Rule::ServiceAccount => {
+                    if s.contains("\"client_email\"") {
+                        found.push((i..line_end(i), "a Google service account key"));
+                    }
+                }
+                Rule::AwsKeyId => {
+                    let rest = &bytes[i + 4..];
+                    if rest.len() >= 16
+                        && rest[..16]
+                            .iter()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                        && rest.get(16).is_none_or(|b| !b.is_ascii_alphanumeric())
+                        && word_start(i)
+                    {
+                        found.push((i..i + 20, "an AWS access key id"));
+                    }
+                }
+                Rule::Token(min, what) => {
+                    // Capped: a value of repeated prefixes costs linear time, not quadratic.
+                    let run = bytes[i + len..]
                         .iter()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-                    && rest.get(16).is_none_or(|b| !b.is_ascii_alphanumeric())
-                    && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-                {
-                    return Some("an AWS access key id");
+                        .take(256)
+                        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
+                        .count();
+                    if run >= min && word_start(i) {
+                        found.push((i..i + len + run, what));
+                    }
+                }
+                Rule::Azure => found.push((i..line_end(i), "an Azure storage key or SAS token")),
+                Rule::AzureSig => {
+                    if line_of(i).contains("sv=") {
+                        found.push((i..line_end(i), "an Azure storage key or SAS token"));
+                    }
+                }
+                // `scheme://user:password@host`
+                Rule::Url => {
+                    let rest = &s[i + 3..];
+                    let authority_len = rest
+                        .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
+                        .unwrap_or(rest.len());
+                    if let Some((userinfo, _)) = rest[..authority_len].rsplit_once('@')
+                        && userinfo
+                            .split_once(':')
+                            .is_some_and(|(_, pw)| !pw.is_empty())
+                    {
+                        found.push((i + 3..i + 3 + userinfo.len(), "a password in a URL"));
+                    }
+                }
+                // A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ`).
+                Rule::Jwt => {
+                    if !word_start(i) {
+                        continue;
+                    }
+                    let len = bytes[i..]
+                        .iter()
+                        .take_while(|b| {
+                            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+                        })
+                        .count();
+                    let parts: Vec<&str> = s[i..i + len].split('.').collect();
+                    if parts.len() == 3
+                        && parts[1].starts_with("eyJ")
+                        && parts.iter().all(|p| p.len() >= 10)
+                    {
+                        found.push((i..i + len, "a JSON Web Token"));
+                    }
                 }
             }
         }
     }
-    // A prefix followed by at least `min` token characters: each match looks at no more than
-    // `min` of them, so a string of repeated prefixes costs linear time, not quadratic.
-    let token = |prefix: &str, min: usize| {
-        present.has_all(prefix.as_bytes())
-            && s.match_indices(prefix).any(|(i, _)| {
-                let run = bytes[i + prefix.len()..]
-                    .iter()
-                    .take(min)
-                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
-                    .count();
-                run >= min && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-            })
+    if s.len() >= 40 {
+        found.extend(aws_secret_access_keys(s).map(|r| (r, "an AWS secret access key")));
+    }
+    found.sort_by_key(|(r, _)| (r.start, r.end));
+    found
+}
+
+/// 40-character AWS secret access keys: base64 characters with no fixed prefix, so one is told
+/// from identifiers by its shape — upper- and lowercase letters and digits mixed as random text
+/// mixes them (at least 16 changes between character classes and no class run longer than 8,
+/// which 98.8% of random keys have and camel-case names and hex digests do not) — or by a name
+/// on its line that says what it is.
+fn aws_secret_access_keys(s: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let bytes = s.as_bytes();
+    let b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let bound = move |b: u8| !(b64(b) || matches!(b, b'=' | b'_' | b'-' | b'.'));
+    let class = |b: u8| match b {
+        b'A'..=b'Z' => 0,
+        b'a'..=b'z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
     };
-    for (prefix, min, what) in [
-        ("ghp_", 30, "a GitHub token"),
-        ("gho_", 30, "a GitHub token"),
-        ("ghs_", 30, "a GitHub token"),
-        ("ghu_", 30, "a GitHub token"),
-        ("github_pat_", 30, "a GitHub token"),
-        ("glpat-", 20, "a GitLab token"),
-        ("xoxb-", 10, "a Slack token"),
-        ("xoxp-", 10, "a Slack token"),
-        ("AIza", 35, "a Google API key"),
-        ("sk_live_", 20, "a Stripe secret key"),
-    ] {
-        if token(prefix, min) {
-            return Some(what);
+    let named = move |at: usize| {
+        let start = s[..at].rfind('\n').map_or(0, |n| n + 1);
+        let end = s[at..].find('\n').map_or(s.len(), |n| at + n);
+        let line = s[start..end].to_ascii_lowercase();
+        [
+            "secret_access_key",
+            "secretaccesskey",
+            "aws_secret",
+            "secret-access-key",
+        ]
+        .iter()
+        .any(|n| line.contains(n))
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            if !b64(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && b64(bytes[i]) {
+                i += 1;
+            }
+            if i - start != 40
+                || (start > 0 && !bound(bytes[start - 1]))
+                || bytes.get(i).is_some_and(|b| !bound(*b))
+            {
+                continue;
+            }
+            let run = &bytes[start..i];
+            let has = |c: u8| run.iter().any(|b| class(*b) == c);
+            if !(has(0) && has(1) && has(2)) {
+                continue;
+            }
+            let changes = run
+                .windows(2)
+                .filter(|w| class(w[0]) != class(w[1]))
+                .count();
+            let longest = run
+                .chunk_by(|a, b| class(*a) == class(*b))
+                .map(<[u8]>::len)
+                .max()
+                .unwrap_or(0);
+            if (changes >= 16 && longest <= 8) || named(start) {
+                return Some(start..i);
+            }
         }
-    }
-    if may_hold("AccountKey=")
-        || may_hold("SharedAccessSignature=")
-        || may_hold("sig=") && may_hold("sv=")
-    {
-        return Some("an Azure storage key or SAS token");
-    }
-    // `scheme://user:password@host`
-    if present.has_all(b":/@")
-        && let Some((_, rest)) = s.split_once("://")
-    {
-        let authority = rest.split('/').next().unwrap_or_default();
-        if let Some((userinfo, _)) = authority.rsplit_once('@')
-            && userinfo
-                .split_once(':')
-                .is_some_and(|(_, pw)| !pw.is_empty())
-        {
-            return Some("a password in a URL");
-        }
-    }
-    // A JSON Web Token: three base64url parts, the first two JSON objects (`eyJ`). The parts
-    // are counted, not collected (a long value of dots made a vector of millions).
-    if s.starts_with("eyJ") {
-        let mut parts = s.split('.');
-        let three = [parts.next(), parts.next(), parts.next()];
-        if parts.next().is_none()
-            && let [Some(a), Some(b), Some(c)] = three
-            && b.starts_with("eyJ")
-            && [a, b, c].iter().all(|p| p.len() >= 10)
-        {
-            return Some("a JSON Web Token");
-        }
-    }
-    None
+        None
+    })
 }
 
-/// Which byte values occur in a string, gathered in one pass.
-struct ByteSet([u64; 4]);
+const SECRET_HINT: &str = "credentials come from the environment or the CI's secret store, never from the code base: rotate this one, remove it, and pass it in at apply time (for a configuration value: `{ sensitive = true, from_env = \"NAME\" }`, set as `TF_VAR_NAME`; for a service: a Kubernetes Secret from your secret store)";
 
-impl ByteSet {
-    fn of(bytes: &[u8]) -> ByteSet {
-        let mut set = [0u64; 4];
-        for &b in bytes {
-            set[usize::from(b >> 6)] |= 1 << (b & 63);
-        }
-        ByteSet(set)
+/// What the lint found so far: one report per line, and every credential kept out of snippets.
+struct Found<'a> {
+    sources: &'a mut SourceMap,
+    diags: &'a mut Diagnostics,
+    lines: BTreeSet<(FileId, usize)>,
+}
+
+impl Found<'_> {
+    fn line(&self, file: FileId, offset: u32) -> usize {
+        self.sources.line_col(file, offset).map_or(0, |lc| lc.line)
     }
 
-    fn has_all(&self, bytes: &[u8]) -> bool {
-        bytes
-            .iter()
-            .all(|&b| self.0[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+    /// Reports a credential at `span` of `file` unless its line was reported already.
+    fn report(&mut self, file: FileId, span: Span, message: String, label: &str) {
+        let line = self.line(file, span.start);
+        // The diagnostic never echoes the credential (CI logs are read widely).
+        self.sources.redact(file, span);
+        if self.lines.insert((file, line)) {
+            self.diags.push(
+                Diagnostic::error("secret-in-definition", message)
+                    .label(file, span, label)
+                    .hint(SECRET_HINT),
+            );
+        }
+    }
+
+    /// A decoded string (or a key) of the definition: escapes can spell a credential the text
+    /// does not show.
+    fn value(&mut self, s: &str, origin: Origin, key: bool, what: &str) {
+        if let Some(kind) = looks_like_secret(s) {
+            let span = if key { origin.key } else { origin.value };
+            let label = if key {
+                "a credential in a key"
+            } else {
+                "a credential in the code base"
+            };
+            self.report(
+                origin.file,
+                span,
+                format!("{what}: this looks like {kind}"),
+                label,
+            );
+        }
+    }
+
+    fn scan(&mut self, v: &Value, what: &str) {
+        match &v.kind {
+            Kind::String(s) => self.value(s, v.origin, false, what),
+            Kind::Array(a) => a.iter().for_each(|x| self.scan(x, what)),
+            Kind::Table(t) => {
+                for (k, x) in t {
+                    // Table keys reach generated files too (tags, labels).
+                    self.value(k, x.origin, true, what);
+                    self.scan(x, what);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Every credential in a file's text, at its position.
+    fn text(&mut self, file: FileId, what: &str) {
+        let text = self
+            .sources
+            .get(file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        for (range, kind) in find_secrets(&text) {
+            self.report(
+                file,
+                Span::new(range),
+                format!("{what}: this looks like {kind}"),
+                "a credential in the code base",
+            );
+        }
     }
 }
 
-/// Reports every string of the definition that looks like a credential, and sensitive values
-/// where they cannot stay hidden.
-pub fn lint(p: &Platform, diags: &mut Diagnostics) {
+/// Reports every credential in the code base with its position: in every string and key of the
+/// definition (decoded), in every byte of the definition files as written (comments, intents
+/// and sources too), and in every file a service applies — the kustomize closure of its bases
+/// and extra resources, and its patch files — since Plinth copies or renders all of them.
+/// Also reports sensitive values where they cannot stay hidden.
+pub fn lint(
+    p: &Platform,
+    closure: &crate::service::closure::Closure,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) {
+    let definition: Vec<(FileId, String)> = p
+        .sources
+        .files()
+        .map(|(id, f)| (id, f.name.clone()))
+        .collect();
+    let mut found = Found {
+        sources,
+        diags,
+        lines: BTreeSet::new(),
+    };
     for v in p.settings.raw.values() {
-        scan(v, "`[platform]`", diags);
+        found.scan(v, "`[platform]`");
         misplaced_sensitive(
             v,
             "`[platform]`",
             "platform settings name and place things",
-            diags,
+            found.diags,
         );
     }
     let load = "expected load is read by `plinth capacity`, not applied";
     for c in p.clusters.values() {
         let cw = format!("cluster `{}`", c.key);
         for cfg in c.configs.by_env.values() {
-            cfg.table.values().for_each(|v| scan(v, &cw, diags));
+            cfg.table.values().for_each(|v| found.scan(v, &cw));
         }
         for (_, t) in c.header.load.by_env.values() {
             t.values()
-                .for_each(|v| misplaced_sensitive(v, &cw, load, diags));
+                .for_each(|v| misplaced_sensitive(v, &cw, load, found.diags));
         }
         for pool in c.node_pools.values() {
             let what = format!("node pool `{}.{}`", c.key, pool.key);
             for cfg in pool.configs.by_env.values() {
-                cfg.table.values().for_each(|v| scan(v, &what, diags));
+                cfg.table.values().for_each(|v| found.scan(v, &what));
             }
             for (_, t) in pool.header.load.by_env.values() {
                 t.values()
-                    .for_each(|v| misplaced_sensitive(v, &what, load, diags));
+                    .for_each(|v| misplaced_sensitive(v, &what, load, found.diags));
             }
         }
         for s in c.services.values() {
             let what = format!("service `{}.{}`", c.key, s.key);
             let why = "service configuration is rendered into manifests committed to git";
+            for text in source_strings(&s.source) {
+                found.value(
+                    text,
+                    s.source_origin,
+                    false,
+                    &format!("the source of {what}"),
+                );
+            }
             for cfg in s.configs.by_env.values() {
-                cfg.table.values().for_each(|v| scan(v, &what, diags));
+                cfg.table.values().for_each(|v| found.scan(v, &what));
                 cfg.table
                     .values()
-                    .for_each(|v| misplaced_sensitive(v, &what, why, diags));
+                    .for_each(|v| misplaced_sensitive(v, &what, why, found.diags));
             }
+        }
+    }
+    for (id, name) in &definition {
+        found.text(*id, &format!("`{name}`"));
+    }
+    // The files services apply, read and scanned on both cores.
+    use rayon::prelude::*;
+    let files = service_files(p, closure);
+    type Hits = Vec<(std::ops::Range<usize>, &'static str)>;
+    let hits: Vec<(&std::path::PathBuf, Hits)> = files
+        .par_iter()
+        .filter_map(|f| {
+            let text = crate::fsutil::read_text(f).ok()?;
+            let hits = find_secrets(&text);
+            (!hits.is_empty()).then_some((f, hits))
+        })
+        .collect();
+    for (path, hits) in hits {
+        let Some(id) = found.sources.find_or_read(&p.root, path) else {
+            continue;
+        };
+        let name = found.sources.name(id).to_string();
+        for (range, kind) in hits {
+            found.report(
+                id,
+                Span::new(range),
+                format!("`{name}` (applied by a service): this looks like {kind}"),
+                "a credential in the code base",
+            );
         }
     }
 }
 
-fn scan(v: &Value, what: &str, diags: &mut Diagnostics) {
-    match &v.kind {
-        Kind::String(s) => {
-            if let Some(kind) = looks_like_secret(s) {
-                diags.push(
-                    Diagnostic::error("secret-in-definition", format!("{what}: this looks like {kind}"))
-                        .at_value(v.origin, "a credential in the code base")
-                        .hint("credentials come from the environment or the CI's secret store, never from the definition: rotate this one, remove it, and pass it in at apply time (for a configuration value: `{ sensitive = true, from_env = \"NAME\" }`, set as `TF_VAR_NAME`)"),
-                );
+/// Every string of a service's source (addresses, refs, chart names).
+fn source_strings(s: &crate::service::Source) -> Vec<&str> {
+    use crate::service::Source;
+    match s {
+        Source::Path { path } => vec![path],
+        Source::Remote { url, r#ref } => vec![url, r#ref],
+        Source::Helm {
+            repo,
+            chart,
+            version,
+            release_name,
+        } => {
+            let mut v = vec![repo.as_str(), chart, version];
+            v.extend(release_name.as_deref());
+            v
+        }
+    }
+}
+
+/// The files a platform's services apply: the kustomize closure, and the patch and extra
+/// resource files copied into overlays (real paths inside the platform, each once).
+pub fn service_files(
+    p: &Platform,
+    closure: &crate::service::closure::Closure,
+) -> Vec<std::path::PathBuf> {
+    let mut out: BTreeSet<std::path::PathBuf> = closure.files.values().cloned().collect();
+    for c in p.clusters.values() {
+        for s in c.services.values() {
+            let patches = s
+                .layer_items("patches")
+                .filter_map(|x| x.as_table().and_then(|t| t.get("path")));
+            for v in s.layer_items("resources").chain(patches) {
+                if let Some(real) = v
+                    .as_str()
+                    .and_then(|rel| crate::service::resolve_path(&p.root, rel).ok())
+                    .filter(|r| r.is_file())
+                {
+                    out.insert(real);
+                }
             }
         }
-        Kind::Array(a) => a.iter().for_each(|x| scan(x, what, diags)),
-        Kind::Table(t) => t.values().for_each(|x| scan(x, what, diags)),
-        _ => {}
     }
+    out.into_iter().collect()
 }
 
 /// Sensitive values become Terraform variables: only cluster and node pool configuration is
@@ -327,15 +596,6 @@ fn collect(
     path.pop();
 }
 
-/// Clusters using a sensitive value. Masked output cannot show whether such a value changed,
-/// so their Terraform roots are always planned rather than skipped as unchanged.
-pub fn clusters_with_sensitive(r: &Resolution) -> BTreeSet<String> {
-    variables(r)
-        .into_values()
-        .flat_map(|v| v.clusters)
-        .collect()
-}
-
 /// A scalar as Terraform reads it from `TF_VAR_<name>`: strings raw, the rest as literals.
 fn tf_var_text(v: &Value) -> String {
     match &v.kind {
@@ -463,7 +723,10 @@ labels = { cost-center = "public" }
 
         // Promotion compares content hashes: a new sensitive value is new content, though the
         // generated files did not change.
-        let before = crate::promote::hash::content_hash(&p, &r).expect("hash");
+        let out = dir.path().join("generated");
+        crate::generate::write(&out, &tree, false).expect("write");
+        let none = BTreeSet::new();
+        let before = crate::promote::hash::content(&p, &r, &out, &none).expect("hash");
         let path = dir.path().join("plinth.toml");
         let text = std::fs::read_to_string(&path).expect("read");
         std::fs::write(&path, text.replace("cc-4711", "cc-4712")).expect("write");
@@ -477,14 +740,9 @@ labels = { cost-center = "public" }
             tree.files().eq(tree2.files()),
             "generated files hold no values"
         );
-        assert_ne!(
-            crate::promote::hash::content_hash(&p2, &r2).expect("hash"),
-            before
-        );
-        assert_eq!(
-            clusters_with_sensitive(&r2).into_iter().collect::<Vec<_>>(),
-            ["c"]
-        );
+        let after = crate::promote::hash::content(&p2, &r2, &out, &none).expect("hash");
+        assert_ne!(after.hash, before.hash);
+        assert_ne!(after.roots["platform"], before.roots["platform"]);
     }
 
     #[test]
@@ -506,6 +764,19 @@ labels = { cost-center = "public" }
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
                 "a JSON Web Token",
             ),
+            (
+                "token: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+                "a JSON Web Token",
+            ),
+            // Issue 16.8: a secret access key has no prefix; its shape (or its name) gives it away.
+            (
+                "Zx8Hq2LmP0vR7tYc/4KdN1sWb9Fe+Gj3Ua6Ih5Ow",
+                "an AWS secret access key",
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY: abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123",
+                "an AWS secret access key",
+            ),
         ] {
             assert_eq!(looks_like_secret(s), Some(what), "{s}");
         }
@@ -518,6 +789,12 @@ labels = { cost-center = "public" }
             "10.0.0.0/16",
             "kubestack.com/cluster_name",
             "postgres://db.internal/platform?sslmode=disable",
+            // 40 characters that are not keys: a commit id, camel-case names, a digest.
+            "3f786850e387550fdab836ed7e6dc881de23001b",
+            "ThisIsAVeryLongCamelCaseIdentifierName12",
+            "nodeSelectorTermsMatchExpressionsValues1",
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "image: registry.example.com/team/controller-manager-with-long-name:v1.2.3",
         ] {
             assert_eq!(looks_like_secret(s), None, "{s}");
         }

@@ -50,9 +50,33 @@ pub struct SourceFile {
     /// logarithmic time, so thousands of diagnostics in one file cost linear time, not
     /// quadratic.
     lines: std::sync::OnceLock<Vec<usize>>,
+    /// Spans never shown in a snippet: the values of `{ sensitive = true, value = ... }`, and
+    /// credentials the lint found.
+    redacted: Vec<Span>,
+    /// The text with those spans masked, built on first use.
+    shown: std::sync::OnceLock<String>,
 }
 
 impl SourceFile {
+    /// The text as diagnostics may show it: redacted spans replaced by `*`, byte for byte, so
+    /// every position stays where it was.
+    pub fn shown(&self) -> &str {
+        if self.redacted.is_empty() {
+            return &self.text;
+        }
+        self.shown.get_or_init(|| {
+            let mut bytes = self.text.clone().into_bytes();
+            for span in &self.redacted {
+                let end = (span.end as usize).min(bytes.len());
+                for b in bytes.get_mut(span.start as usize..end).unwrap_or_default() {
+                    *b = b'*';
+                }
+            }
+            // A span cut inside a multi-byte character (never by the loader) still yields text.
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+
     /// Byte offsets where lines start (the first is 0).
     pub fn line_starts(&self) -> &[usize] {
         self.lines.get_or_init(|| {
@@ -116,6 +140,8 @@ impl SourceMap {
             path,
             text,
             lines: std::sync::OnceLock::new(),
+            redacted: Vec::new(),
+            shown: std::sync::OnceLock::new(),
         }));
         id
     }
@@ -126,6 +152,32 @@ impl SourceMap {
             .iter()
             .position(|f| f.path == path)
             .map(|i| FileId(i as u32))
+    }
+
+    /// The id of the file at `path` (absolute), reading it (as definition files are read) the
+    /// first time; named relative to the platform `root`. `None` when it cannot be read.
+    pub fn find_or_read(&mut self, root: &Path, path: &Path) -> Option<FileId> {
+        if let Some(id) = self.find_path(path) {
+            return Some(id);
+        }
+        let text = crate::fsutil::read_text(path).ok()?;
+        let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let name = if path.starts_with(&real_root) {
+            display_path(path, &real_root)
+        } else {
+            display_path(path, root)
+        };
+        Some(self.add(name, path.to_path_buf(), text))
+    }
+
+    /// Marks `span` of `file` as never to be shown (a sensitive value written in the file).
+    pub fn redact(&mut self, file: FileId, span: Span) {
+        if let Some(f) = self.files.get_mut(file.0 as usize) {
+            // Shared with clones of the map: the copy that redacts is this map's own.
+            let f = std::sync::Arc::make_mut(f);
+            f.redacted.push(span);
+            f.shown = std::sync::OnceLock::new();
+        }
     }
 
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {

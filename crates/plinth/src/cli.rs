@@ -24,7 +24,8 @@ Getting started:
                                            where a resolved value came from
 
 Exit codes: 0 success, 1 invalid input or refused, 2 usage error, 3 changes found
-(generate --check, plan), 4 engine failure. 101 is always a bug.";
+(generate --check, plan), 4 engine failure, 130/143 stopped by SIGINT/SIGTERM (the engine was
+stopped and the run recorded). 101 is always a bug.";
 
 #[derive(Debug, Parser)]
 #[command(name = "plinth", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
@@ -94,6 +95,12 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Promote a revision validated on the previous environment to the next one.
     Promote(PromoteArgs),
+    /// Record an environment once a pipeline's per-root jobs are done, from their receipts.
+    Record(RecordArgs),
+    /// Decommission an environment: destroy every cluster it runs, locked and recorded.
+    Destroy(DestroyArgs),
+    /// Run an environment's verification checks (`[[promotion.verify]]`) again and record them.
+    Verify(VerifyArgs),
     /// What each environment runs, since when, and how far it lags behind the internal one.
     Status(StatusArgs),
     /// Which environments, clusters, node pools and services a git change touches.
@@ -371,7 +378,7 @@ pub enum RemoveCommand {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The output is written atomically: a temporary tree beside it is swapped into place, so an\ninterrupted run leaves the old tree or the new one. Files Plinth did not generate (.terraform/,\nstate, lock files, *_override.tf) are kept. A generated file edited by hand stops the run.\n\nExamples:\n  plinth generate demo\n  plinth generate demo --check     # in CI: exit 3 and a diff when the committed output is stale"
+    after_help = "The output is written atomically: a temporary tree beside it is swapped into place, so an\ninterrupted run leaves the old tree or the new one. Terraform's working files (.terraform/,\nstate, plan and lock files) and *_override.tf files are kept. A generated file edited by hand,\nor any other file in the output, stops the run (and `--check`): the engines must read only what\nPlinth generated.\n\nExamples:\n  plinth generate demo\n  plinth generate demo --check     # in CI: exit 3 and a diff when the committed output is stale"
 )]
 pub struct GenerateArgs {
     #[command(flatten)]
@@ -382,7 +389,8 @@ pub struct GenerateArgs {
     /// Write nothing; exit 3 with a unified diff when the files on disk differ.
     #[arg(long)]
     pub check: bool,
-    /// Overwrite generated files that were edited by hand, keeping each as `<file>.orig`.
+    /// Overwrite generated files edited by hand and move files Plinth did not write out of the
+    /// output, into a backup outside it (in the git directory under `plinth/backups/`).
     #[arg(long, conflicts_with = "check")]
     pub force: bool,
     #[arg(long, short, value_enum, default_value_t)]
@@ -429,6 +437,14 @@ pub struct PlanArgs {
     /// Terraform roots planned at once (with `state = "cluster"`).
     #[arg(long, short, default_value_t = default_jobs())]
     pub jobs: usize,
+    /// After the summary, print Terraform's own plan of each root with changes (every resource
+    /// and attribute). The plan stays in the root as `plinth-<ENV>.tfplan` for `terraform show`.
+    #[arg(long, conflicts_with = "no_engine")]
+    pub show_terraform: bool,
+    /// Plan only this Terraform root (a cluster key with `state = "cluster"`, else
+    /// `platform`), whether or not its content changed; repeat for more. One CI job per root.
+    #[arg(long = "root", value_name = "ROOT")]
+    pub roots: Vec<String>,
     /// The generated output directory (`<DIR>/generated` by default).
     #[arg(long, value_name = "OUT")]
     pub out: Option<PathBuf>,
@@ -438,27 +454,46 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Refuses unless the working tree is clean and committed. Generates, plans and applies the saved\nplan in the environment's workspace, and records the attempt and its outcome in git (tags\n`plinth/<env>/<n>`; push them with `git push --tags`). One apply per environment at a time."
+    after_help = "Refuses unless the working tree is clean and committed. Generates, plans and applies the saved\nplan in the environment's workspace, and records the attempt and its outcome in git (tags\n`plinth/<env>/<n>`; push them with `git push --tags`). One apply per environment at a time.\nOnly the roots whose content changed since the last success run. External environments are\nreached with `plinth promote`; `--unvalidated` is the recorded escape hatch.\n\nCtrl-C (SIGINT) or SIGTERM stops Terraform gracefully, waits for it, records the run as\ninterrupted and releases the lock (exit 130 or 143)."
 )]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub dir: DirArg,
     #[arg(long, short)]
     pub env: String,
+    /// Apply to an external environment without promotion (an emergency): the record says so,
+    /// and `plinth status` shows it until a validated revision replaces it.
+    #[arg(long)]
+    pub unvalidated: bool,
     #[arg(long, short, default_value_t = default_jobs())]
     pub jobs: usize,
     /// Also tag the applied commit `<env>-deploy-<n>`, as Kubestack's CI does.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     pub compat_tags: bool,
+    #[command(flatten)]
+    pub fan_out: RootJob,
     #[arg(long, value_name = "OUT")]
     pub out: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Output,
 }
 
+/// One job of a pipeline that fans an environment's apply out over its Terraform roots.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RootJob {
+    /// Apply only this Terraform root, as one job of a pipeline: write a receipt to
+    /// `--receipt` instead of a record (`plinth record` records the environment once every
+    /// root's job is done).
+    #[arg(long, value_name = "ROOT", requires = "receipt")]
+    pub root: Option<String>,
+    /// Where the job's receipt goes (JSON): the root, commit, content and outcome.
+    #[arg(long, value_name = "FILE", requires = "root")]
+    pub receipt: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Allowed only when the same content was applied successfully to the environment before it in\nthe promotion chain; otherwise it says which environment must be applied first.\n\nExamples:\n  plinth promote --to apps\n  plinth promote --to apps --from-revision v1.4.0     # roll back to a validated revision"
+    after_help = "Allowed only when the same content was applied successfully to the environment before it in\nthe promotion chain, by a record that verifies, that passed that environment's checks and ran\nthere at least `[promotion] soak`; otherwise it says what is missing.\n\nExamples:\n  plinth promote --to apps\n  plinth promote --to apps --from-revision v1.4.0     # roll back to a validated revision"
 )]
 pub struct PromoteArgs {
     #[command(flatten)]
@@ -471,8 +506,83 @@ pub struct PromoteArgs {
     pub from_revision: Option<String>,
     #[arg(long, short, default_value_t = default_jobs())]
     pub jobs: usize,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     pub compat_tags: bool,
+    /// Only check that the revision may be promoted (exit 0) or say why not (exit 1); apply
+    /// nothing. For a CI step that gates a plan on the promotion.
+    #[arg(long, conflicts_with_all = ["root", "receipt"])]
+    pub check: bool,
+    #[command(flatten)]
+    pub fan_out: RootJob,
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Plans and applies the removal of everything each Terraform root of the environment holds, from\nthe committed revision, under the environment's lock, and records it as `destroyed`: a\npromotion from it is refused and the next apply runs every root. The environment is named\ntwice, so no script destroys one by accident.\n\nExample:\n  plinth destroy --env ops --confirm ops"
+)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
+    /// The environment's name again: required, for every environment.
+    #[arg(long, value_name = "ENV")]
+    pub confirm: Option<String>,
+    #[arg(long, short, default_value_t = default_jobs())]
+    pub jobs: usize,
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The last job of a pipeline that fans an apply (or a promotion) out over Terraform roots: it
+recomputes the roots the revision runs on the environment, checks that every one has a receipt
+of this commit and content, and appends one record (succeeded only when every root
+succeeded; a missing or failed job makes it failed, so the next apply runs every root).
+
+Examples:
+  plinth record --env ops --receipts receipts
+  plinth record --env apps --promote --receipts receipts"
+)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
+    /// The jobs promoted the revision (`plinth promote --root`): the gate is checked again.
+    #[arg(long)]
+    pub promote: bool,
+    /// With `--promote`: the older revision the jobs promoted.
+    #[arg(long, value_name = "REV", requires = "promote")]
+    pub from_revision: Option<String>,
+    /// The jobs applied to an external environment with `--unvalidated`.
+    #[arg(long, conflicts_with = "promote")]
+    pub unvalidated: bool,
+    /// The directory holding the jobs' receipts (`*.json`).
+    #[arg(long, value_name = "DIR")]
+    pub receipts: PathBuf,
+    #[arg(long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Runs the checks of `[[promotion.verify]]` against what the environment runs (the working\ntree must be that revision) and appends a `verified` or `verification_failed` record; a\npromotion onward needs `verified`.\n\nExample:\n  plinth verify --env ops"
+)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub dir: DirArg,
+    #[arg(long, short)]
+    pub env: String,
     #[arg(long, value_name = "OUT")]
     pub out: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value_t)]
@@ -700,8 +810,14 @@ typed keys, current-era modules with `nested` inheritance. What Plinth cannot re
 to, and listed in the report as needing a human decision. Nothing is written unless the result
 validates; an existing non-empty DST is refused.
 
+Migrating without replacing anything: each cluster keeps a `[kubestack]` table from which
+`plinth generate` writes `moved` blocks (Kubestack's addresses to Plinth's), and
+`--state-migration` writes `kubestack-state-migration.sh` into DST: per environment it takes the
+imported modules' state out of the Kubestack state (left as it was) into Plinth's root, and
+leaves out what Plinth does not manage. `--state cluster` imports with one root per cluster.
+
 Example:
-  plinth import kubestack ./infra --out ./platform && plinth show ./platform --env ops";
+  plinth import kubestack ./infra --out ./platform --state-migration && plinth show ./platform --env ops";
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
@@ -718,6 +834,22 @@ pub struct ImportKubestackArgs {
     /// Directory of the new platform; must not exist or be empty.
     #[arg(long, value_name = "DST")]
     pub out: PathBuf,
+    /// Also write `kubestack-state-migration.sh`, which moves each environment's Terraform state
+    /// to the new platform's root(s).
+    #[arg(long)]
+    pub state_migration: bool,
+    /// Terraform state layout of the new platform: one root (Kubestack's) or one per cluster.
+    #[arg(long, value_enum, default_value_t)]
+    pub state: StateArg,
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum StateArg {
+    /// One root and state for the platform, as Kubestack has it.
+    #[default]
+    Platform,
+    /// One root and state per cluster.
+    Cluster,
 }

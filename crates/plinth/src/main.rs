@@ -23,6 +23,10 @@ pub enum Exit {
     Changes = 3,
     /// An engine (terraform, kubectl, git) failed.
     Engine = 4,
+    /// Stopped by SIGINT (128 + 2): the engine was stopped and the run recorded.
+    Interrupted = 130,
+    /// Stopped by SIGTERM (128 + 15).
+    Terminated = 143,
 }
 
 /// A failure to report. Diagnostics of an invalid definition are rendered where found and
@@ -72,6 +76,14 @@ impl CliError {
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let ui = ui::Ui::new(&cli.global);
+    if !cli.global.quiet {
+        plinth_core::fsutil::on_lock_wait(|dir| {
+            eprintln!(
+                "waiting for another plinth command writing `{}` to finish...",
+                dir.display()
+            );
+        });
+    }
     let exit = match commands::run(&ui, cli.command) {
         Ok(exit) => exit,
         Err(CliError::Reported(exit)) => exit,

@@ -201,7 +201,8 @@ impl miette::SourceCode for Window<'_> {
         after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
         let file = self.0;
-        let text = file.text.as_bytes();
+        // Sensitive values and credentials are masked, byte for byte.
+        let text = file.shown().as_bytes();
         if span.offset() > text.len() {
             return Err(MietteError::OutOfBounds);
         }

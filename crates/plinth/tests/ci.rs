@@ -446,3 +446,49 @@ fn regression_19_a_one_cluster_change_plans_one_root() {
         "roots=[{\"environment\":\"ops\",\"root\":\"eks_7\",\"var\":\"OPS\"},{\"environment\":\"apps\",\"root\":\"eks_7\",\"var\":\"APPS\"}]\ncount=2\n"
     );
 }
+
+/// Issue 18: a local environment (Kubestack's `loc`) is outside the promotion chain: the
+/// pipelines are the same as without it, and the review matrix plans the chain only.
+#[test]
+fn a_local_environment_stays_out_of_the_pipelines() {
+    let env = TestEnv::new();
+    let repo = repo(&env, "minimal");
+    let pipelines = |force: bool| {
+        let mut texts = Vec::new();
+        for (system, file) in [
+            ("github", ".github/workflows/plinth.yml"),
+            ("gitlab", ".gitlab-ci.yml"),
+            ("atlantis", "atlantis.yaml"),
+        ] {
+            let mut args = vec!["ci", system, "repo/platform"];
+            if force {
+                args.push("--force");
+            }
+            env.run_ok(&args);
+            texts.push(std::fs::read_to_string(repo.join(file)).expect(file));
+        }
+        texts
+    };
+    let without = pipelines(false);
+    let toml = env.read("repo/platform/plinth.toml");
+    env.write(
+        "repo/platform/plinth.toml",
+        &format!("{toml}\n[environments.loc]\nlocal = true\n"),
+    );
+    env.run_ok(&["generate", "repo/platform"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "a local environment"]);
+    assert_eq!(pipelines(true), without);
+    // A change every environment sees is planned in the chain's only.
+    let cluster = env.read("repo/platform/clusters/eks_zero.toml");
+    assert!(cluster.contains("max_size = 9"), "{cluster}");
+    env.write(
+        "repo/platform/clusters/eks_zero.toml",
+        &cluster.replacen("max_size = 9", "max_size = 12", 1),
+    );
+    env.run_ok(&["generate", "repo/platform"]);
+    git(&repo, &["commit", "-qam", "bigger"]);
+    let m = matrix(&env, &["--base", "HEAD~1"]);
+    assert!(!m.is_empty());
+    assert!(m.iter().all(|(e, _)| e != "loc"), "{m:?}");
+}

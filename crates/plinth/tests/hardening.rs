@@ -374,6 +374,18 @@ fn very_long_keys_and_values() {
     );
     std::fs::write(dir.join("plinth.toml"), &root).expect("write");
 
+    // A 1 MB node label: Kubernetes refuses it, so Plinth does, pointing at it.
+    std::fs::write(
+        dir.join("clusters/eks_zero.toml"),
+        format!(
+            "{}\n[node_pools.default.config.ops]\nlabels = {{ big = \"{}\" }}\n",
+            eks_cluster("eks_zero", ""),
+            "x".repeat(mb)
+        ),
+    )
+    .expect("write");
+    refused_with(&env, &dir, "invalid-label", "clusters/eks_zero.toml");
+
     // 1 MB keys and values where any string is allowed: generated, and they parse back whole.
     let toml_key = format!("\"{}\"", long_key);
     let toml_value = format!(
@@ -386,7 +398,7 @@ fn very_long_keys_and_values() {
     std::fs::write(
         dir.join("clusters/eks_zero.toml"),
         format!(
-            "description = {toml_value}\n{}\n[node_pools.default.config.ops]\nlabels = {{ {toml_key} = {toml_value} }}\n\n[services.ingress-nginx]\nkind = \"ingress\"\nsource = {{ path = \"services/ingress-nginx\" }}\n\n[services.ingress-nginx.config.apps]\nnamespace = \"ingress-nginx\"\ncommon_annotations = {{ {toml_key} = {toml_value} }}\n\n[services.chart]\nkind = \"operator\"\nsource = {{ repo = \"https://charts.example.com\", chart = \"x\", version = \"1.2.3\" }}\n\n[services.chart.config.apps]\nnamespace = \"chart\"\nhelm_values = {{ {toml_key} = {toml_value} }}\n",
+            "description = {toml_value}\n{}\n[node_pools.default.config.ops]\ntags = {{ {toml_key} = {toml_value} }}\n\n[services.ingress-nginx]\nkind = \"ingress\"\nsource = {{ path = \"services/ingress-nginx\" }}\n\n[services.ingress-nginx.config.apps]\nnamespace = \"ingress-nginx\"\ncommon_annotations = {{ {toml_key} = {toml_value} }}\n\n[services.chart]\nkind = \"operator\"\nsource = {{ repo = \"https://charts.example.com\", chart = \"x\", version = \"1.2.3\" }}\n\n[services.chart.config.apps]\nnamespace = \"chart\"\nhelm_values = {{ {toml_key} = {toml_value} }}\n",
             eks_cluster("eks_zero", "")
         ),
     )
@@ -413,7 +425,7 @@ fn very_long_keys_and_values() {
         assert_eq!(map[long_key.as_str()].as_str(), Some(long_value.as_str()));
     }
     let tf = env.read("long/generated/eks_zero.tf");
-    let body = hcl::parse(&tf).unwrap_or_else(|e| panic!("a 1 MB label breaks HCL: {e}"));
+    let body = hcl::parse(&tf).unwrap_or_else(|e| panic!("a 1 MB tag breaks HCL: {e}"));
     let strings = hcl_strings(&body).expect("literal strings");
     assert!(strings.iter().any(|s| s == &long_key));
     assert!(strings.iter().any(|s| s == &long_value));
@@ -914,7 +926,7 @@ fn read_back(files: &BTreeMap<String, String>) -> Result<ReadBack, String> {
     Ok(r)
 }
 
-/// The generated files below `out` (relative paths), without the manifest.
+/// The generated files below `out` (relative paths).
 fn tree_on_disk(out: &Path) -> BTreeMap<String, String> {
     snapshot(out)
         .into_iter()
@@ -924,7 +936,6 @@ fn tree_on_disk(out: &Path) -> BTreeMap<String, String> {
             let text = std::fs::read_to_string(out.join(&p)).unwrap_or_default();
             (rel, text)
         })
-        .filter(|(p, _)| p != ".plinth-manifest")
         .collect()
 }
 
@@ -1247,6 +1258,13 @@ const CHECKED: &[&str] = &[
     "cluster_key",
     "env",
     "from_env",
+    "label",
+    "label_namespace",
+    "label_value",
+    "node_label",
+    "node_label_value",
+    "taint_key",
+    "taint_value",
     "name_prefix",
     "namespace",
     "pool",

@@ -75,6 +75,8 @@ impl Lab {
         for (k, v) in IDENTITY {
             c.env(k, v);
         }
+        // Messages on one line each, so tests can look for them whole.
+        c.env("COLUMNS", "1000");
         c
     }
 
@@ -172,21 +174,20 @@ fn eks_is_planned_applied_to_ops_then_promoted_to_apps() {
     let (code, out) = lab.plinth(&["plan", "--env", "ops"]);
     assert_eq!(code, 3, "changes to make:\n{out}");
     assert!(
-        out.contains("+ cluster eks_zero (kbst-ops-eu-west-1)") && out.contains("eks_zero: +25"),
+        out.contains("+ cluster eks_zero (kbst-ops-eu-west-1)") && out.contains("eks_zero: +33"),
         "{out}"
     );
-    // `terraform init` wrote the dependency lock file: apply wants it committed, and says so.
-    let (code, out) = lab.plinth(&["apply", "--env", "ops"]);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains(".terraform.lock.hcl") && out.contains("wrote a dependency lock file"),
-        "{out}"
-    );
-    lab.commit("terraform lock file");
-
+    // Regression for issue 19: `terraform init` (run by the plan) wrote the dependency lock
+    // file, which git does not track yet. The first apply accepts it — it is Terraform's own
+    // file, not part of the content hash — records which providers it pinned, and says to
+    // commit it.
     let out = lab.plinth_ok(&["apply", "--env", "ops"]);
     assert!(
         out.contains("apply succeeded") && out.contains("plinth/ops/000002"),
+        "{out}"
+    );
+    assert!(
+        out.contains("wrote `") && out.contains(".terraform.lock.hcl`: commit it"),
         "{out}"
     );
     lab.commit("terraform lock file");
@@ -194,6 +195,26 @@ fn eks_is_planned_applied_to_ops_then_promoted_to_apps() {
     let (code, out) = lab.plinth(&["plan", "--env", "ops", "--no-engine"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no changes"), "{out}");
+
+    // The gate, with the real aws provider (issue 16): an external environment is reached by
+    // promotion only (16.4), and Terraform Plinth did not write is never promoted (16.2).
+    let (code, out) = lab.plinth(&["apply", "--env", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`apps` is an external environment"), "{out}");
+    let validated = lab.git(&["rev-parse", "HEAD"]);
+    std::fs::write(
+        lab.dir.join("generated/zz_extra.tf"),
+        "resource \"terraform_data\" \"x\" {}\n",
+    )
+    .expect("write");
+    lab.commit("hand-written terraform");
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Plinth did not generate: `zz_extra.tf`"),
+        "{out}"
+    );
+    lab.git(&["reset", "-q", "--hard", &validated]);
 
     let Some(_moto) = lab.moto() else { return };
     let out = lab.plinth_ok(&["promote", "--to", "apps"]);
@@ -400,11 +421,11 @@ fn a_comment_only_commit_keeps_the_validated_content() {
     let prepared = repo
         .prepare_head(&lab.dir, &lab.dir.join("generated"))
         .expect("prepared");
-    let (prev, rec) =
+    let promotion =
         plinth_core::promote::check_promotion(&repo, &prepared.platform, "apps", &prepared)
             .expect("allowed");
-    assert_eq!(prev, "ops");
-    assert_ne!(rec.commit, prepared.commit);
+    assert_eq!(promotion.previous, "ops");
+    assert_ne!(promotion.record.commit, prepared.commit);
 }
 
 #[test]
@@ -727,7 +748,11 @@ fn per_cluster_roots_run_in_parallel_through_provider_doubles() {
     let out = lab.plinth_ok(&["apply", "--env", "ops", "--jobs", "2"]);
     for root in ["aks_zero", "gke_zero", "kind_zero"] {
         assert!(
-            out.contains(&format!("{root}  applied")) || out.contains(&format!("{root}   applied")),
+            out.lines().any(|l| {
+                l.trim_start()
+                    .strip_prefix(root)
+                    .is_some_and(|rest| rest.trim_start().starts_with("applied"))
+            }),
             "{root}:\n{out}"
         );
     }
@@ -876,5 +901,996 @@ fn affected_sees_removed_and_added_clusters_of_a_platform_in_a_subdirectory() {
         String::from_utf8_lossy(&out.stderr).contains("`no-such-rev` is not a commit"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The promotion gate (issue 16), through real terraform with the kind and kustomization
+// provider doubles (fast: no cloud API double needed).
+
+/// A kind cluster with one service whose base refers to a directory beside it (`../common`), a
+/// symlinked directory inside it, and an extra-resource directory.
+const GATE_CLUSTER: &str = r#"provider = "kind"
+
+[config.apps]
+node_image = "kindest/node:v1.32.2"
+
+[node_pools.default.config.apps]
+nodes = 1
+
+[services.web]
+kind = "ingress"
+source = { path = "services/web" }
+
+[services.web.config.apps]
+namespace = "web"
+resources = ["services/extra"]
+"#;
+
+impl Lab {
+    /// A kind platform (`plinth.toml` settings after `[platform]`) with clusters `keys`, each
+    /// with the `web` service, generated and committed.
+    fn gate(settings: &str, keys: &[&str]) -> Option<Lab> {
+        let env = TestEnv::new();
+        let tf = engines::require("terraform", engines::Terraform::new(env.path()))?;
+        let dir = env.join("p");
+        let lab = Lab { env, tf, dir };
+        let w = |rel: &str, text: &str| {
+            let p = lab.dir.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        w(
+            "plinth.toml",
+            &format!(
+                "[platform]\nname = \"gate\"\nbase_domain = \"infra.example.com\"\n{settings}\n"
+            ),
+        );
+        for k in keys {
+            // Distinct names: `name_prefix` from the key.
+            let cluster = GATE_CLUSTER.replace(
+                "[config.apps]\n",
+                &format!("[config.apps]\nname_prefix = \"{}\"\n", k.replace('_', "-")),
+            );
+            w(&format!("clusters/{k}.toml"), &cluster);
+        }
+        w(
+            "services/web/kustomization.yaml",
+            "resources:\n- deployment.yaml\n- ../common\n- linked\n",
+        );
+        w(
+            "services/web/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-controller\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: c\n        image: registry.example.com/web:v1.0.0\n",
+        );
+        w(
+            "services/common/kustomization.yaml",
+            "resources:\n- cm.yaml\n",
+        );
+        w(
+            "services/common/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: common\ndata:\n  level: info\n",
+        );
+        w(
+            "services/shared/kustomization.yaml",
+            "resources:\n- sa.yaml\n",
+        );
+        w(
+            "services/shared/sa.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: shared\n",
+        );
+        std::os::unix::fs::symlink("../shared", lab.dir.join("services/web/linked"))
+            .expect("symlink");
+        w(
+            "services/extra/kustomization.yaml",
+            "resources:\n- extra.yaml\n",
+        );
+        w(
+            "services/extra/extra.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  mode: a\n",
+        );
+        w(".gitignore", common::GITIGNORE);
+        lab.git(&["init", "-q", "-b", "main"]);
+        lab.plinth_ok(&["generate"]);
+        lab.commit("platform");
+        Some(lab)
+    }
+
+    /// A record of `env` as JSON.
+    fn record(&self, env: &str, seq: u32) -> serde_json::Value {
+        serde_json::from_str(&self.git(&["show", &format!("plinth/{env}/{seq:06}:record.json")]))
+            .expect("record")
+    }
+}
+
+/// Regression for issue 16.1: with `state = "cluster"`, a commit changing only a service's
+/// kustomize base ran no root and recorded `succeeded`. Roots are chosen by what the engines
+/// read: the root of the cluster using the base runs; the other does not.
+#[test]
+fn regression_16_1_service_base_change_runs_its_root() {
+    let Some(lab) = Lab::gate("state = \"cluster\"", &["kind_a", "kind_b"]) else {
+        return;
+    };
+    // Only kind_a uses the service.
+    lab.edit(
+        "clusters/kind_b.toml",
+        &GATE_CLUSTER[GATE_CLUSTER.find("[services.web]").expect("svc")..],
+        "",
+    );
+    lab.plinth_ok(&["generate"]);
+    lab.commit("kind_b without services");
+    let out = lab.plinth_ok(&["apply", "--env", "ops"]);
+    assert!(out.contains("apply succeeded"), "{out}");
+    lab.commit("terraform lock files");
+    let first = lab.record("ops", 2);
+    assert_eq!(first["ran"], serde_json::json!(["kind_a", "kind_b"]));
+
+    // An image tag in the base: the resolved configuration is the same.
+    lab.edit("services/web/deployment.yaml", "web:v1.0.0", "web:v1.0.1");
+    lab.commit("web v1.0.1");
+    let (code, out) = lab.plinth(&["plan", "--env", "ops"]);
+    assert!(code == 0 || code == 3, "{out}");
+    assert!(
+        out.contains("kind_a  runs: its content changed") && !out.contains("kind_b  runs"),
+        "{out}"
+    );
+    let out = lab.plinth_ok(&["apply", "--env", "ops"]);
+    assert!(out.contains("apply succeeded"), "{out}");
+    let second = lab.record("ops", 4);
+    assert_eq!(second["ran"], serde_json::json!(["kind_a"]), "{second}");
+    assert_ne!(second["roots"]["kind_a"], first["roots"]["kind_a"]);
+    assert_eq!(second["roots"]["kind_b"], first["roots"]["kind_b"]);
+    assert_ne!(second["content_hash"], first["content_hash"]);
+}
+
+/// Regression for issue 16.2: files the engines apply but the content hash left out — an
+/// extra-resource directory, a directory a base pulls from beside it, a symlinked directory
+/// inside a base — were promoted as "applied successfully to ops"; a hand-written
+/// `generated/zz_extra.tf` too.
+#[test]
+fn regression_16_2_content_the_hash_left_out_is_not_promoted() {
+    let Some(lab) = Lab::gate("", &["kind_zero"]) else {
+        return;
+    };
+    lab.plinth_ok(&["apply", "--env", "ops"]);
+    lab.commit("terraform lock file");
+    let validated = lab.git(&["rev-parse", "HEAD"]);
+    for (file, from, to) in [
+        ("services/extra/extra.yaml", "mode: a", "mode: b"),
+        ("services/common/cm.yaml", "level: info", "level: debug"),
+        ("services/shared/sa.yaml", "name: shared", "name: shared2"),
+    ] {
+        lab.edit(file, from, to);
+        lab.commit(&format!("change {file}"));
+        let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+        assert_eq!(code, 1, "{file}: {out}");
+        assert!(
+            out.contains("has not been validated on `ops`"),
+            "{file}: {out}"
+        );
+        lab.git(&["reset", "-q", "--hard", &validated]);
+    }
+    // Hand-written Terraform in the output: refused before anything runs.
+    std::fs::write(
+        lab.dir.join("generated/zz_extra.tf"),
+        "resource \"terraform_data\" \"x\" {}\n",
+    )
+    .expect("write");
+    lab.commit("extra terraform");
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Plinth did not generate: `zz_extra.tf`"),
+        "{out}"
+    );
+    lab.git(&["reset", "-q", "--hard", &validated]);
+    // The validated revision itself is promoted.
+    let out = lab.plinth_ok(&["promote", "--to", "apps"]);
+    assert!(out.contains("promotion succeeded"), "{out}");
+}
+
+/// Regression for issue 16.4: `plinth apply --env apps` of a commit never applied to `ops`
+/// succeeded with a note. External environments are reached by promotion; `--unvalidated` is
+/// the recorded escape hatch.
+#[test]
+fn regression_16_4_apply_to_an_external_environment_goes_through_promote() {
+    let Some(lab) = Lab::gate("", &["kind_zero"]) else {
+        return;
+    };
+    let (code, out) = lab.plinth(&["apply", "--env", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("`apps` is an external environment")
+            && out.contains("plinth promote --to apps")
+            && out.contains("--unvalidated"),
+        "{out}"
+    );
+    assert!(lab.git(&["tag", "-l", "plinth/*"]).is_empty());
+    let out = lab.plinth_ok(&["apply", "--env", "apps", "--unvalidated"]);
+    assert!(
+        out.contains("UNVALIDATED") && out.contains("apply succeeded"),
+        "{out}"
+    );
+    let rec = lab.record("apps", 2);
+    assert_eq!(rec["unvalidated"], true);
+    assert_eq!(rec["via"], "apply --unvalidated");
+    let st = lab.status_json();
+    assert_eq!(st[1]["unvalidated"], true, "{st}");
+    let text = lab.plinth_ok(&["status"]);
+    assert!(text.contains("UNVALIDATED"), "{text}");
+}
+
+/// Forges a record of `env` by hand, as the issue did with `git commit-tree`: `edit` changes a
+/// copy of record `from`'s JSON; the record commit's parents are `parents`.
+fn forge(
+    lab: &Lab,
+    env: &str,
+    from: u32,
+    seq: u32,
+    parents: &[&str],
+    edit: impl Fn(&mut serde_json::Value),
+) {
+    let mut rec = lab.record(env, from);
+    rec["sequence"] = seq.into();
+    edit(&mut rec);
+    let dir = lab.env.join("forge");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = dir.join("record.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&rec).expect("json")).expect("write");
+    let blob = lab.git(&["hash-object", "-w", &file.display().to_string()]);
+    let resolved = lab.git(&[
+        "rev-parse",
+        &format!("plinth/{env}/{from:06}:resolved.json"),
+    ]);
+    let tree = {
+        use std::io::Write;
+        let mut child = lab
+            .cmd("git")
+            .args(["mktree"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("mktree");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(
+                format!("100644 blob {blob}\trecord.json\n100644 blob {resolved}\tresolved.json\n")
+                    .as_bytes(),
+            )
+            .expect("write");
+        let out = child.wait_with_output().expect("mktree");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let mut args = vec!["commit-tree", tree.as_str(), "-m", "plinth: forged"];
+    for p in parents {
+        args.extend(["-p", p]);
+    }
+    let commit = lab.git(&args);
+    lab.git(&["tag", &format!("plinth/{env}/{seq:06}"), &commit]);
+}
+
+/// The content hash of the working tree's HEAD, as Plinth computes it.
+fn head_content(lab: &Lab) -> String {
+    let repo = plinth_core::promote::Repo::open(&lab.dir).expect("repo");
+    repo.prepare_head(&lab.dir, &lab.dir.join("generated"))
+        .expect("prepared")
+        .content
+        .hash
+        .clone()
+}
+
+/// Regression for issue 16.4: a record built by hand (`git commit-tree`, `"outcome":
+/// "succeeded"`) let `promote` pass and `status` show it. Records are verified: contiguous,
+/// linked, naming their commit's tree and the content at that commit.
+#[test]
+fn regression_16_4_a_forged_record_is_refused() {
+    let Some(lab) = Lab::gate("", &["kind_zero"]) else {
+        return;
+    };
+    lab.plinth_ok(&["apply", "--env", "ops"]);
+    lab.commit("terraform lock file");
+    let validated_record = lab.git(&["rev-parse", "plinth/ops/000002"]);
+    // A change never applied to ops, and its true content hash: a careful forger's record.
+    lab.edit("services/web/deployment.yaml", "web:v1.0.0", "web:v6.6.6");
+    lab.commit("unvalidated");
+    let head = lab.git(&["rev-parse", "HEAD"]);
+    let tree = lab.git(&["rev-parse", "HEAD^{tree}"]);
+    let content = head_content(&lab);
+    let claims = |r: &mut serde_json::Value| {
+        r["commit"] = head.clone().into();
+        r["tree"] = tree.clone().into();
+        r["content_hash"] = content.clone().into();
+        r["outcome"] = "succeeded".into();
+    };
+    // The issue's forgery: record 99.
+    forge(&lab, "ops", 2, 99, &[&head], claims);
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("record 000099 cannot be trusted") && out.contains("gap"),
+        "{out}"
+    );
+    let st = lab.status_json();
+    assert!(
+        st[0]["record_problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("000099")),
+        "{st}"
+    );
+    assert!(lab.plinth_ok(&["status"]).contains("CANNOT BE TRUSTED"));
+    lab.git(&["tag", "-d", "plinth/ops/000099"]);
+    // The next number, but not linked to the record before it.
+    forge(&lab, "ops", 2, 3, &[&head], claims);
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not link the record before it"), "{out}");
+    lab.git(&["tag", "-d", "plinth/ops/000003"]);
+    // Linked, but naming a tree that is not its commit's.
+    let base = lab.git(&["rev-parse", "HEAD~1"]);
+    let base_tree = lab.git(&["rev-parse", "HEAD~1^{tree}"]);
+    forge(&lab, "ops", 2, 3, &[&head, &validated_record], |r| {
+        claims(r);
+        r["previous"] = validated_record.clone().into();
+        r["tree"] = base_tree.clone().into();
+    });
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("with tree") && out.contains("which is not that"),
+        "{out}"
+    );
+    lab.git(&["tag", "-d", "plinth/ops/000003"]);
+    // Linked and consistent, but claiming a content its commit does not have (the validated
+    // commit, said to hold the unvalidated content).
+    forge(&lab, "ops", 2, 3, &[&base, &validated_record], |r| {
+        claims(r);
+        r["previous"] = validated_record.clone().into();
+        r["commit"] = base.clone().into();
+        r["tree"] = base_tree.clone().into();
+    });
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("says commit {} has content", &base[..12]))
+            && out.contains("but it has"),
+        "{out}"
+    );
+}
+
+/// With `[platform.record] signed = true`, records are signed tags (SSH signing here, as git
+/// supports it) and a promotion verifies the record it relies on with `git verify-tag`: an
+/// unsigned record, or one signed by a key that is not allowed, is refused.
+#[test]
+fn regression_16_4_signed_records_are_required_and_verified() {
+    let Some(keygen) = engines::require("ssh-keygen", engines::which("ssh-keygen")) else {
+        return;
+    };
+    let Some(lab) = Lab::gate("record = { signed = true }", &["kind_zero"]) else {
+        return;
+    };
+    let key = lab.env.join("signing-key");
+    let made = Command::new(keygen)
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "lab", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen");
+    assert!(made.success());
+    let public = std::fs::read_to_string(key.with_extension("pub")).expect("pub");
+    let allowed = lab.env.join("allowed_signers");
+    std::fs::write(&allowed, format!("lab@example.com {public}")).expect("allowed");
+    for (k, v) in [
+        ("gpg.format", "ssh".to_string()),
+        ("user.signingkey", key.display().to_string()),
+        ("gpg.ssh.allowedSignersFile", allowed.display().to_string()),
+        ("user.email", "lab@example.com".into()),
+        ("user.name", "Lab".into()),
+    ] {
+        lab.git(&["config", k, &v]);
+    }
+    lab.plinth_ok(&["apply", "--env", "ops"]);
+    lab.commit("terraform lock file");
+    lab.git(&["verify-tag", "plinth/ops/000002"]);
+    // A forged (unsigned) record of a change never applied: refused although consistent.
+    lab.edit("services/web/deployment.yaml", "web:v1.0.0", "web:v6.6.6");
+    lab.commit("unvalidated");
+    let head = lab.git(&["rev-parse", "HEAD"]);
+    let prev = lab.git(&["rev-parse", "plinth/ops/000002^{commit}"]);
+    let content = head_content(&lab);
+    let tree = lab.git(&["rev-parse", "HEAD^{tree}"]);
+    forge(&lab, "ops", 2, 3, &[&head, &prev], |r| {
+        r["commit"] = head.clone().into();
+        r["tree"] = tree.clone().into();
+        r["content_hash"] = content.clone().into();
+        r["previous"] = prev.clone().into();
+    });
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("not a signed tag") || out.contains("is not signed"),
+        "{out}"
+    );
+    lab.git(&["tag", "-d", "plinth/ops/000003"]);
+    lab.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    // A signer nobody allowed: refused by `git verify-tag`.
+    std::fs::write(&allowed, "").expect("no signers");
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not verify"), "{out}");
+    std::fs::write(&allowed, format!("lab@example.com {public}")).expect("allowed");
+    let out = lab.plinth_ok(&["promote", "--to", "apps"]);
+    assert!(out.contains("promotion succeeded"), "{out}");
+    lab.git(&["verify-tag", "plinth/apps/000002"]);
+}
+
+/// Processes working in `dir` (their current directory is inside it): Terraform and its
+/// providers run in the root they plan.
+fn processes_in(dir: &Path) -> Vec<u32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(&dir))
+        })
+        .collect()
+}
+
+/// Waits until an engine works in the output (and the attempt is recorded).
+fn wait_for_engine(lab: &Lab, child: &mut std::process::Child) {
+    let started = std::time::Instant::now();
+    loop {
+        if !processes_in(&lab.dir.join("generated")).is_empty()
+            && !lab.git(&["tag", "-l", "plinth/ops/*"]).is_empty()
+        {
+            return;
+        }
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the apply ended before an engine ran"
+        );
+        assert!(started.elapsed().as_secs() < 120, "no engine started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits until the environment's lock names the engine's process group (what `unlock` stops).
+fn wait_for_locked_engine(lab: &Lab, child: &mut std::process::Child) {
+    let lock = lab.dir.join(".git/plinth/locks/ops.lock");
+    let started = std::time::Instant::now();
+    loop {
+        let named = std::fs::read_to_string(&lock)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|h| h["engines"].as_array().is_some_and(|g| !g.is_empty()));
+        if named {
+            return;
+        }
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the apply ended before its lock named an engine"
+        );
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the lock never named the engine"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits (a little) for processes to be gone from `dir`; returns those left.
+fn left_in(dir: &Path) -> Vec<u32> {
+    for _ in 0..50 {
+        if processes_in(dir).is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    processes_in(dir)
+}
+
+/// Regression for issue 16.10: SIGINT to `plinth apply` left the record `started`, the lock
+/// held and an orphaned provider process. The signal is forwarded to Terraform's process
+/// group, Terraform is waited for, the run is recorded as interrupted and the lock released.
+#[test]
+fn regression_16_10_sigint_stops_terraform_records_interrupted_and_releases_the_lock() {
+    let Some(lab) = Lab::gate("", &["kind_zero"]) else {
+        return;
+    };
+    let mut child = lab.apply_in_own_group();
+    wait_for_engine(&lab, &mut child);
+    let sent = Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "exit code of an interrupted apply"
+    );
+    // Terraform and its providers were waited for: nothing is left working in the output.
+    assert_eq!(processes_in(&lab.dir.join("generated")), Vec::<u32>::new());
+    let st = lab.status_json();
+    assert_eq!(st[0]["latest"]["outcome"], "interrupted", "{st}");
+    assert!(st[0]["lock"].is_null(), "the lock was released: {st}");
+    assert_eq!(st[0]["interrupted"], true);
+    // Terraform released its state lock: the next apply runs.
+    lab.commit("terraform lock file");
+    let out = lab.plinth_ok(&["apply", "--env", "ops"]);
+    assert!(out.contains("apply succeeded"), "{out}");
+}
+
+/// Regression for issue 16.10: after SIGKILL, Terraform (and its providers) kept running with
+/// nothing to stop them. The lock names the engine's process group; `plinth unlock` stops it.
+#[test]
+fn regression_16_10_unlock_stops_the_engine_a_killed_plinth_left() {
+    let Some(lab) = Lab::gate("", &["kind_zero"]) else {
+        return;
+    };
+    // A Terraform that hangs in `init` (as a stuck provider download would).
+    let real = engines::terraform().expect("terraform");
+    let wrapper = lab.env.join("bin/terraform");
+    std::fs::create_dir_all(wrapper.parent().expect("dir")).expect("mkdir");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = init ]; then sleep 600; fi\nexec {} \"$@\"\n",
+            real.display()
+        ),
+    )
+    .expect("wrapper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        lab.cmd("plinth")
+            .args(["apply", "--env", "ops"])
+            .env("PLINTH_TERRAFORM", &wrapper)
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    };
+    wait_for_engine(&lab, &mut child);
+    wait_for_locked_engine(&lab, &mut child);
+    // SIGKILL to Plinth alone: its engine keeps running.
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let generated = lab.dir.join("generated");
+    assert!(
+        !processes_in(&generated).is_empty(),
+        "the engine should outlive SIGKILL"
+    );
+    let text = lab.plinth_ok(&["status"]);
+    assert!(
+        text.contains("engine `terraform` runs as process group"),
+        "{text}"
+    );
+    let out = lab.plinth_ok(&["unlock", "--env", "ops"]);
+    assert!(
+        out.contains("stopped `terraform`") && out.contains("broke the lock"),
+        "{out}"
+    );
+    assert_eq!(
+        left_in(&generated),
+        Vec::<u32>::new(),
+        "unlock left the engine running"
+    );
+    assert!(lab.status_json()[0]["lock"].is_null());
+}
+
+/// A fake kubectl for the verification checks: `kustomize` runs the real one; `get nodes`
+/// prints `nodes.json`; `rollout status` exits with the number in `rollout`; every call is
+/// logged.
+fn fake_kubectl(lab: &Lab) -> Option<PathBuf> {
+    let real = engines::require("kubectl (kustomize)", engines::kubectl())?;
+    let dir = lab.env.join("fake");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let script = dir.join("kubectl");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+echo "$@" >> {dir}/calls
+if [ "$1" = kustomize ]; then exec {real} "$@"; fi
+case "$*" in
+  *"get nodes"*) cat {dir}/nodes.json ;;
+  *"rollout status"*) exit $(cat {dir}/rollout) ;;
+  *) exit 1 ;;
+esac
+"#,
+            dir = dir.display(),
+            real = real.display()
+        ),
+    )
+    .expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    Some(script)
+}
+
+fn nodes(lab: &Lab, ready: bool) {
+    let status = if ready { "True" } else { "False" };
+    std::fs::write(
+        lab.env.join("fake/nodes.json"),
+        format!(
+            r#"{{"items": [{{"metadata": {{"name": "kind-zero-ops-control-plane", "labels": {{}}}}, "status": {{"conditions": [{{"type": "Ready", "status": "{status}"}}]}}}}]}}"#
+        ),
+    )
+    .expect("nodes");
+}
+
+/// "Validated" means verified: with `[promotion]` checks and a soak time, a promotion waits
+/// until the previous environment's record is verified and has run long enough, and says which
+/// check failed or how long is left; `status` shows both.
+#[test]
+fn promotion_waits_for_verification_and_soak() {
+    let Some(lab) = Lab::gate(
+        "\n[promotion]\nsoak = \"2h\"\n\n[[promotion.verify]]\ncheck = \"nodes-ready\"\ntimeout = \"2s\"\n\n[[promotion.verify]]\ncheck = \"workloads-available\"\ntimeout = \"30s\"\n\n[[promotion.verify]]\nname = \"smoke\"\ncommand = [\"scripts/smoke.sh\", \"--quick\"]\ntimeout = \"30s\"\nenvironments = [\"ops\"]\n",
+        &["kind_zero"],
+    ) else {
+        return;
+    };
+    let Some(kubectl) = fake_kubectl(&lab) else {
+        return;
+    };
+    std::fs::write(lab.env.join("fake/rollout"), "0").expect("rollout");
+    let seen = lab.env.join("fake/smoke.env");
+    std::fs::create_dir_all(lab.dir.join("scripts")).expect("mkdir");
+    std::fs::write(
+        lab.dir.join("scripts/smoke.sh"),
+        format!(
+            "#!/bin/sh\necho \"$PLINTH_ENVIRONMENT $1\" > {seen}\ncat \"$PLINTH_KUBECONFIG_DIR/kind_zero.yaml\" >> {seen}\necho smoke ok\n",
+            seen = seen.display()
+        ),
+    )
+    .expect("smoke");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        lab.dir.join("scripts/smoke.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    lab.commit("smoke test");
+    let at = |t: &str, args: &[&str]| -> (i32, String) {
+        let out = lab
+            .cmd("plinth")
+            .env("PLINTH_KUBECTL", &kubectl)
+            .env("PLINTH_VERIFY_POLL", "1")
+            .env("PLINTH_NOW", t)
+            .args(args)
+            .output()
+            .expect("plinth");
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    // Nodes not Ready: the apply succeeds, its verification fails and says why.
+    nodes(&lab, false);
+    let (code, out) = at("2030-01-01T00:00:00Z", &["apply", "--env", "ops"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(
+        out.contains("apply succeeded")
+            && out.contains("verification failed")
+            && out.contains("node `kind-zero-ops-control-plane` is not Ready"),
+        "{out}"
+    );
+    lab.commit("terraform lock file");
+    let (code, out) = at("2030-01-01T03:00:00Z", &["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("its verification on `ops` failed") && out.contains("`nodes-ready`"),
+        "{out}"
+    );
+    // Healthy now: verified again, but not soaked yet at 00:30.
+    nodes(&lab, true);
+    let (code, out) = at("2030-01-01T00:20:00Z", &["verify", "--env", "ops"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("verified"), "{out}");
+    let smoke = std::fs::read_to_string(&seen).expect("smoke ran");
+    assert!(smoke.starts_with("ops --quick\n"), "{smoke}");
+    let calls = std::fs::read_to_string(lab.env.join("fake/calls")).expect("calls");
+    assert!(
+        calls.contains("get nodes")
+            && calls.contains("rollout status deployment/web-controller -n web"),
+        "{calls}"
+    );
+    let (code, out) = at("2030-01-01T00:30:00Z", &["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("has run on `ops` for 30m") && out.contains("1h30m left"),
+        "{out}"
+    );
+    let (_, text) = at("2030-01-01T00:30:00Z", &["status"]);
+    assert!(
+        text.contains("checks    verified at 2030-01-01T00:20:00Z")
+            && text.contains("ran 30m of 2h: 1h30m left"),
+        "{text}"
+    );
+    // Soaked: promoted, and the promotion is verified on apps in turn (the smoke test is for
+    // ops only).
+    let (code, out) = at("2030-01-01T02:01:00Z", &["promote", "--to", "apps"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("promotion succeeded") && out.contains("verified"),
+        "{out}"
+    );
+    let st: serde_json::Value =
+        serde_json::from_str(&at("2030-01-01T02:02:00Z", &["status", "--output", "json"]).1)
+            .expect("json");
+    assert_eq!(st[1]["verification"]["state"], "verified", "{st}");
+}
+
+/// Issue 18: Kubestack's `loc` is a local development environment outside the promotion chain:
+/// applied directly without any record gating it, never promoted to, never a predecessor.
+#[test]
+fn a_local_environment_is_applied_directly_and_never_in_the_promotion_chain() {
+    let Some(lab) = Lab::from_fixture(&common::fixtures().join("platforms/doubles")) else {
+        return;
+    };
+    lab.edit(
+        "plinth.toml",
+        "[platform]\n",
+        "[environments.loc]\ndescription = \"a developer's own\"\nlocal = true\n\n[platform]\n",
+    );
+    lab.edit(
+        "clusters/kind_zero.toml",
+        "[node_pools.default",
+        "[config.loc]\nnode_image = \"kindest/node:v1.33.1\"\n\n[node_pools.default",
+    );
+    lab.plinth_ok(&["generate"]);
+    lab.commit("a local environment");
+    let list = lab.plinth_ok(&["list"]);
+    assert!(
+        list.contains("ops (internal) → apps → apps-prod (base)")
+            && list.contains("local environments loc"),
+        "{list}"
+    );
+    // Nothing was applied anywhere: `loc` still applies, no record gates it.
+    let out = lab.plinth_ok(&["apply", "--env", "loc"]);
+    assert!(out.contains("outside the promotion chain"), "{out}");
+    assert!(out.contains("apply succeeded"), "{out}");
+    lab.commit("terraform lock files");
+    let (code, out) = lab.plinth(&["promote", "--to", "loc"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("`loc` is a local environment, outside the promotion chain"),
+        "{out}"
+    );
+    // `apps` follows `ops`, whatever `loc` ran.
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("nothing was applied to `ops` yet"), "{out}");
+    let show = lab.plinth_ok(&["show", "--env", "loc"]);
+    assert!(
+        show.contains("(local, outside the promotion chain)") && show.contains("v1.33.1"),
+        "{show}"
+    );
+    let status = lab.plinth_ok(&["status", "--output", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&status).expect("json");
+    assert!(
+        doc.to_string().contains("\"loc\""),
+        "status lists loc: {status}"
+    );
+}
+
+/// The roots `ci matrix` lists for `args`.
+fn matrix_roots(lab: &Lab, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["ci", "matrix"];
+    all.extend_from_slice(args);
+    all.extend(["--output", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&lab.plinth_ok(&all)).expect("json");
+    doc.as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["root"].as_str().expect("root").to_string())
+        .collect()
+}
+
+/// Issue 19: the pipeline `plinth ci` writes fans an apply out over the runners, one root per
+/// job (`apply --root R --receipt F`), and its last job records the environment once from the
+/// receipts (`plinth record`): succeeded only when every root the revision runs succeeded; a
+/// receipt of another commit is refused; a promotion fans out the same way.
+#[test]
+fn a_fanned_out_apply_is_recorded_once_from_its_receipts() {
+    let Some(lab) = Lab::gate("state = \"cluster\"", &["kind_a", "kind_b"]) else {
+        return;
+    };
+    // Terraform's own plan, for a reviewer who wants every resource (issue 19).
+    let (code, out) = lab.plinth(&[
+        "plan",
+        "--env",
+        "ops",
+        "--root",
+        "kind_a",
+        "--show-terraform",
+    ]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("terraform plan of `kind_a`") && out.contains("will be created"),
+        "{out}"
+    );
+    // Not on a terminal: a line per step while Terraform runs.
+    assert!(out.contains("kind_a: terraform plan"), "{out}");
+    lab.plinth_ok(&["apply", "--env", "ops"]);
+    lab.commit("terraform lock files");
+    lab.edit("services/web/deployment.yaml", "web:v1.0.0", "web:v1.0.1");
+    lab.commit("web v1.0.1");
+    assert_eq!(
+        matrix_roots(&lab, &["--env", "ops"]),
+        ["kind_a", "kind_b"],
+        "both clusters use the base"
+    );
+    // One review job plans one root; an unknown root is refused with the closest name.
+    let (code, out) = lab.plinth(&["plan", "--env", "ops", "--root", "kind_b"]);
+    assert!(code == 0 || code == 3, "{out}");
+    assert!(out.contains("kind_b") && !out.contains("kind_a "), "{out}");
+    let (code, out) = lab.plinth(&["plan", "--env", "ops", "--root", "kind_c"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`kind_c` is not a Terraform root"), "{out}");
+
+    let receipts = lab.env.join("receipts");
+    let receipt = |root: &str| receipts.join(format!("{root}.json")).display().to_string();
+    let out = lab.plinth_ok(&[
+        "apply",
+        "--env",
+        "ops",
+        "--root",
+        "kind_a",
+        "--receipt",
+        &receipt("kind_a"),
+    ]);
+    assert!(out.contains("root applied"), "{out}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(receipt("kind_a")).expect("receipt"))
+            .expect("json");
+    assert_eq!(r["outcome"], "succeeded");
+    assert_eq!(r["commit"], lab.git(&["rev-parse", "HEAD"]));
+    // A job per root wrote no record: only the record job does.
+    assert_eq!(lab.git(&["tag", "-l", "plinth/ops/*"]).lines().count(), 2);
+
+    // kind_b's job did not run: the environment is recorded as failed, and says why.
+    let (code, out) = lab.plinth(&[
+        "record",
+        "--env",
+        "ops",
+        "--receipts",
+        &receipts.display().to_string(),
+    ]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("kind_b: no receipt"), "{out}");
+    assert_eq!(lab.record("ops", 3)["outcome"], "failed");
+    let (code, out) = lab.plinth(&["promote", "--to", "apps", "--check"]);
+    assert_eq!(code, 1, "{out}");
+
+    // A receipt of another commit is refused, and nothing is recorded.
+    let forged = lab.env.join("forged");
+    std::fs::create_dir_all(&forged).expect("mkdir");
+    let mut fake = r.clone();
+    fake["commit"] = lab.git(&["rev-parse", "HEAD~1"]).into();
+    std::fs::write(forged.join("kind_a.json"), fake.to_string()).expect("write");
+    let (code, out) = lab.plinth(&[
+        "record",
+        "--env",
+        "ops",
+        "--receipts",
+        &forged.display().to_string(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("nothing was recorded"), "{out}");
+    assert_eq!(lab.git(&["tag", "-l", "plinth/ops/*"]).lines().count(), 3);
+
+    // Both jobs done: one record of success naming both roots; the gate opens.
+    lab.plinth_ok(&[
+        "apply",
+        "--env",
+        "ops",
+        "--root",
+        "kind_b",
+        "--receipt",
+        &receipt("kind_b"),
+    ]);
+    let out = lab.plinth_ok(&[
+        "record",
+        "--env",
+        "ops",
+        "--receipts",
+        &receipts.display().to_string(),
+    ]);
+    assert!(out.contains("apply succeeded"), "{out}");
+    let rec = lab.record("ops", 4);
+    assert_eq!(rec["outcome"], "succeeded");
+    assert_eq!(rec["ran"], serde_json::json!(["kind_a", "kind_b"]));
+    let out = lab.plinth_ok(&["promote", "--to", "apps", "--check"]);
+    assert!(out.contains("may be promoted to `apps`"), "{out}");
+    // An unchanged root has nothing to apply now.
+    let (code, out) = lab.plinth(&[
+        "apply",
+        "--env",
+        "ops",
+        "--root",
+        "kind_a",
+        "--receipt",
+        &receipt("again"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("has nothing to apply"), "{out}");
+
+    // The promotion fans out the same way, and its record names the record it relied on.
+    let promoted = lab.env.join("promoted");
+    let p = |root: &str| promoted.join(format!("{root}.json")).display().to_string();
+    for root in matrix_roots(&lab, &["--env", "apps", "--promote"]) {
+        lab.plinth_ok(&[
+            "promote",
+            "--to",
+            "apps",
+            "--root",
+            &root,
+            "--receipt",
+            &p(&root),
+        ]);
+    }
+    let (code, out) = lab.plinth(&[
+        "record",
+        "--env",
+        "apps",
+        "--receipts",
+        &promoted.display().to_string(),
+    ]);
+    assert_eq!(code, 1, "receipts of a promotion need --promote: {out}");
+    let out = lab.plinth_ok(&[
+        "record",
+        "--env",
+        "apps",
+        "--promote",
+        "--receipts",
+        &promoted.display().to_string(),
+    ]);
+    assert!(out.contains("promote from ops succeeded"), "{out}");
+    let st = lab.status_json();
+    assert_eq!(st[1]["latest"]["outcome"], "succeeded", "{st}");
+    assert_eq!(lab.record("apps", 1)["validated_by"], "plinth/ops/000004");
+}
+
+/// Issue 19: `plinth destroy` decommissions an environment under the same lock and record as an
+/// apply; the environment is named twice; a promotion from a destroyed environment is refused
+/// and the next apply runs every root.
+#[test]
+fn destroy_is_confirmed_by_name_recorded_and_closes_the_gate() {
+    let Some(lab) = Lab::gate("state = \"cluster\"", &["kind_a", "kind_b"]) else {
+        return;
+    };
+    lab.plinth_ok(&["apply", "--env", "ops"]);
+    lab.commit("terraform lock files");
+    let (code, out) = lab.plinth(&["destroy", "--env", "ops"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("--confirm ops"), "{out}");
+    let (code, out) = lab.plinth(&["destroy", "--env", "apps", "--confirm", "ops"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`apps` is an external environment"), "{out}");
+    assert_eq!(lab.git(&["tag", "-l", "plinth/ops/*"]).lines().count(), 2);
+
+    let out = lab.plinth_ok(&["destroy", "--env", "ops", "--confirm", "ops"]);
+    assert!(out.contains("destroy succeeded"), "{out}");
+    let rec = lab.record("ops", 4);
+    assert_eq!(rec["outcome"], "destroyed", "{rec}");
+    assert_eq!(rec["ran"], serde_json::json!(["kind_a", "kind_b"]));
+    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`ops` was destroyed"), "{out}");
+    let (code, out) = lab.plinth(&["plan", "--env", "ops"]);
+    assert!(code == 0 || code == 3, "{out}");
+    assert!(
+        out.contains("runs: the environment was destroyed since the last success"),
+        "{out}"
     );
 }

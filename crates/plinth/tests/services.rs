@@ -26,44 +26,7 @@ fn overlays(out: &Path) -> Vec<PathBuf> {
 }
 
 fn kubectl() -> Option<PathBuf> {
-    plinth_kubectl().ok()
-}
-
-fn plinth_kubectl() -> Result<PathBuf, String> {
-    // The same discovery Plinth uses (PLINTH_KUBECTL, the Cloud SDK's kubectl.1.N, PATH).
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .args(["--version"])
-        .output()
-        .map_err(|e| e.to_string())?;
-    let _ = out;
-    if let Some(p) = std::env::var_os("PLINTH_KUBECTL") {
-        return Ok(PathBuf::from(p));
-    }
-    if let Some(g) = engines::which("gcloud").and_then(|g| std::fs::canonicalize(g).ok()) {
-        let sdk = g.parent().expect("dir").to_path_buf();
-        let mut v: Vec<PathBuf> = std::fs::read_dir(&sdk)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("kubectl.1."))
-            })
-            .collect();
-        v.sort_by_key(|p| {
-            p.file_name().and_then(|n| {
-                n.to_string_lossy()
-                    .rsplit('.')
-                    .next()
-                    .and_then(|m| m.parse::<u32>().ok())
-            })
-        });
-        if let Some(p) = v.pop() {
-            return Ok(p);
-        }
-    }
-    engines::which("kubectl").ok_or_else(|| "kubectl".into())
+    engines::kubectl()
 }
 
 fn kustomize(kubectl: &Path, dir: &Path) -> String {

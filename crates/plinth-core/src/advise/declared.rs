@@ -186,10 +186,12 @@ mod tests {
             name: n.into(),
             intent: crate::environment::Intent::default(),
             origin: Origin::BUILTIN,
+            local: false,
         };
         Environments {
             chain: vec![e("ops"), e("apps")],
             base: 1,
+            local: Vec::new(),
         }
     }
 

@@ -41,6 +41,27 @@ fn parse_raw_diff(out: &str) -> Vec<ChangedFile> {
     files
 }
 
+/// Refuses a revision git would take for an option: `--output=/tmp/x` given as a revision
+/// (on the command line, or in a forged record) must never reach git's option parser.
+fn refuse_option(rev: &str) -> Result<(), EngineError> {
+    if rev.starts_with('-') || rev.contains('\0') {
+        return Err(EngineError::Failed {
+            command: "git".into(),
+            status: "refused".into(),
+            stderr: format!("`{rev}` is not a revision (it would be read as an option)"),
+            stdout: String::new(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `s` is a full object id (SHA-1 or SHA-256, lowercase hex).
+pub fn is_object_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64)
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// A repository Plinth reads and records into.
 #[derive(Debug, Clone)]
 pub struct Git {
@@ -138,8 +159,10 @@ impl Git {
         Ok(PathBuf::from(self.out(&["rev-parse", "--show-toplevel"])?))
     }
 
-    /// The full commit id of `rev`.
+    /// The full commit id of `rev`. A revision that git would read as an option (`-…`, from a
+    /// command line or a record) is refused before git sees it.
     pub fn resolve(&self, rev: &str) -> Result<String, EngineError> {
+        refuse_option(rev)?;
         self.out(&[
             "rev-parse",
             "--verify",
@@ -150,17 +173,83 @@ impl Git {
 
     /// Paths with uncommitted changes (tracked or untracked, not ignored) below `path`.
     pub fn dirty(&self, path: &Path) -> Result<Vec<String>, EngineError> {
+        Ok(self.status(path)?.into_iter().map(|(_, p)| p).collect())
+    }
+
+    /// `git status --porcelain` below `path`: each change's two-letter code (`??` untracked,
+    /// ` M` modified, ...) and path.
+    pub fn status(&self, path: &Path) -> Result<Vec<(String, String)>, EngineError> {
         let p = path.to_string_lossy().into_owned();
         let out = self.run(&["status", "--porcelain", "--untracked-files=all", "--", &p])?;
         Ok(out
             .stdout
             .lines()
-            .map(|l| l.get(3..).unwrap_or(l).to_string())
+            .map(|l| {
+                (
+                    l.get(..2).unwrap_or_default().to_string(),
+                    l.get(3..).unwrap_or(l).to_string(),
+                )
+            })
             .collect())
+    }
+
+    /// Files below `dir` that git tracks, relative to `dir`.
+    pub fn tracked(&self, dir: &Path) -> Result<Vec<String>, EngineError> {
+        self.ls_files(dir, &[])
+    }
+
+    /// Files below `dir` that git does not track (ignored ones included), relative to `dir`.
+    pub fn untracked(&self, dir: &Path) -> Result<Vec<String>, EngineError> {
+        self.ls_files(dir, &["--others"])
+    }
+
+    fn ls_files(&self, dir: &Path, extra: &[&str]) -> Result<Vec<String>, EngineError> {
+        let mut args = vec!["ls-files", "-z"];
+        args.extend_from_slice(extra);
+        args.extend(["--", "."]);
+        let out = run(command(&self.bin, &args, Some(dir), &Self::env()), &[])?;
+        Ok(out
+            .stdout
+            .split('\0')
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect())
+    }
+
+    /// Writes the files of `commit` below `dir` (which must not exist), as git checks them out
+    /// (symlinks stay symlinks), without touching the repository's index or working tree.
+    pub fn export(&self, commit: &str, dir: &Path) -> Result<(), EngineError> {
+        refuse_option(commit)?;
+        std::fs::create_dir_all(dir).map_err(|source| EngineError::Spawn {
+            command: format!("mkdir {}", dir.display()),
+            source,
+        })?;
+        let index = dir.with_extension("index");
+        let mut env = Self::env();
+        env.push(("GIT_INDEX_FILE", index.clone().into_os_string()));
+        let prefix = format!("{}/", dir.display());
+        let result = run(
+            command(&self.bin, &["read-tree", commit], Some(&self.dir), &env),
+            &[],
+        )
+        .and_then(|_| {
+            run(
+                command(
+                    &self.bin,
+                    &["checkout-index", "-a", "-f", &format!("--prefix={prefix}")],
+                    Some(&self.dir),
+                    &env,
+                ),
+                &[],
+            )
+        });
+        let _ = std::fs::remove_file(&index);
+        result.map(|_| ())
     }
 
     /// Files of `rev` below `prefix` (relative to the repository root), as (path, bytes).
     pub fn files_at(&self, rev: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
+        refuse_option(rev)?;
         let spec = if prefix.is_empty() {
             ".".to_string()
         } else {
@@ -252,6 +341,8 @@ impl Git {
     /// tree on the path again for each file (most of its time for a hundred files in one
     /// directory of a thousand).
     pub fn changed_files(&self, base: &str, head: &str) -> Result<Vec<ChangedFile>, EngineError> {
+        refuse_option(base)?;
+        refuse_option(head)?;
         let out = self.run(&[
             "diff",
             "--raw",
@@ -283,6 +374,8 @@ impl Git {
 
     /// `git rev-list --count a..b`.
     pub fn count_between(&self, from: &str, to: &str) -> Result<usize, EngineError> {
+        refuse_option(from)?;
+        refuse_option(to)?;
         Ok(self
             .out(&["rev-list", "--count", &format!("{from}..{to}")])?
             .parse()
@@ -291,6 +384,9 @@ impl Git {
 
     /// Whether `ancestor` is an ancestor of (or equal to) `rev`.
     pub fn is_ancestor(&self, ancestor: &str, rev: &str) -> bool {
+        if refuse_option(ancestor).is_err() || refuse_option(rev).is_err() {
+            return false;
+        }
         run(
             command(
                 &self.bin,

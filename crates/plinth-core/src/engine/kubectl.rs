@@ -62,3 +62,18 @@ pub fn kustomize(kubectl: &Path, dir: &Path, helm: bool) -> Result<String, Engin
     )];
     Ok(run(command(kubectl, &args, None, &env), &[])?.stdout)
 }
+
+/// `kubectl --kubeconfig FILE args...` against a cluster, stopped after `timeout`.
+pub fn against(
+    kubectl: &Path,
+    kubeconfig: &Path,
+    args: &[&str],
+    timeout: std::time::Duration,
+) -> Result<String, EngineError> {
+    let mut all = vec!["--kubeconfig"];
+    let file = kubeconfig.to_string_lossy().into_owned();
+    all.push(&file);
+    all.extend_from_slice(args);
+    let env = [("KUBECONFIG", std::ffi::OsString::from(kubeconfig))];
+    Ok(super::supervise::run_timeout(command(kubectl, &all, None, &env), timeout)?.stdout)
+}

@@ -7,6 +7,7 @@
 
 pub mod git;
 pub mod kubectl;
+pub mod supervise;
 pub mod terraform;
 
 use std::ffi::OsString;
@@ -92,6 +93,15 @@ pub fn run(mut c: Command, allowed: &[i32]) -> Result<Output, EngineError> {
         command: command.clone(),
         source,
     })?;
+    finish(command, out, allowed)
+}
+
+/// A finished command's output, or the failure it was.
+fn finish(
+    command: String,
+    out: std::process::Output,
+    allowed: &[i32],
+) -> Result<Output, EngineError> {
     let status = out.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();

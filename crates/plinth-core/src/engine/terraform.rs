@@ -3,11 +3,12 @@
 //! Which binary: `PLINTH_TERRAFORM` if set, else `terraform` on PATH, else `tofu`. Its
 //! environment is the minimal one (see [`super::PASSTHROUGH`]) plus `TF_IN_AUTOMATION=1`,
 //! `TF_INPUT=0`, `CHECKPOINT_DISABLE=1`, and the caller's variables that configure Terraform or
-//! carry provider credentials: `TF_*` (but never `TF_WORKSPACE`: Plinth selects the workspace),
-//! `AWS_*`, `GOOGLE_*`, `CLOUDSDK_*`, `ARM_*`, `AZURE_*`, `PG_*`, `ACTIONS_ID_TOKEN_REQUEST_*`
-//! (GitHub's OIDC token request, for azurerm) and `PLINTH_TF_*` (test doubles).
+//! carry provider credentials: `TF_*` (but never `TF_WORKSPACE`, which Plinth selects, nor
+//! `TF_CLI_ARGS*`, which would change what is applied), `AWS_*`, `GOOGLE_*`, `CLOUDSDK_*`,
+//! `ARM_*`, `AZURE_*`, `PG_*`, `ACTIONS_ID_TOKEN_REQUEST_*` (GitHub's OIDC token request, for
+//! azurerm) and `PLINTH_TF_*` (test doubles).
 
-use super::{EngineError, Output, command, run, which};
+use super::{EngineError, Output, command, run, supervise, which};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,12 @@ pub const PASSTHROUGH_PREFIXES: &[&str] = &[
     // credentials itself.
     "ACTIONS_ID_TOKEN_REQUEST_",
 ];
+
+/// Variables never passed, whatever their prefix: Plinth selects the workspace and sets these
+/// itself. `TF_CLI_ARGS` and `TF_CLI_ARGS_<command>` are dropped too: they would add arguments
+/// (`-target`, `-var`, `-replace`) to every run, changing what is applied outside the content
+/// the record names.
+const BLOCKED: &[&str] = &["TF_WORKSPACE", "TF_IN_AUTOMATION", "TF_INPUT"];
 
 #[derive(Debug, Clone)]
 pub struct Terraform {
@@ -93,9 +100,8 @@ impl Terraform {
         ];
         for (k, v) in std::env::vars_os() {
             let Some(key) = k.to_str() else { continue };
-            if key != "TF_WORKSPACE"
-                && key != "TF_IN_AUTOMATION"
-                && key != "TF_INPUT"
+            if !BLOCKED.contains(&key)
+                && !key.starts_with("TF_CLI_ARGS")
                 && PASSTHROUGH_PREFIXES.iter().any(|p| key.starts_with(p))
             {
                 env.push((key.to_string(), v));
@@ -105,8 +111,24 @@ impl Terraform {
         env
     }
 
+    /// Runs terraform in `dir`, in a process group of its own that receives the signals
+    /// Plinth is asked to stop with (see [`supervise`]).
     pub fn run(&self, dir: &Path, args: &[&str], allowed: &[i32]) -> Result<Output, EngineError> {
-        run(command(&self.bin, args, Some(dir), &self.env()), allowed)
+        supervise::run(command(&self.bin, args, Some(dir), &self.env()), allowed)
+    }
+
+    /// A saved plan as Terraform prints it (every resource and attribute), for a reviewer who
+    /// wants more than Plinth's summary.
+    pub fn show_text(&self, dir: &Path, plan_file: &str) -> Result<String, EngineError> {
+        Ok(self
+            .run(dir, &["show", "-no-color", plan_file], &[])?
+            .stdout)
+    }
+
+    /// `terraform output -json` of the selected workspace: every output by name.
+    pub fn outputs(&self, dir: &Path) -> Result<serde_json::Value, EngineError> {
+        let out = self.run(dir, &["output", "-json", "-no-color"], &[])?;
+        Ok(serde_json::from_str(&out.stdout).unwrap_or_default())
     }
 
     /// `terraform version`, e.g. `terraform 1.11.4`.
@@ -146,19 +168,21 @@ impl Terraform {
         .map(|_| ())
     }
 
-    /// `terraform plan -detailed-exitcode -out=FILE`; true when there are changes.
-    pub fn plan(&self, dir: &Path, plan_file: &str) -> Result<bool, EngineError> {
-        let out = self.run(
-            dir,
-            &[
-                "plan",
-                "-input=false",
-                "-no-color",
-                "-detailed-exitcode",
-                &format!("-out={plan_file}"),
-            ],
-            &[2],
-        )?;
+    /// `terraform plan -detailed-exitcode -out=FILE` (with `-destroy`, the plan that removes
+    /// everything the state holds); true when there are changes.
+    pub fn plan(&self, dir: &Path, plan_file: &str, destroy: bool) -> Result<bool, EngineError> {
+        let out_arg = format!("-out={plan_file}");
+        let mut args = vec![
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            out_arg.as_str(),
+        ];
+        if destroy {
+            args.push("-destroy");
+        }
+        let out = self.run(dir, &args, &[2])?;
         Ok(out.status == 2)
     }
 

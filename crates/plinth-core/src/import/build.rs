@@ -4,8 +4,9 @@
 
 use super::convert::{self, Problem};
 use super::hcl::{self, At, Comments, Entry, Node, NodeKind, Repo};
+use super::migrate::{KubestackOrigin, Layout};
 use super::report::{Conversion, Decision, Imported, Report};
-use super::{Dialect, Kind, Module, is_empty_string, verbatim};
+use super::{Dialect, Kind, Module, Pin, Version, is_empty_string, verbatim};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::inheritance::{self, Mode, Note};
 use crate::keys::{self, Key, Ty};
@@ -20,12 +21,19 @@ use std::path::{Path, PathBuf};
 
 /// The platform to write.
 pub(crate) struct Platform {
+    /// The promotion chain.
     pub envs: Vec<String>,
+    /// Local environments (Kubestack's `loc`), outside the chain.
+    pub local: Vec<String>,
     pub base: String,
     pub mode: Mode,
     pub clusters: Vec<ClusterOut>,
     /// Files and directories of the source that services use, copied as they are.
     pub copies: BTreeSet<PathBuf>,
+    /// One Terraform root per cluster (`state = "cluster"`).
+    pub per_cluster_state: bool,
+    /// `[platform.backend]`: Kubestack's backend with a state location of Plinth's own.
+    pub backend: Vec<(String, Value)>,
 }
 
 pub(crate) struct ClusterOut {
@@ -37,6 +45,8 @@ pub(crate) struct ClusterOut {
     pub config: Comp,
     pub pools: Vec<PoolOut>,
     pub services: Vec<ServiceOut>,
+    /// Kubestack's module and addresses, for the state migration (`[kubestack]`).
+    pub kubestack: KubestackOrigin,
 }
 
 pub(crate) struct PoolOut {
@@ -100,6 +110,12 @@ impl Comp {
     }
 }
 
+/// Plinth's state location beside Kubestack's, from Kubestack's.
+type Relocate = fn(&str) -> String;
+
+/// Kubestack's local development environments, outside the promotion chain.
+const LOCAL_ENVIRONMENTS: &[&str] = &["loc"];
+
 const DEFAULT_POOL_NOTE: &str = "Kubestack keeps the default pool in the cluster's `default_node_pool` table: its keys merge one by one (an environment's value unless null or \"\") and tables below them are replaced whole. As a component of its own that is `shallow` inheritance, with the \"\" values of other environments left out (they inherit).";
 const SERVICE_NOTE: &str = "Kubestack's catalog modules inherit with the release rule: any value set replaces the base value whole.";
 
@@ -128,12 +144,30 @@ pub(crate) struct Builder<'a> {
     region_comments: Vec<String>,
 }
 
+/// A node-pool module with what was read from it, and the index of its cluster.
+struct PoolIn<'m, 'r> {
+    cluster: usize,
+    m: &'m Module<'r>,
+    dialect: Dialect,
+    pin: Pin,
+    config: Node,
+}
+
 /// A cluster module with what was read from it.
 struct ClusterIn<'m, 'r> {
     m: &'m Module<'r>,
     provider: &'static Provider,
     dialect: Dialect,
+    pin: Pin,
     config: Node,
+}
+
+/// Which configuration a shape or an era default is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Cluster,
+    DefaultPool,
+    Pool,
 }
 
 impl<'a> Builder<'a> {
@@ -189,7 +223,7 @@ impl<'a> Builder<'a> {
         // Clusters first: pools and services need to know them.
         let mut clusters: Vec<ClusterIn<'_, '_>> = Vec::new();
         for m in modules {
-            if let Kind::Cluster(p, d) = &m.kind {
+            if let Kind::Cluster(p, pin) = &m.kind {
                 let Some(config) = self.configuration(m, true) else {
                     continue;
                 };
@@ -201,11 +235,12 @@ impl<'a> Builder<'a> {
                     );
                     continue;
                 }
-                let dialect = d.unwrap_or_else(|| sniff_dialect(p, &config));
+                let dialect = self.dialect(m, p, pin, &config, Role::Cluster, None);
                 clusters.push(ClusterIn {
                     m,
                     provider: p,
                     dialect,
+                    pin: pin.clone(),
                     config,
                 });
             }
@@ -223,11 +258,11 @@ impl<'a> Builder<'a> {
         let cluster_names: Vec<&str> = clusters.iter().map(|c| c.m.name.as_str()).collect();
 
         // Node pools and services, by the cluster they belong to.
-        let mut pools: Vec<(usize, &Module<'_>, Dialect, Node)> = Vec::new();
+        let mut pools: Vec<PoolIn<'_, '_>> = Vec::new();
         let mut services: Vec<(usize, &Module<'_>, Node)> = Vec::new();
         for m in modules {
             match &m.kind {
-                Kind::NodePool(p, d) => {
+                Kind::NodePool(p, pin) => {
                     let Some(ci) = self.pool_cluster(m, &cluster_names) else {
                         continue;
                     };
@@ -248,8 +283,15 @@ impl<'a> Builder<'a> {
                     let Some(config) = self.configuration(m, true) else {
                         continue;
                     };
-                    let dialect = d.unwrap_or(clusters[ci].dialect);
-                    pools.push((ci, m, dialect, config));
+                    let dialect =
+                        self.dialect(m, p, pin, &config, Role::Pool, Some(clusters[ci].dialect));
+                    pools.push(PoolIn {
+                        cluster: ci,
+                        m,
+                        dialect,
+                        pin: pin.clone(),
+                        config,
+                    });
                 }
                 Kind::Catalog(..) | Kind::Other => {
                     match self.service_cluster(m, &cluster_names) {
@@ -273,7 +315,7 @@ impl<'a> Builder<'a> {
                         None => {}
                     }
                 }
-                Kind::Cluster(..) | Kind::Covered(_) => {}
+                Kind::Cluster(..) | Kind::Covered(_) | Kind::Unsupported(_) => {}
             }
         }
         if self.diags.has_errors() {
@@ -283,9 +325,9 @@ impl<'a> Builder<'a> {
         // Environments: those every imported module can be applied in.
         let mut configs: Vec<(&Module<'_>, &Node)> =
             clusters.iter().map(|c| (c.m, &c.config)).collect();
-        configs.extend(pools.iter().map(|(_, m, _, c)| (*m, c)));
+        configs.extend(pools.iter().map(|p| (p.m, &p.config)));
         configs.extend(services.iter().map(|(_, m, c)| (*m, c)));
-        let (envs, base) = self.environments(&configs)?;
+        let (envs, base, local) = self.environments(&configs)?;
         self.base = base.clone();
 
         let mode = {
@@ -308,7 +350,7 @@ impl<'a> Builder<'a> {
         for d in clusters
             .iter()
             .map(|c| c.dialect)
-            .chain(pools.iter().map(|p| p.2))
+            .chain(pools.iter().map(|p| p.dialect))
         {
             if !dialects.iter().any(|x| x == d.name()) {
                 dialects.push(d.name().to_string());
@@ -319,11 +361,13 @@ impl<'a> Builder<'a> {
         self.report.base_environment = base.clone();
         self.report.inheritance = mode.as_str().to_string();
 
+        // Every environment a value can be written for: the chain, then the local ones.
+        let all: Vec<String> = envs.iter().chain(&local).cloned().collect();
         let mut out = Vec::new();
         for (ci, c) in clusters.iter().enumerate() {
-            let my_pools: Vec<_> = pools.iter().filter(|p| p.0 == ci).collect();
+            let my_pools: Vec<_> = pools.iter().filter(|p| p.cluster == ci).collect();
             let my_services: Vec<_> = services.iter().filter(|s| s.0 == ci).collect();
-            if let Some(co) = self.cluster(c, mode, &envs, &my_pools, &my_services) {
+            if let Some(co) = self.cluster(c, mode, &all, &my_pools, &my_services) {
                 out.push(co);
             }
         }
@@ -332,11 +376,106 @@ impl<'a> Builder<'a> {
         }
         Some(Platform {
             envs,
+            local,
             base,
             mode,
             clusters: out,
             copies: std::mem::take(&mut self.copies),
+            per_cluster_state: false,
+            backend: self.backend(),
         })
+    }
+
+    /// Kubestack's state backend (`terraform { backend "..." { } }`), for `[platform.backend]`:
+    /// the same backend, with a state location of Plinth's own beside Kubestack's, which the
+    /// migration script copies each environment's state to and which leaves Kubestack's as it
+    /// was (the rollback point). What Plinth cannot write (credentials, unknown settings,
+    /// values given at `terraform init`) is a decision.
+    fn backend(&mut self) -> Vec<(String, Value)> {
+        let mut found = None;
+        for (file, t) in self.repo.blocks("terraform") {
+            if let Some(b) = t.body.get_blocks("backend").next() {
+                found = Some((file, b));
+                break;
+            }
+        }
+        let Some((file, b)) = found else {
+            return Vec::new();
+        };
+        let at = At::new(file, b.ident.span());
+        let kind = b
+            .labels
+            .first()
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_default();
+        // The setting that locates the state, and Plinth's location beside Kubestack's.
+        let relocate: Option<(&str, Relocate)> = match kind.as_str() {
+            "s3" => Some(("key", |v| format!("plinth/{v}"))),
+            "gcs" => Some(("prefix", |v| {
+                if v.is_empty() {
+                    "plinth".into()
+                } else {
+                    format!("{}/plinth", v.trim_end_matches('/'))
+                }
+            })),
+            "azurerm" => Some(("key", |v| format!("plinth.{v}"))),
+            "pg" => Some(("schema_name", |_| "plinth".into())),
+            _ => None,
+        };
+        if kind == "local" {
+            return Vec::new();
+        }
+        let Some((key, derive)) = relocate else {
+            self.decide(
+                None,
+                None,
+                at,
+                format!("Kubestack keeps its state in the `{kind}` backend, which Plinth cannot relocate beside it: set `[platform.backend]` by hand before running the state migration script"),
+                None,
+                None,
+            );
+            return Vec::new();
+        };
+        let mut out = vec![("type".to_string(), Value::string(kind.clone()))];
+        let mut old = String::new();
+        for a in b.body.attributes() {
+            let name = a.key.value().to_string();
+            let n = self.repo.node(self.sources, file, &a.value, 0);
+            let value = match &n.kind {
+                NodeKind::Str(v) => Value::string(v.clone()),
+                NodeKind::Bool(v) => Value::builtin(VKind::Boolean(*v)),
+                NodeKind::Int(v) => Value::builtin(VKind::Integer(*v)),
+                _ => {
+                    self.decide(None, None, At::new(file, a.span()), format!("backend setting `{name}` is not a static value; left out of `[platform.backend]`"), Some(verbatim(self.sources, None, &n)), Some(crate::load::ROOT_FILE));
+                    continue;
+                }
+            };
+            let mut probe = Diagnostics::default();
+            let mut t = Table::new();
+            t.insert("type", Value::string(kind.clone()));
+            t.insert(name.clone(), value.clone());
+            crate::render::backend::check(&t, &mut probe);
+            if probe.iter().any(|d| d.code != "missing-key") {
+                self.decide(None, None, At::new(file, a.span()), format!("backend setting `{name}` is not one Plinth writes (credentials come from the environment); left out of `[platform.backend]`"), Some(hcl::snippet(self.sources, At::new(file, a.span()))), Some(crate::load::ROOT_FILE));
+                continue;
+            }
+            if name == key {
+                old = value.as_str().unwrap_or_default().to_string();
+                continue;
+            }
+            out.push((name, value));
+        }
+        let new = derive(&old);
+        self.decide(
+            None,
+            None,
+            at,
+            format!("Kubestack keeps its state in the `{kind}` backend (`{key} = \"{old}\"`); the imported platform keeps its own beside it (`{key} = \"{new}\"`): the migration script (`--state-migration`) copies each environment's state there and leaves Kubestack's as it was, the rollback point"),
+            None,
+            None,
+        );
+        out.push((key.to_string(), Value::string(new)));
+        out
     }
 
     /// The module's `configuration`: a map of environments to maps, statically known.
@@ -483,8 +622,12 @@ impl<'a> Builder<'a> {
     }
 
     /// The promotion chain and the base: the environments every module is configured for,
-    /// `ops` first and the base last, the others in the order the repository first names them.
-    fn environments(&mut self, configs: &[(&Module<'_>, &Node)]) -> Option<(Vec<String>, String)> {
+    /// `ops` first and the base last, the others in the order the repository first names them;
+    /// and the local ones: Kubestack's `loc`, its local development environment.
+    fn environments(
+        &mut self,
+        configs: &[(&Module<'_>, &Node)],
+    ) -> Option<(Vec<String>, String, Vec<String>)> {
         let first_at = configs.first()?.0.at;
         let mut bases: Vec<(String, &Module<'_>, At)> = Vec::new();
         for (m, _) in configs {
@@ -555,7 +698,23 @@ impl<'a> Builder<'a> {
             return None;
         }
         let mut chain: Vec<String> = Vec::new();
+        let mut local: Vec<String> = Vec::new();
         for env in &union {
+            if LOCAL_ENVIRONMENTS.contains(&env.as_str()) && *env != base {
+                let at = env_key_at(configs, env).unwrap_or(first_at);
+                self.decide(
+                    None,
+                    Some(env),
+                    at,
+                    format!(
+                        "environment `{env}` is Kubestack's local development environment (`kbst local apply` swapped the cloud modules for kind stand-ins there): imported as a local environment outside the promotion chain (`[environments.{env}] local = true`), so no promotion waits for it; `plinth apply --env {env}` applies the clusters as configured for `{env}`"
+                    ),
+                    None,
+                    None,
+                );
+                local.push(env.clone());
+                continue;
+            }
             let lacking: Vec<&str> = configs
                 .iter()
                 .filter(|(_, c)| !has(c, env))
@@ -596,15 +755,7 @@ impl<'a> Builder<'a> {
         for env in &chain {
             if let Err(msg) = crate::environment::check_name(env) {
                 ok = false;
-                let at = configs
-                    .iter()
-                    .find_map(|(_, c)| {
-                        c.entries()?
-                            .iter()
-                            .find(|e| &e.key == env)
-                            .map(|e| e.key_at)
-                    })
-                    .unwrap_or(first_at);
+                let at = env_key_at(configs, env).unwrap_or(first_at);
                 self.diags.push(
                     Diagnostic::error("invalid-name", format!("environment `{env}`: {msg}"))
                         .label(at.file, at.span, "a Terraform workspace Plinth cannot name")
@@ -628,7 +779,220 @@ impl<'a> Builder<'a> {
             );
             ok = false;
         }
-        ok.then_some((chain, base))
+        ok.then_some((chain, base, local))
+    }
+
+    /// A module's dialect: its configuration's shape where that says, else its pin, else the
+    /// cluster's (for a pool), else current. A pin the shape contradicts is reported.
+    fn dialect(
+        &mut self,
+        m: &Module<'_>,
+        p: &Provider,
+        pin: &Pin,
+        config: &Node,
+        role: Role,
+        fallback: Option<Dialect>,
+    ) -> Dialect {
+        if p.id == "kind" {
+            return Dialect::Release; // the current modules have no kind cluster
+        }
+        let shape = shape_dialect(p, config, role);
+        if let (Some(s), Some(r)) = (shape, pin.dialect)
+            && s != r
+        {
+            self.convert(
+                &m.name,
+                None,
+                m.source_at,
+                format!("`{}` ({} by its ref)", m.source, r.name()),
+                format!(
+                    "(the {} dialect: the configuration is written in its shape)",
+                    s.name()
+                ),
+            );
+        }
+        shape
+            .or(pin.dialect)
+            .or(fallback)
+            .unwrap_or(Dialect::Current)
+    }
+
+    /// Writes the defaults of the module's era (its dialect, and the version its ref pins) that
+    /// Plinth's own defaults do not give, into the base environment where no value is written
+    /// there: applying the imported platform then changes nothing. `cluster` is the cluster's
+    /// base configuration, for pools.
+    #[allow(clippy::too_many_arguments)]
+    fn era_defaults(
+        &mut self,
+        comp: &mut Comp,
+        label: &str,
+        p: &Provider,
+        dialect: Dialect,
+        pin: &Pin,
+        role: Role,
+        cluster: Option<&Table>,
+    ) {
+        let release = dialect == Dialect::Release;
+        let before = |v: Version| pin.version.is_some_and(|pinned| pinned < v);
+        let era = match (&pin.reference, dialect) {
+            (Some(r), _) => format!("Kubestack `{r}`"),
+            (None, d) => format!("Kubestack's {}-era module", d.name()),
+        };
+        let s = |x: &str| VKind::String(x.into());
+        let mut defaults: Vec<(&str, VKind, String)> = Vec::new();
+        match (p.id, role) {
+            ("eks", Role::Cluster) if release && before((0, 16, 0)) => defaults.push((
+                "cluster_vpc_legacy_node_subnets",
+                VKind::Boolean(true),
+                format!("{era} puts nodes in the control plane's /24 subnets (no node subnets of their own)"),
+            )),
+            ("aks", Role::Cluster) if release => defaults.push((
+                "availability_zones",
+                VKind::Array(Vec::new().into()),
+                format!("{era} defaults to no zones"),
+            )),
+            ("gke", Role::Cluster) if release && before(super::LAST_RELEASE) => defaults.push((
+                "cluster_release_channel",
+                s(&keys::placeholder("the cluster's release channel: `gcloud container clusters describe <name> --format='value(releaseChannel.channel)'`")),
+                format!("{era} sets no release channel, so GKE chose one when the cluster was created; Plinth's default `STABLE` could change it"),
+            )),
+            ("eks", Role::DefaultPool | Role::Pool) if release => defaults.push((
+                "kubestack_node_group",
+                VKind::Boolean(true),
+                format!("{era}'s node groups have a fixed name and no launch template: kept so, the import replaces no node group"),
+            )),
+            ("aks", Role::DefaultPool) if release => {
+                for (k, v) in [
+                    ("vm_size", s("Standard_B2s")),
+                    ("max_count", VKind::Integer(1)),
+                    ("os_disk_size_gb", VKind::Integer(30)),
+                ] {
+                    defaults.push((k, v, format!("{era}'s default for the default pool")));
+                }
+            }
+            ("gke", Role::DefaultPool) => {
+                defaults.push((
+                    "disk_type",
+                    s("pd-standard"),
+                    format!("{era}'s default pool disk type (Plinth's pools default to another; a change replaces the pool)"),
+                ));
+                if release {
+                    defaults.push((
+                        "machine_type",
+                        s("e2-medium"),
+                        format!("{era} passes an empty machine type, for which GKE creates `e2-medium` nodes"),
+                    ));
+                    defaults.push((
+                        "max_node_count",
+                        VKind::Integer(1),
+                        format!("{era}'s default"),
+                    ));
+                    defaults.push((
+                        "initial_node_count",
+                        VKind::Integer(1),
+                        format!("{era}'s default (Plinth's follows `min_node_count`; a change replaces the pool)"),
+                    ));
+                } else {
+                    defaults.push((
+                        "image_type",
+                        s("COS_containerd"),
+                        format!("{era}'s default pool image type, in its spelling"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        // Kubestack's release modules pass no AMI type: AWS chose one when the node group was
+        // created, by the Kubernetes version of that day.
+        if p.id == "eks" && release && role != Role::Cluster {
+            let version = cluster
+                .and_then(|c| c.get("cluster_version"))
+                .and_then(Value::as_str)
+                .and_then(kubernetes_minor);
+            let first = comp
+                .envs
+                .get(&self.base)
+                .and_then(|b| b.entries.iter().find(|x| x.key == "instance_types"))
+                .and_then(|x| x.value.as_array()?.first()?.as_str().map(String::from));
+            let has = comp
+                .envs
+                .get(&self.base)
+                .is_some_and(|b| b.entries.iter().any(|x| x.key == "ami_type"));
+            // AL2 images end with Kubernetes 1.32: a node group of 1.33 or later runs AL2023,
+            // which Plinth's default picks the same way.
+            if let (Some(first), false, false) = (first, has, version.is_some_and(|v| v >= (1, 33)))
+            {
+                let ami = al2_ami_type(&first);
+                let at = comp
+                    .envs
+                    .get(&self.base)
+                    .and_then(|b| b.entries.first())
+                    .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
+                self.decide(
+                    Some(label),
+                    None,
+                    at,
+                    format!(
+                        "{era} passes no `ami_type`, so AWS chose one when the node group was created; Plinth writes `ami_type = \"{ami}\"`, AWS's choice before Kubernetes 1.30: check it in every environment (`aws eks describe-nodegroup --cluster-name <name> --nodegroup-name <pool> --query nodegroup.amiType`), a different value replaces the node group"
+                    ),
+                    None,
+                    None,
+                );
+                defaults.push(("ami_type", s(ami), format!("{era} passes none: AWS's choice for node groups created before Kubernetes 1.30 (see the import report)")));
+            }
+        }
+        let base = self.base.clone();
+        for (key, kind, why) in defaults {
+            let out = comp.env(&base);
+            if out.entries.iter().any(|x| x.key == key) {
+                continue;
+            }
+            let value = Value::builtin(kind);
+            let shown = value.to_string();
+            let at = out
+                .entries
+                .first()
+                .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
+            let question = value
+                .as_str()
+                .and_then(keys::placeholder_question)
+                .map(String::from);
+            out.entries.push(OutEntry {
+                key: key.to_string(),
+                value,
+                comments: Comments {
+                    leading: vec![format!("Written out: {why}.")],
+                    ..Comments::default()
+                },
+                note: None,
+                at,
+                text: String::new(),
+            });
+            if let Some(q) = question {
+                self.decide(
+                    Some(label),
+                    Some(&base),
+                    at,
+                    format!(
+                        "`{key}` is unknown: {why}; it is written as a placeholder to replace ({q})"
+                    ),
+                    None,
+                    None,
+                );
+            }
+            let to_component = label.split_once('.').map_or("", |(_, rest)| rest);
+            self.convert(
+                label,
+                Some(&base),
+                at,
+                format!("(unset: {era}'s default)"),
+                if to_component.is_empty() {
+                    format!("{key} = {shown}")
+                } else {
+                    format!("{to_component} {key} = {shown}")
+                },
+            );
+        }
     }
 
     fn cluster(
@@ -636,7 +1000,7 @@ impl<'a> Builder<'a> {
         c: &ClusterIn<'_, '_>,
         platform_mode: Mode,
         envs: &[String],
-        pools: &[&(usize, &Module<'_>, Dialect, Node)],
+        pools: &[&PoolIn<'_, '_>],
         services: &[&(usize, &Module<'_>, Node)],
     ) -> Option<ClusterOut> {
         let key = c.m.name.clone();
@@ -777,6 +1141,25 @@ impl<'a> Builder<'a> {
         }
         self.mismatches(&mut config, &cluster_t);
         self.mismatches(&mut pool, &pool_t);
+        self.era_defaults(
+            &mut config,
+            &label,
+            p,
+            c.dialect,
+            &c.pin,
+            Role::Cluster,
+            None,
+        );
+        let cluster_base = config.table(&self.base);
+        self.era_defaults(
+            &mut pool,
+            &pool_label,
+            p,
+            c.dialect,
+            &c.pin,
+            Role::DefaultPool,
+            Some(&cluster_base),
+        );
         self.report.imported.push(Imported {
             kind: "node pool",
             key: format!("{key}.{DEFAULT_POOL}"),
@@ -793,8 +1176,22 @@ impl<'a> Builder<'a> {
                 .then_some((Mode::Shallow, DEFAULT_POOL_NOTE)),
             config: pool,
         }];
-        for (_, m, dialect, node) in pools {
-            if let Some(po) = self.pool(&key, p, mode, &config, m, *dialect, node, envs, &kept_in) {
+        let mut pool_modules = BTreeMap::new();
+        for pi in pools {
+            let m = pi.m;
+            if let Some(mut po) = self.pool(
+                &key, p, mode, &config, m, pi.dialect, &pi.config, envs, &kept_in,
+            ) {
+                let label = format!("{key}.node_pools.{}", po.key);
+                self.era_defaults(
+                    &mut po.config,
+                    &label,
+                    p,
+                    pi.dialect,
+                    &pi.pin,
+                    Role::Pool,
+                    Some(&cluster_base),
+                );
                 if out_pools.iter().any(|x| x.key == po.key) {
                     self.diags.push(
                         Diagnostic::error(
@@ -809,17 +1206,46 @@ impl<'a> Builder<'a> {
                     );
                     continue;
                 }
+                pool_modules.insert(po.key.clone(), m.name.clone());
                 out_pools.push(po);
             }
         }
         let mut out_services: Vec<ServiceOut> = Vec::new();
+        let mut service_modules = BTreeMap::new();
         for (_, m, node) in services {
             if let Some(mut so) = self.service(&key, mode, m, node, envs, &kept_in) {
                 if out_services.iter().any(|x| x.key == so.key) {
                     so.key = m.name.clone();
                 }
+                service_modules.insert(so.key.clone(), m.name.clone());
                 out_services.push(so);
             }
+        }
+        let resources = if p.id == "aks" {
+            self.group_resources(&key, &config, c.m.at)
+        } else {
+            BTreeMap::new()
+        };
+        // Where Plinth's module builds the network differently, the state migration cannot
+        // keep the cluster: said before anyone applies.
+        let network = match p.id {
+            "gke" => Some(
+                "Kubestack's GKE network is an auto-mode VPC; Plinth's GKE module creates a custom-mode network with a subnetwork, and changing that replaces the network and the cluster",
+            ),
+            "aks" => Some(
+                "Kubestack's AKS cluster uses the network AKS manages (kubenet) or `vnet-aks-<environment>-cluster` (azure CNI); Plinth's AKS module creates a virtual network and subnet named after the cluster, and changing the cluster's subnet replaces it",
+            ),
+            _ => None,
+        };
+        if let Some(why) = network {
+            self.decide(
+                Some(&key),
+                None,
+                c.m.at,
+                format!("{why}: the `moved` blocks keep what both manage, but the first plan would replace this cluster; do not apply it until Plinth's module can adopt Kubestack's network (only EKS migrates without replacement today)"),
+                None,
+                None,
+            );
         }
         Some(ClusterOut {
             key,
@@ -829,6 +1255,17 @@ impl<'a> Builder<'a> {
             config,
             pools: out_pools,
             services: out_services,
+            kubestack: KubestackOrigin {
+                module: c.m.name.clone(),
+                layout: match c.dialect {
+                    Dialect::Release => Layout::Release,
+                    Dialect::Current => Layout::Current,
+                },
+                node_pools: pool_modules,
+                services: service_modules,
+                resources,
+                origin: crate::value::Origin::BUILTIN,
+            },
         })
     }
 
@@ -918,6 +1355,20 @@ impl<'a> Builder<'a> {
             self.unknown_key(t, env, key, e, text);
             return;
         };
+        // Plinth grants EKS access with access entries, which name each principal: aws-auth's
+        // account-wide mapping has no counterpart, so the platform refuses the key. Kept
+        // verbatim for the person who lists the account's roles and users instead.
+        if key == "cluster_aws_auth_map_accounts" {
+            self.decide(
+                Some(t.label),
+                Some(env),
+                e.key_at,
+                format!("`{from_key}`: aws-auth's account-wide mapping has no EKS access entry counterpart (its principals lose access); left out: list the account's roles and users in `cluster_aws_auth_map_roles`/`cluster_aws_auth_map_users`"),
+                Some(text),
+                Some(t.kept_in),
+            );
+            return;
+        }
         let ty: &Ty = match (field, &k.ty) {
             (Some(f), Ty::Object(fields)) => match fields.iter().find(|x| x.name == f) {
                 Some(x) => &x.ty,
@@ -1131,33 +1582,84 @@ impl<'a> Builder<'a> {
     }
 
     /// The cluster's region where Kubestack does not keep it in the configuration: EKS from
-    /// the aliased `aws` provider, AKS from its resource group or the module's name.
+    /// the aliased `aws` provider, AKS from its resource group (per environment, where an
+    /// environment has a group of its own). Kubestack ignores a `region` written in these
+    /// modules' configuration: such a value is left out (a decision where it differs). Where
+    /// the repository does not say, the region is a placeholder a person must fill in.
     fn region(&mut self, c: &ClusterIn<'_, '_>, config: &mut Comp, envs: &[String]) -> Option<()> {
+        let label = c.m.name.clone();
+        if c.provider.id == "aks"
+            && !config
+                .envs
+                .get(&self.base)
+                .is_some_and(|e| e.entries.iter().any(|x| x.key == "resource_group"))
+        {
+            // Left out above (an expression Plinth cannot read): a person names the group.
+            self.decide(
+                Some(&label),
+                Some(&self.base.clone()),
+                c.m.at,
+                "the resource group is unknown: `resource_group` is written as a placeholder to replace".into(),
+                None,
+                None,
+            );
+            config.env(&self.base).entries.push(OutEntry {
+                key: "resource_group".into(),
+                value: Value::string(keys::placeholder("the name of the cluster's Azure resource group")),
+                comments: Comments {
+                    leading: vec!["NEEDS A HUMAN DECISION: the resource group, which the repository does not give as a literal (see the import report).".into()],
+                    ..Comments::default()
+                },
+                note: None,
+                at: c.m.at,
+                text: String::new(),
+            });
+        }
         let found = match c.provider.id {
             "eks" => self.eks_region(c.m),
             "aks" => self.aks_region(c, config),
             _ => return Some(()),
         };
-        let Some((region, at, how)) = found else {
-            let (msg, hint) = if c.provider.id == "eks" {
+        let (region, at, how) = match found {
+            Some(f) => f,
+            None => {
+                let (question, why) = if c.provider.id == "eks" {
+                    (
+                        "the AWS region of this cluster".to_string(),
+                        "Kubestack takes it from the `aws` provider the module is given, which sets no `region` here (it comes from the environment where Terraform runs)".to_string(),
+                    )
+                } else {
+                    let rg = config
+                        .envs
+                        .get(&self.base)
+                        .and_then(|e| e.entries.iter().find(|x| x.key == "resource_group"))
+                        .and_then(|x| x.value.as_str().map(String::from));
+                    match rg {
+                        Some(rg) => (
+                            format!("the location of resource group `{rg}` (`az group show --name {rg} --query location`)"),
+                            format!("Kubestack reads it from Azure (`data.azurerm_resource_group`): the repository does not declare resource group `{rg}` with its `location`"),
+                        ),
+                        None => (
+                            "the Azure location of this cluster's resource group".to_string(),
+                            "Kubestack reads it from the cluster's resource group in Azure, which the repository does not declare".to_string(),
+                        ),
+                    }
+                };
+                self.decide(
+                    Some(&label),
+                    Some(&self.base.clone()),
+                    c.m.at,
+                    format!("the region is unknown: {why}; `region` is written as a placeholder to replace"),
+                    None,
+                    None,
+                );
                 (
-                    format!("cannot tell the region of EKS cluster `{}`", c.m.name),
-                    "Kubestack takes it from the `aws` provider the module is given: set `region` in that `provider \"aws\"` block",
+                    keys::placeholder(&question),
+                    c.m.at,
+                    "(unknown: a placeholder to replace)".to_string(),
                 )
-            } else {
-                (
-                    format!("cannot tell the region of AKS cluster `{}`", c.m.name),
-                    "Kubestack takes it from the resource group: declare the `azurerm_resource_group` with its `location` in the repository, or name the module `aks_<name_prefix>_<region>`",
-                )
-            };
-            self.diags.push(
-                Diagnostic::error("missing-region", msg)
-                    .label(c.m.at.file, c.m.at.span, "no region found for this cluster")
-                    .hint(hint),
-            );
-            return None;
+            }
         };
-        let label = c.m.name.clone();
         self.convert(
             &label,
             Some(&self.base.clone()),
@@ -1166,24 +1668,10 @@ impl<'a> Builder<'a> {
             format!("region = {region:?}"),
         );
         let from_group = how.starts_with("location");
-        let base = config.env(&self.base);
-        base.entries.insert(
-            0,
-            OutEntry {
-                key: "region".into(),
-                value: Value::string(region.clone()),
-                comments: Comments {
-                    leading: std::mem::take(&mut self.region_comments),
-                    ..Comments::default()
-                },
-                note: Some(format!("Kubestack: {how}")),
-                at,
-                text: String::new(),
-            },
-        );
-        // An AKS environment with a resource group of its own is in that group's location.
+        let base_env = self.base.clone();
+        // Each environment's region: the base's, or its own resource group's.
+        let mut regions: BTreeMap<String, (String, At, String)> = BTreeMap::new();
         if c.provider.id == "aks" {
-            let base_env = self.base.clone();
             for env in envs.iter().filter(|e| **e != base_env) {
                 let Some(rg) = config
                     .envs
@@ -1196,17 +1684,7 @@ impl<'a> Builder<'a> {
                 match self.group_location(&rg.0) {
                     Some((r, at, how)) if r != region => {
                         self.convert(&label, Some(env), at, how.clone(), format!("region = {r:?}"));
-                        config.env(env).entries.insert(
-                            0,
-                            OutEntry {
-                                key: "region".into(),
-                                value: Value::string(r),
-                                comments: Comments::default(),
-                                note: Some(format!("Kubestack: {how}")),
-                                at,
-                                text: String::new(),
-                            },
-                        );
+                        regions.insert(env.clone(), (r, at, how));
                     }
                     Some(_) => {}
                     None if from_group => self.decide(
@@ -1224,7 +1702,143 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        // A `region` in the configuration: Kubestack does not read it.
+        for (env, out) in config.envs.iter_mut() {
+            let Some(i) = out.entries.iter().position(|x| x.key == "region") else {
+                continue;
+            };
+            let written = out.entries.remove(i);
+            let (used, _, used_how) = regions
+                .get(env)
+                .cloned()
+                .unwrap_or_else(|| (region.clone(), at, how.clone()));
+            let value = written.value.as_str().unwrap_or_default().to_string();
+            let short = format!("region = {}", written.value);
+            if value == used {
+                out.pending.push(format!(
+                    "Kubestack's `{short}` is left out: Kubestack takes the region from {used_how}, the same value."
+                ));
+                self.report.converted.push(Conversion {
+                    component: label.clone(),
+                    environment: Some(env.clone()),
+                    from: short,
+                    to: format!("(left out: the same as {used_how})"),
+                    at: written.at.show(self.sources),
+                });
+            } else {
+                self.report.decisions.push(Decision {
+                    component: Some(label.clone()),
+                    environment: Some(env.clone()),
+                    at: written.at.show(self.sources),
+                    message: format!(
+                        "`{short}` in the configuration is not what Kubestack uses: it takes `{used}` from {used_how}; Plinth keeps `{used}`; left out"
+                    ),
+                    verbatim: Some(written.text.clone()),
+                    kept_in: Some(format!("clusters/{label}.toml")),
+                });
+            }
+        }
+        let mut comments = std::mem::take(&mut self.region_comments);
+        if let Some(q) = keys::placeholder_question(&region) {
+            comments.push(format!(
+                "NEEDS A HUMAN DECISION: {q}. `plinth validate` reports this placeholder until it is replaced."
+            ));
+        }
+        config.env(&base_env).entries.insert(
+            0,
+            OutEntry {
+                key: "region".into(),
+                value: Value::string(region.clone()),
+                comments: Comments {
+                    leading: comments,
+                    ..Comments::default()
+                },
+                note: keys::placeholder_question(&region)
+                    .is_none()
+                    .then(|| format!("Kubestack: {how}")),
+                at,
+                text: String::new(),
+            },
+        );
+        for (env, (r, at, how)) in regions {
+            config.env(&env).entries.insert(
+                0,
+                OutEntry {
+                    key: "region".into(),
+                    value: Value::string(r),
+                    comments: Comments::default(),
+                    note: Some(format!("Kubestack: {how}")),
+                    at,
+                    text: String::new(),
+                },
+            );
+        }
         Some(())
+    }
+
+    /// The resource group the repository declares for an AKS cluster, which Plinth's AKS module
+    /// manages (Kubestack only read it): its Kubestack address moves to Plinth's. Environments
+    /// with groups of their own cannot all move to the one address: a decision.
+    fn group_resources(
+        &mut self,
+        cluster: &str,
+        config: &Comp,
+        at: At,
+    ) -> BTreeMap<String, String> {
+        let mut labels: BTreeSet<String> = BTreeSet::new();
+        for e in config.envs.values() {
+            if let Some(rg) = e
+                .entries
+                .iter()
+                .find(|x| x.key == "resource_group")
+                .and_then(|x| x.value.as_str())
+                && let Some(label) = self.group_label(rg)
+            {
+                labels.insert(label);
+            }
+        }
+        let mut out = BTreeMap::new();
+        match labels.len() {
+            0 => self.decide(
+                Some(cluster),
+                None,
+                at,
+                format!("Plinth's AKS module manages the cluster's resource group, which Kubestack only read: the state migration script (`--state-migration`) imports it in every environment as `module.{cluster}.azurerm_resource_group.current` (it needs `ARM_SUBSCRIPTION_ID`); otherwise the first apply fails creating a group that exists"),
+                None,
+                None,
+            ),
+            1 => {
+                if let Some(label) = labels.into_iter().next() {
+                    out.insert(
+                        format!("azurerm_resource_group.{label}"),
+                        "azurerm_resource_group.current".to_string(),
+                    );
+                }
+            }
+            _ => self.decide(
+                Some(cluster),
+                None,
+                at,
+                format!(
+                    "the environments use different resource groups the repository declares ({}); Plinth's AKS module manages one per environment at `azurerm_resource_group.current`: move each with `terraform state mv` in its workspace",
+                    labels.iter().map(|l| format!("`azurerm_resource_group.{l}`")).collect::<Vec<_>>().join(", ")
+                ),
+                None,
+                None,
+            ),
+        }
+        out
+    }
+
+    /// The label of the `azurerm_resource_group` resource the repository declares as `rg`.
+    fn group_label(&self, rg: &str) -> Option<String> {
+        self.repo.blocks("resource").find_map(|(file, block)| {
+            (block.labels.first().map(|l| l.as_str()) == Some("azurerm_resource_group"))
+                .then_some(())?;
+            let name = block.body.get_attribute("name")?;
+            let n = self.repo.node(self.sources, file, &name.value, 0);
+            (n.as_str() == Some(rg)).then(|| block.labels.get(1).map(|l| l.as_str().to_string()))?
+        })
     }
 
     /// The location of a resource group the repository declares, as a region name.
@@ -1798,6 +2412,13 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Where the first module that configures `env` names it.
+fn env_key_at(configs: &[(&Module<'_>, &Node)], env: &str) -> Option<At> {
+    configs
+        .iter()
+        .find_map(|(_, c)| c.entries()?.iter().find(|e| e.key == env).map(|e| e.key_at))
+}
+
 /// The base environment first, then the others in chain order: the order files are written.
 fn ordered(envs: &[String], base: &str) -> Vec<String> {
     let mut v = vec![base.to_string()];
@@ -1805,28 +2426,68 @@ fn ordered(envs: &[String], base: &str) -> Vec<String> {
     v
 }
 
-/// Guesses the dialect of a module with no version in its source from what it holds.
-fn sniff_dialect(p: &Provider, config: &Node) -> Dialect {
-    if p.id == "kind" {
-        return Dialect::Release;
-    }
-    let keys: Vec<&str> = config
-        .entries()
-        .unwrap_or_default()
-        .iter()
-        .flat_map(|e| e.value.entries().unwrap_or_default())
-        .map(|e| e.key.as_str())
-        .collect();
-    if keys.contains(&"default_node_pool") {
-        Dialect::Current
-    } else if keys
-        .iter()
-        .any(|k| convert::release_pool_key(p.id, k).is_some())
-    {
-        Dialect::Release
+/// The dialect a module's configuration is written in, where its shape says: release-era
+/// modules take flat strings (`"a,b"` for a list, `"k=v"` for a map) and keep the default pool
+/// in the cluster's keys (`cluster_instance_type`); current ones take typed values and a
+/// `default_node_pool` table. `None` when the values fit both (only scalars), or contradict.
+fn shape_dialect(p: &Provider, config: &Node, role: Role) -> Option<Dialect> {
+    let (mut release, mut current) = (false, false);
+    let keys = if role == Role::Cluster {
+        p.cluster_keys
     } else {
-        Dialect::Current
+        p.pool_keys
+    };
+    for env in config.entries().unwrap_or_default() {
+        for e in env.value.entries().unwrap_or_default() {
+            if role == Role::Cluster && e.key == "default_node_pool" {
+                current = true;
+                continue;
+            }
+            if role == Role::Cluster && convert::release_pool_key(p.id, &e.key).is_some() {
+                release = true;
+                continue;
+            }
+            // The aws-auth maps are YAML strings in both dialects.
+            if e.key.starts_with("cluster_aws_auth_map_") {
+                continue;
+            }
+            let Some(k) = keys::find(keys, &e.key) else {
+                continue;
+            };
+            match (&k.ty, &e.value.kind) {
+                (Ty::List(_) | Ty::Map(_) | Ty::Object(_), NodeKind::Str(s)) if !s.is_empty() => {
+                    release = true;
+                }
+                // A release cluster's configuration is a map of strings: it holds no lists or
+                // maps (its node-pool modules did take lists of taints).
+                (_, NodeKind::List(_) | NodeKind::Map(_)) if role == Role::Cluster => {
+                    current = true;
+                }
+                _ => {}
+            }
+        }
     }
+    match (release, current) {
+        (true, false) => Some(Dialect::Release),
+        (false, true) => Some(Dialect::Current),
+        _ => None,
+    }
+}
+
+/// The EKS AMI type AWS chose for a node group created without one before Kubernetes 1.30
+/// (Kubestack's release modules passed none), by the first instance type.
+fn al2_ami_type(instance_type: &str) -> &'static str {
+    match crate::provider::eks::classify(instance_type) {
+        (crate::provider::Arch::Arm64, _) => "AL2_ARM_64",
+        (_, true) => "AL2_x86_64_GPU",
+        _ => "AL2_x86_64",
+    }
+}
+
+/// `"1.29"` → `(1, 29)`.
+fn kubernetes_minor(v: &str) -> Option<(u32, u32)> {
+    let mut parts = v.trim_start_matches('v').split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// `eks_zero_node_pool_gpu` → `gpu`; `eks_zero_gpu` → `gpu`.

@@ -22,17 +22,21 @@ const RELEASE_POOL_KEYS: &[(&str, &[PoolKey])] = &[
         "eks",
         &[
             ("cluster_instance_type", "instance_types", None),
+            ("cluster_instance_types", "instance_types", None),
             ("cluster_desired_capacity", "desired_capacity", None),
             ("cluster_min_size", "min_size", None),
             ("cluster_max_size", "max_size", None),
             ("cluster_disk_size", "disk_size", None),
             ("cluster_ami_type", "ami_type", None),
             ("cluster_ami_release_version", "ami_release_version", None),
+            ("worker_root_device_volume_size", "disk_size", None),
+            ("cluster_additional_node_tags", "tags", None),
         ],
     ),
     (
         "aks",
         &[
+            ("default_node_pool_name", "node_pool_name", None),
             ("default_node_pool_vm_size", "vm_size", None),
             ("default_node_pool_min_count", "min_count", None),
             ("default_node_pool_max_count", "max_count", None),
@@ -69,6 +73,7 @@ const RELEASE_POOL_KEYS: &[(&str, &[PoolKey])] = &[
             ("cluster_machine_type", "machine_type", None),
             ("cluster_min_node_count", "min_node_count", None),
             ("cluster_max_node_count", "max_node_count", None),
+            ("cluster_node_location_policy", "location_policy", None),
             ("cluster_initial_node_count", "initial_node_count", None),
             ("cluster_disk_size_gb", "disk_size_gb", None),
             ("cluster_disk_type", "disk_type", None),
@@ -224,9 +229,11 @@ fn kind(node: &Node, ty: &Ty, release: bool, changed: &mut bool) -> Result<Kind,
                 .map(|i| kind(i, inner, release, changed).map(Value::builtin))
                 .collect::<Result<Vec<_>, _>>()
                 .map(|v| Kind::Array(v.into())),
-            N::Str(s) if release => {
+            // A YAML list in a string: Kubestack's aws-auth maps are YAML heredocs in both
+            // dialects (`optional(string)` in the current modules' types).
+            N::Str(s) if release || yaml_sequence(s) => {
                 *changed = true;
-                let items = if s.contains('\n') {
+                let items = if s.contains('\n') || !release {
                     yaml_node(s, node)
                         .and_then(|n| match n.kind {
                             N::List(items) => Some(items),
@@ -355,10 +362,23 @@ pub fn comma_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// A YAML document (Kubestack's release EKS `aws-auth` maps were YAML heredocs) as a node.
+/// Whether `s` is a YAML sequence, or empty (no items).
+fn yaml_sequence(s: &str) -> bool {
+    s.trim().is_empty()
+        || yaml_rust2::YamlLoader::load_from_str(s)
+            .ok()
+            .and_then(|d| d.into_iter().next())
+            .is_some_and(|y| matches!(y, yaml_rust2::Yaml::Array(_)))
+}
+
+/// A YAML document (Kubestack's EKS `aws-auth` maps are YAML heredocs) as a node; an empty
+/// document is an empty list.
 fn yaml_node(text: &str, at: &Node) -> Option<Node> {
     let docs = yaml_rust2::YamlLoader::load_from_str(text).ok()?;
-    from_yaml(docs.first()?, at)
+    match docs.first() {
+        Some(d) => from_yaml(d, at),
+        None => Some(Node::new(NodeKind::List(Vec::new()), at.at)),
+    }
 }
 
 fn from_yaml(y: &yaml_rust2::Yaml, at: &Node) -> Option<Node> {
@@ -453,10 +473,23 @@ mod tests {
         let ty = Ty::List(&OBJECT);
         let yaml =
             "- userarn: arn:aws:iam::1:user/pst\n  username: pst\n  groups:\n  - system:masters\n";
+        let expected = "[{ groups = [\"system:masters\"], userarn = \"arn:aws:iam::1:user/pst\", username = \"pst\" }] (changed)";
+        assert_eq!(show(typed(&s(yaml), &ty, true, "k")), expected);
+        // Issue 18: the current modules' `optional(string)` holds the same YAML.
+        assert_eq!(show(typed(&s(yaml), &ty, false, "k")), expected);
+        assert_eq!(show(typed(&s(""), &ty, false, "k")), "[] (changed)");
+        let accounts = Ty::List(&Ty::String);
         assert_eq!(
-            show(typed(&s(yaml), &ty, true, "k")),
-            "[{ groups = [\"system:masters\"], userarn = \"arn:aws:iam::1:user/pst\", username = \"pst\" }] (changed)"
+            show(typed(
+                &s("- \"111122223333\"\n- 444455556666\n"),
+                &accounts,
+                false,
+                "k"
+            )),
+            "[\"111122223333\", \"444455556666\"] (changed)"
         );
+        // A string that is no YAML list stays a type error in the current dialect.
+        assert!(show(typed(&s("userarn: x"), &ty, false, "k")).starts_with("error: expected list"));
     }
 
     #[test]

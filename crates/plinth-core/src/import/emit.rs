@@ -61,6 +61,34 @@ fn root(p: &Platform, name: &str, report: &Report) -> String {
     };
     comment_lines(&mut s, &[why.to_string()]);
     let _ = writeln!(s, "inheritance = \"{}\"", p.mode.as_str());
+    if p.per_cluster_state {
+        comment_lines(
+            &mut s,
+            &["One Terraform root and state per cluster (Kubestack had one for the platform): `kubestack-state-migration.sh` moves each cluster's state to its root.".to_string()],
+        );
+        s.push_str("state = \"cluster\"\n");
+    }
+    if !p.backend.is_empty() {
+        s.push_str("\n[platform.backend]\n");
+        comment_lines(
+            &mut s,
+            &["Kubestack's backend, with a state location of Plinth's own: Kubestack's stays as it was (see the import report).".to_string()],
+        );
+        for (k, v) in &p.backend {
+            write_key(&mut s, k);
+            let _ = writeln!(s, " = {v}");
+        }
+    }
+    for env in &p.local {
+        let _ = writeln!(s, "\n[environments.{}]", key(env));
+        comment_lines(
+            &mut s,
+            &[format!(
+                "Kubestack's local development environment: outside the promotion chain, so no promotion waits for it; `plinth apply --env {env}` applies it directly."
+            )],
+        );
+        s.push_str("local = true\n");
+    }
     kept(&mut s, crate::load::ROOT_FILE, report);
     s
 }
@@ -144,14 +172,49 @@ fn cluster(p: &Platform, c: &ClusterOut, rel: &str, report: &Report) -> String {
         }
         config(&mut s, &format!("{prefix}.config"), &sv.config, p);
     }
+    kubestack(&mut s, c);
     kept(&mut s, rel, report);
     s
 }
 
-/// `[<prefix>.<env>]` tables: the base first, then the others in chain order. The base table
-/// is always written so the component exists and has its base.
+/// `[kubestack]`: where the cluster came from, for the `moved` blocks `plinth generate` writes.
+fn kubestack(s: &mut String, c: &ClusterOut) {
+    let k = &c.kubestack;
+    s.push_str("\n[kubestack]\n");
+    comment_lines(
+        s,
+        &["Kubestack's module of this cluster and its module layout: `plinth generate` writes `moved` blocks from them (`kubestack_moved.tf`) so the first plan moves the state instead of replacing anything; `plinth import kubestack --state-migration` writes the script that brings the state over. Remove this table once Plinth has applied every environment.".to_string()],
+    );
+    s.push_str("module = ");
+    write_toml_string(s, &k.module);
+    let _ = writeln!(s, "\nlayout = \"{}\"", k.layout.as_str());
+    for (name, map) in [
+        ("node_pools", &k.node_pools),
+        ("services", &k.services),
+        ("resources", &k.resources),
+    ] {
+        if map.is_empty() {
+            continue;
+        }
+        let _ = write!(s, "{name} = {{ ");
+        for (i, (key_, v)) in map.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            write_key(s, key_);
+            s.push_str(" = ");
+            write_toml_string(s, v);
+        }
+        s.push_str(" }\n");
+    }
+}
+
+/// `[<prefix>.<env>]` tables: the base first, then the others in chain order, then the local
+/// ones. The base table is always written so the component exists and has its base.
 fn config(s: &mut String, prefix: &str, comp: &Comp, p: &Platform) {
-    let order = std::iter::once(&p.base).chain(p.envs.iter().filter(|e| **e != p.base));
+    let order = std::iter::once(&p.base)
+        .chain(p.envs.iter().filter(|e| **e != p.base))
+        .chain(&p.local);
     for env in order {
         let Some(e) = comp.envs.get(env) else {
             if *env == p.base {

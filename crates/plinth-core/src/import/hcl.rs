@@ -605,7 +605,53 @@ impl Repo {
         n
     }
 
-    /// `var.x`, `local.x`, `path.root`/`path.module` and indexes into them.
+    /// The static value of argument `attr` of `resource "<ty>" "<label>"` (or of a `data`
+    /// block), as written: Kubestack repositories pass `azurerm_resource_group.rg.name` where a
+    /// literal would do.
+    fn block_argument(
+        &self,
+        sources: &SourceMap,
+        kind: &str,
+        ty: &str,
+        label: &str,
+        attr: &str,
+        depth: usize,
+    ) -> Option<Node> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let (file, block) = self.blocks(kind).find(|(_, b)| {
+            b.labels.len() == 2 && b.labels[0].as_str() == ty && b.labels[1].as_str() == label
+        })?;
+        // One instance only: `count`/`for_each` make the argument a list of values.
+        if block.body.get_attribute("count").is_some()
+            || block.body.get_attribute("for_each").is_some()
+        {
+            return None;
+        }
+        let a = block.body.get_attribute(attr)?;
+        let mut n = self.node(sources, file, &a.value, depth + 1);
+        if n.has_expr() {
+            return None;
+        }
+        let what = if kind == "data" {
+            format!("data.{ty}.{label}")
+        } else {
+            format!("{ty}.{label}")
+        };
+        let mut via = format!(
+            "`{attr}` of `{what}` ({})",
+            At::new(file, a.span()).show(sources)
+        );
+        if let Some(inner) = &n.via {
+            via.push_str(&format!(", {inner}"));
+        }
+        n.via = Some(via);
+        Some(n)
+    }
+
+    /// `var.x`, `local.x`, `path.root`/`path.module`, arguments of resources and data sources
+    /// (`<type>.<name>.<argument>`), and indexes into them.
     fn reference(
         &self,
         sources: &SourceMap,
@@ -640,7 +686,24 @@ impl Repo {
                 n.via = Some("the root module's directory".into());
                 n
             }
-            _ => return None,
+            ("data", ty) => {
+                let Some(TraversalOperator::GetAttr(label)) = ops.next() else {
+                    return None;
+                };
+                let Some(TraversalOperator::GetAttr(attr)) = ops.next() else {
+                    return None;
+                };
+                self.block_argument(sources, "data", ty, label.value(), attr.value(), depth)?
+            }
+            ("module" | "terraform" | "count" | "each" | "self" | "local" | "path", _) => {
+                return None;
+            }
+            (ty, label) => {
+                let Some(TraversalOperator::GetAttr(attr)) = ops.next() else {
+                    return None;
+                };
+                self.block_argument(sources, "resource", ty, label, attr.value(), depth)?
+            }
         };
         for op in ops {
             let next = match op {
@@ -860,7 +923,7 @@ mod tests {
 
     #[test]
     fn references_resolve_or_stay_verbatim() {
-        let text = "locals {\n  zones = [\"a\", \"b\"]\n}\nx = {\n  z = local.zones\n  p = \"${path.root}/m.yaml\"\n  w = terraform.workspace\n  d = data.x.y\n}\n";
+        let text = "locals {\n  zones = [\"a\", \"b\"]\n}\nresource \"azurerm_resource_group\" \"rg\" {\n  name = \"kbst-${local.zones[1]}\"\n  location = \"eastus2\"\n}\nx = {\n  z = local.zones\n  p = \"${path.root}/m.yaml\"\n  w = terraform.workspace\n  d = data.x.y\n  g = azurerm_resource_group.rg.name\n  i = azurerm_resource_group.rg.id\n}\n";
         let (sources, mut repo) = read_text(text);
         for b in repo.files[0].body.get_blocks("locals") {
             for a in b.body.attributes() {
@@ -878,6 +941,17 @@ mod tests {
             matches!(&n.get("w").expect("w").kind, NodeKind::Expr(t) if t == "terraform.workspace")
         );
         assert!(matches!(&n.get("d").expect("d").kind, NodeKind::Expr(t) if t == "data.x.y"));
+        let g = n.get("g").expect("g");
+        assert_eq!(g.as_str(), Some("kbst-b"));
+        assert!(
+            g.via
+                .as_deref()
+                .is_some_and(|v| v.starts_with("`name` of `azurerm_resource_group.rg` (main.tf:5)")),
+            "{:?}",
+            g.via
+        );
+        // A computed attribute is not an argument written in the repository.
+        assert!(matches!(&n.get("i").expect("i").kind, NodeKind::Expr(_)));
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod build;
 pub mod convert;
 mod emit;
 pub mod hcl;
+pub mod migrate;
 pub mod report;
 
 pub use report::Report;
@@ -70,9 +71,21 @@ pub fn write(import: &Import, out: &Path) -> Result<()> {
     crate::fsutil::create_tree(out, &import.files)
 }
 
+/// What to write besides the platform.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `kubestack-state-migration.sh` (see [`migrate`]).
+    pub state_migration: bool,
+    /// One Terraform root per cluster (`state = "cluster"`).
+    pub per_cluster_state: bool,
+}
+
+/// The state migration script's name in the new platform.
+pub const MIGRATION_SCRIPT: &str = "kubestack-state-migration.sh";
+
 /// Reads the Kubestack repository in `src` and builds the Plinth platform that resolves the
 /// same way, validated; `out` only names the new files in messages. Writes nothing.
-pub fn kubestack(src: &Path, out: &Path) -> Import {
+pub fn kubestack(src: &Path, out: &Path, options: &Options) -> Import {
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
     let repo = hcl::read(src, &mut sources, &mut diags);
@@ -100,9 +113,11 @@ pub fn kubestack(src: &Path, out: &Path) -> Import {
     let mut files = Vec::new();
     if !diags.has_errors() {
         let mut b = build::Builder::new(&repo, &sources, &mut diags, &mut report, src);
-        if let Some(platform) = b.platform(&modules) {
+        if let Some(mut platform) = b.platform(&modules) {
+            platform.per_cluster_state = options.per_cluster_state;
             let (texts, copies) = emit::files(&platform, &source_name, &mut report);
-            files = validate(src, out, texts, copies, &mut sources, &mut diags);
+            let script = options.state_migration.then_some(report.source.as_str());
+            files = validate(src, out, texts, copies, script, &mut sources, &mut diags);
         }
     }
     if diags.has_errors() {
@@ -121,13 +136,15 @@ pub fn kubestack(src: &Path, out: &Path) -> Import {
 }
 
 /// Checks the new platform as Plinth will read it (from memory: nothing is written yet) and
-/// returns its files. Service bases are checked where they are in the source, which holds the
-/// same files at the same relative paths.
+/// returns its files, with the state migration script for the repository `script` names.
+/// Service bases are checked where they are in the source, which holds the same files at the
+/// same relative paths.
 fn validate(
     src: &Path,
     out: &Path,
     texts: Vec<(PathBuf, String)>,
     copies: BTreeSet<PathBuf>,
+    script: Option<&str>,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<(PathBuf, Vec<u8>)> {
@@ -136,21 +153,35 @@ fn validate(
         .map(|(p, t)| (p.clone(), Some(t.clone())))
         .collect();
     let checked = crate::check_loaded(crate::load::load_virtual(src, &overlay));
+    // A placeholder is a decision the import leaves to a person (the report lists it): the
+    // platform is written, and `validate` reports the placeholder until it is replaced.
+    let undecided = |d: &Diagnostic| d.code == crate::keys::UNDECIDED;
+    let errors = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::Severity::Error && !undecided(d))
+        .count();
     // Positions in the validated files are re-homed in the import's source map, under the
-    // names the files would have in `out`.
+    // names the files have (or would have had) in `out`.
     let mut ids = BTreeMap::new();
     for (id, f) in checked.sources.files() {
         let name = if overlay.contains_key(Path::new(&f.name)) {
-            format!("{}/{} (not written)", out.display(), f.name)
+            if errors > 0 {
+                format!("{}/{} (not written)", out.display(), f.name)
+            } else {
+                format!("{}/{}", out.display(), f.name)
+            }
         } else {
             f.name.clone()
         };
         ids.insert(id, sources.add(name, f.path.clone(), f.text.clone()));
     }
-    let errors = checked.diagnostics.error_count();
     for mut d in checked.diagnostics.into_iter() {
         for l in &mut d.labels {
             l.file = ids.get(&l.file).copied().unwrap_or(FileId::BUILTIN);
+        }
+        if undecided(&d) {
+            d.severity = crate::Severity::Warning;
         }
         diags.push(d);
     }
@@ -171,6 +202,12 @@ fn validate(
         .into_iter()
         .map(|(p, t)| (p, t.into_bytes()))
         .collect();
+    if let (Some(source), Some(p), Some(r)) = (script, &checked.platform, &checked.resolution) {
+        files.push((
+            PathBuf::from(MIGRATION_SCRIPT),
+            migrate::script(p, r, source).into_bytes(),
+        ));
+    }
     for rel in copies {
         copy_into(src, &rel, &mut files, diags);
     }
@@ -238,14 +275,64 @@ impl Dialect {
     }
 }
 
+/// The last tagged release of Kubestack's flat-string modules (v0.19.2-beta.0); later tags are
+/// the typed modules of the main branch.
+pub const LAST_RELEASE: Version = (0, 19, 2);
+
+/// A Kubestack version: major, minor, patch (pre-release suffixes are ignored).
+pub type Version = (u32, u32, u32);
+
+/// What a module's `?ref=` says: the version it pins, and the dialect that suggests. The
+/// configuration's shape decides the dialect where it can (see `build::shape_dialect`): a
+/// future tag of the typed modules is current-era whatever its number.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Pin {
+    pub reference: Option<String>,
+    pub version: Option<Version>,
+    pub dialect: Option<Dialect>,
+}
+
+impl Pin {
+    pub fn of(reference: Option<&str>) -> Pin {
+        let Some(r) = reference else {
+            return Pin::default();
+        };
+        let version = parse_version(r);
+        let dialect = Some(match version {
+            Some(v) if v <= LAST_RELEASE => Dialect::Release,
+            _ => Dialect::Current,
+        });
+        Pin {
+            reference: Some(r.to_string()),
+            version,
+            dialect,
+        }
+    }
+}
+
+/// `v0.19.2-beta.0` → `(0, 19, 2)`; branches and commits are no versions.
+pub fn parse_version(r: &str) -> Option<Version> {
+    let tag = r.strip_prefix('v')?;
+    let core = tag.split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
+    let v = (
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    );
+    parts.next().is_none().then_some(v)
+}
+
 /// What a `module` block is.
 #[derive(Clone, Debug)]
 pub(crate) enum Kind {
-    /// A Kubestack cluster module; the dialect when its source says (`?ref=v0.x` is a release).
-    Cluster(&'static Provider, Option<Dialect>),
-    NodePool(&'static Provider, Option<Dialect>),
+    /// A Kubestack cluster module and what its source pins.
+    Cluster(&'static Provider, Pin),
+    NodePool(&'static Provider, Pin),
     /// A Kubestack module Plinth does the work of itself (the EKS ingress DNS zone).
     Covered(&'static str),
+    /// A Kubestack module of a cloud Plinth has no provider for (Scaleway): a decision.
+    Unsupported(&'static str),
     /// A catalog service: entry and version.
     Catalog(String, Option<String>),
     /// Anything else: a kustomization overlay when it uses a `kustomization` provider.
@@ -271,6 +358,12 @@ const CLUSTER_PATHS: &[(&str, &str)] = &[
     ("google/cluster", "gke"),
     ("kind/cluster", "kind"),
 ];
+
+/// Kubestack's cluster modules of clouds Plinth has no provider for.
+const UNSUPPORTED_PATHS: &[(&str, &str)] = &[(
+    "scaleway/cluster",
+    "Plinth has no Scaleway Kapsule provider; this cluster (and its node pools and services) stays with Kubestack, the other clusters are imported",
+)];
 
 /// Sorts every `module` block into what it is. Unknown Kubestack sources are errors: they are
 /// almost always a cluster or pool the import would otherwise lose.
@@ -337,7 +430,7 @@ fn classify<'r>(
                 continue;
             }
         };
-        if let Kind::Covered(why) = kind {
+        if let Kind::Covered(why) | Kind::Unsupported(why) = kind {
             report.decisions.push(report::Decision {
                 component: None,
                 environment: None,
@@ -367,15 +460,7 @@ fn source_kind(source: &str, version: Option<String>) -> std::result::Result<Kin
         Some((a, r)) => (a, Some(r)),
         None => (source, None),
     };
-    let dialect = reference.map(|r| {
-        // Every tagged Kubestack version is the release line; the main branch is untagged.
-        let tag = r.strip_prefix('v').unwrap_or(r);
-        if r.starts_with('v') && tag.starts_with(|c: char| c.is_ascii_digit()) {
-            Dialect::Release
-        } else {
-            Dialect::Current
-        }
-    });
+    let pin = Pin::of(reference);
     if let Some(rest) = addr.strip_prefix("kbst.xyz/catalog/") {
         return match rest.split_once('/') {
             Some((entry, "kustomization")) if !entry.is_empty() => {
@@ -384,6 +469,9 @@ fn source_kind(source: &str, version: Option<String>) -> std::result::Result<Kin
             _ => Err("catalog modules are `kbst.xyz/catalog/<entry>/kustomization`".into()),
         };
     }
+    let is_module = |p: &str, c: &str| {
+        p == c || p.ends_with(&format!("/{c}")) || p.ends_with(&format!("/{c}/node-pool"))
+    };
     let kubestack_path = addr
         .split_once("terraform-kubestack//")
         .map(|(_, p)| p.trim_end_matches('/'))
@@ -394,7 +482,8 @@ fn source_kind(source: &str, version: Option<String>) -> std::result::Result<Kin
                 .filter(|p| {
                     CLUSTER_PATHS
                         .iter()
-                        .any(|(c, _)| p.ends_with(c) || p.ends_with(&format!("{c}/node-pool")))
+                        .chain(UNSUPPORTED_PATHS)
+                        .any(|(c, _)| is_module(p, c))
                 })
         });
     let Some(path) = kubestack_path else {
@@ -405,10 +494,16 @@ fn source_kind(source: &str, version: Option<String>) -> std::result::Result<Kin
             continue;
         };
         if path == *c || path.ends_with(&format!("/{c}")) {
-            return Ok(Kind::Cluster(p, dialect));
+            return Ok(Kind::Cluster(p, pin));
         }
         if path == format!("{c}/node-pool") || path.ends_with(&format!("/{c}/node-pool")) {
-            return Ok(Kind::NodePool(p, dialect));
+            return Ok(Kind::NodePool(p, pin));
+        }
+    }
+    // Remote or vendored, the same way: not imported, and said so.
+    for (c, why) in UNSUPPORTED_PATHS {
+        if is_module(path, c) {
+            return Ok(Kind::Unsupported(why));
         }
     }
     if path.ends_with("aws/cluster/elb-dns") {
@@ -422,9 +517,6 @@ fn source_kind(source: &str, version: Option<String>) -> std::result::Result<Kin
         .collect::<Vec<_>>();
     let hint = match crate::diagnostic::did_you_mean(path, known.iter().map(String::as_str)) {
         Some(best) => format!("did you mean `//{best}`?"),
-        None if path.starts_with("scaleway/") => {
-            "Plinth has no Scaleway provider: import the other clusters by moving this module out of the directory first".into()
-        }
         None => format!(
             "Plinth imports Kubestack's cluster and node-pool modules: {}",
             known
@@ -483,13 +575,35 @@ mod tests {
         let k = |s: &str| source_kind(s, None);
         assert!(matches!(
             k("github.com/kbst/terraform-kubestack//aws/cluster?ref=v0.19.2-beta.0"),
-            Ok(Kind::Cluster(p, Some(Dialect::Release))) if p.id == "eks"
+            Ok(Kind::Cluster(p, Pin { dialect: Some(Dialect::Release), version: Some((0, 19, 2)), .. })) if p.id == "eks"
         ));
         assert!(matches!(
             k("github.com/kbst/terraform-kubestack//google/cluster/node-pool?ref=main"),
-            Ok(Kind::NodePool(p, Some(Dialect::Current))) if p.id == "gke"
+            Ok(Kind::NodePool(p, Pin { dialect: Some(Dialect::Current), version: None, .. })) if p.id == "gke"
         ));
-        assert!(matches!(k("../azurerm/cluster"), Ok(Kind::Cluster(p, None)) if p.id == "aks"));
+        // A later tag is the typed modules' (the configuration's shape decides in the end).
+        assert!(matches!(
+            k("github.com/kbst/terraform-kubestack//google/cluster?ref=v0.20.0-beta.0"),
+            Ok(Kind::Cluster(
+                _,
+                Pin {
+                    dialect: Some(Dialect::Current),
+                    version: Some((0, 20, 0)),
+                    ..
+                }
+            ))
+        ));
+        assert!(
+            matches!(k("../azurerm/cluster"), Ok(Kind::Cluster(p, Pin { dialect: None, .. })) if p.id == "aks")
+        );
+        // Scaleway, remote or vendored: not imported, the same way.
+        for s in [
+            "github.com/kbst/terraform-kubestack//scaleway/cluster?ref=main",
+            "../scaleway/cluster",
+            "./vendor/terraform-kubestack/scaleway/cluster/node-pool",
+        ] {
+            assert!(matches!(k(s), Ok(Kind::Unsupported(_))), "{s}");
+        }
         assert!(matches!(
             k("kbst.xyz/catalog/nginx/kustomization"),
             Ok(Kind::Catalog(e, None)) if e == "nginx"
@@ -502,5 +616,15 @@ mod tests {
             k("github.com/kbst/terraform-kubestack//aws/clustr?ref=v0.19.2-beta.0").err(),
             Some("did you mean `//aws/cluster`?".to_string())
         );
+    }
+
+    #[test]
+    fn versions_of_refs() {
+        assert_eq!(parse_version("v0.19.2-beta.0"), Some((0, 19, 2)));
+        assert_eq!(parse_version("v0.15.1-beta.1"), Some((0, 15, 1)));
+        assert_eq!(parse_version("v1.2"), Some((1, 2, 0)));
+        assert_eq!(parse_version("main"), None);
+        assert_eq!(parse_version("4f1c2d9e"), None);
+        assert_eq!(parse_version("v1.2.3.4"), None);
     }
 }

@@ -4,7 +4,8 @@
 //! who took it. It outlives a crashed process on purpose: an interrupted apply must be looked at,
 //! not silently retried. A lock whose process is gone (same host, no such pid) is reported as
 //! stale and can be broken explicitly with `plinth unlock`. Terraform's own state locking stays
-//! on underneath.
+//! on underneath. The lock also names the engine process groups running for it, so `unlock`
+//! can stop what a killed Plinth left running.
 
 use crate::error::{Error, Result};
 use std::io::Write;
@@ -18,6 +19,9 @@ pub struct Holder {
     pub user: String,
     pub command: String,
     pub started: String,
+    /// Engine process groups running for the holder (see [`crate::engine::supervise`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<crate::engine::supervise::Group>,
 }
 
 impl Holder {
@@ -30,7 +34,13 @@ impl Holder {
                 .unwrap_or_else(|_| "unknown".into()),
             command: command.to_string(),
             started: super::record::now(),
+            engines: Vec::new(),
         }
+    }
+
+    /// The holder's process still runs here (its pid exists on this host).
+    pub fn is_alive_here(&self) -> bool {
+        self.host == hostname() && Path::new(&format!("/proc/{}", self.pid)).exists()
     }
 
     /// The holder's process is gone: same host, and no such process.
@@ -59,6 +69,24 @@ pub fn hostname() -> String {
 #[derive(Debug)]
 pub struct Guard {
     path: PathBuf,
+    holder: Holder,
+}
+
+impl Guard {
+    /// What keeps the lock's list of engine groups current while they run: the file is
+    /// replaced whole (a reader sees the old list or the new one).
+    pub fn engine_listener(&self) -> crate::engine::supervise::Listener {
+        let path = self.path.clone();
+        let holder = self.holder.clone();
+        Box::new(move |groups| {
+            let h = Holder {
+                engines: groups.to_vec(),
+                ..holder.clone()
+            };
+            let json = serde_json::to_vec_pretty(&h).unwrap_or_default();
+            let _ = crate::fsutil::write_atomic(&path, &json);
+        })
+    }
 }
 
 impl Drop for Guard {
@@ -67,16 +95,19 @@ impl Drop for Guard {
     }
 }
 
-fn path(git_dir: &Path, env: &str) -> PathBuf {
-    git_dir
+/// The lock file of `env`. The name becomes a path: anything but a valid environment name
+/// (`../../x`, `a/b`) is refused before it is used.
+fn path(git_dir: &Path, env: &str) -> Result<PathBuf> {
+    crate::environment::check_name(env).map_err(|msg| Error::refused(msg, None))?;
+    Ok(git_dir
         .join("plinth")
         .join("locks")
-        .join(format!("{env}.lock"))
+        .join(format!("{env}.lock")))
 }
 
 /// The current holder of `env`'s lock, if any.
 pub fn holder(git_dir: &Path, env: &str) -> Option<Holder> {
-    let text = std::fs::read_to_string(path(git_dir, env)).ok()?;
+    let text = std::fs::read_to_string(path(git_dir, env).ok()?).ok()?;
     serde_json::from_str(&text).ok().or_else(|| {
         Some(Holder {
             pid: 0,
@@ -84,13 +115,14 @@ pub fn holder(git_dir: &Path, env: &str) -> Option<Holder> {
             user: "?".into(),
             command: format!("unreadable lock: {}", text.trim()),
             started: "?".into(),
+            engines: Vec::new(),
         })
     })
 }
 
 /// Takes `env`'s lock, or says who holds it.
 pub fn acquire(git_dir: &Path, env: &str, command: &str) -> Result<Guard> {
-    let p = path(git_dir, env);
+    let p = path(git_dir, env)?;
     if let Some(parent) = p.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
     }
@@ -113,7 +145,7 @@ pub fn acquire(git_dir: &Path, env: &str, command: &str) -> Result<Guard> {
     match linked {
         Ok(()) => {
             crate::fsutil::sync_dir(p.parent().unwrap_or(git_dir));
-            Ok(Guard { path: p })
+            Ok(Guard { path: p, holder })
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let other = self::holder(git_dir, env);
@@ -143,8 +175,9 @@ pub fn acquire(git_dir: &Path, env: &str, command: &str) -> Result<Guard> {
 
 /// Breaks `env`'s lock; returns who held it.
 pub fn break_lock(git_dir: &Path, env: &str) -> Result<Option<Holder>> {
+    let p = path(git_dir, env)?;
     let h = holder(git_dir, env);
-    crate::fsutil::remove_file(&path(git_dir, env))?;
+    crate::fsutil::remove_file(&p)?;
     Ok(h)
 }
 
@@ -174,7 +207,7 @@ mod tests {
             ..Holder::current("plinth apply --env apps")
         };
         std::fs::write(
-            path(tmp.path(), "apps-prod"),
+            path(tmp.path(), "apps-prod").expect("path"),
             serde_json::to_string(&dead).expect("json"),
         )
         .expect("w");
@@ -197,10 +230,15 @@ mod tests {
         assert_eq!(h.pid, std::process::id());
         assert_eq!(h.command, "plinth apply --env ops");
         // Nothing but the lock is left in the directory.
-        let names: Vec<_> = std::fs::read_dir(path(tmp.path(), "ops").parent().expect("dir"))
-            .expect("read")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
+        let names: Vec<_> = std::fs::read_dir(
+            path(tmp.path(), "ops")
+                .expect("path")
+                .parent()
+                .expect("dir"),
+        )
+        .expect("read")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
         assert_eq!(names, ["ops.lock"]);
     }
 }

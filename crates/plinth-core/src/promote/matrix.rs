@@ -37,7 +37,8 @@ pub fn review(
         .iter()
         .filter_map(|c| repo.strip_prefix(&c.path))
         .collect();
-    let envs: Vec<&str> = p.environments.names().collect();
+    // CI plans the promotion chain; local environments are applied by their developers.
+    let envs: Vec<&str> = p.environments.chain_names().collect();
     let roots = Roots::new(p);
     let mut hit: BTreeSet<(usize, String)> = BTreeSet::new();
     let mut add = |env: &str, root: &str| {

@@ -42,6 +42,8 @@ pub struct ClusterChange {
     pub services: Vec<ComponentChange>,
     /// Why this change moves workloads to a new cluster, if it does.
     pub migration: Option<String>,
+    /// Why every node pool is replaced (new subnets) while the cluster stays, if it is.
+    pub pools_replaced: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -156,6 +158,10 @@ pub fn diff(desired: &Json, applied: Option<&Json>) -> PlatformPlan {
             p.and_then(|p| crate::keys::find(p.pool_keys, key))
                 .is_some_and(|k| k.forces_replacement)
         };
+        let replaces_pools = |key: &str| {
+            p.and_then(|p| crate::keys::find(p.cluster_keys, key))
+                .is_some_and(|k| k.replaces_pools)
+        };
         let name = n
             .or(o)
             .and_then(|c| c["name"].as_str())
@@ -170,6 +176,7 @@ pub fn diff(desired: &Json, applied: Option<&Json>) -> PlatformPlan {
                 node_pools: components(&Json::Null, n, "node_pools", &pool_replaces),
                 services: components(&Json::Null, n, "services", &|_| false),
                 migration: None,
+                pools_replaced: None,
             }),
             (Some(o), None) => clusters.push(ClusterChange {
                 key: k.clone(),
@@ -179,6 +186,7 @@ pub fn diff(desired: &Json, applied: Option<&Json>) -> PlatformPlan {
                 keys: Vec::new(),
                 node_pools: components(o, &Json::Null, "node_pools", &pool_replaces),
                 services: components(o, &Json::Null, "services", &|_| false),
+                pools_replaced: None,
             }),
             (Some(o), Some(n)) if o != n => {
                 let mut oc = obj(o, "config");
@@ -197,14 +205,42 @@ pub fn diff(desired: &Json, applied: Option<&Json>) -> PlatformPlan {
                         format!("the cluster is replaced ({} changed); every workload must migrate to the new cluster", migration.join(", "))
                     }
                 });
+                // Keys that give every node group new subnets replace every pool the cluster
+                // keeps, changed or not (a replaced cluster replaces them anyway).
+                let moved: Vec<String> = keys
+                    .iter()
+                    .filter(|c| replaces_pools(&c.key))
+                    .map(|c| format!("`{}`", c.key))
+                    .collect();
+                let mut node_pools = components(o, n, "node_pools", &pool_replaces);
+                let pools_replaced = (!moved.is_empty() && migration.is_none()).then(|| {
+                    let (old_pools, new_pools) = (obj(o, "node_pools"), obj(n, "node_pools"));
+                    for kept in new_pools.keys().filter(|p| old_pools.contains_key(*p)) {
+                        match node_pools.iter_mut().find(|c| &c.key == kept) {
+                            Some(c) => c.replaced = true,
+                            None => node_pools.push(ComponentChange {
+                                key: kept.clone(),
+                                change: Change::Changed,
+                                keys: Vec::new(),
+                                replaced: true,
+                            }),
+                        }
+                    }
+                    node_pools.sort_by(|a, b| a.key.cmp(&b.key));
+                    format!(
+                        "every node pool is replaced ({} changed): their pods are rescheduled onto new nodes",
+                        moved.join(", ")
+                    )
+                });
                 clusters.push(ClusterChange {
                     key: k.clone(),
                     change: Change::Changed,
                     name,
                     keys,
-                    node_pools: components(o, n, "node_pools", &pool_replaces),
+                    node_pools,
                     services: components(o, n, "services", &|_| false),
                     migration,
+                    pools_replaced,
                 });
             }
             _ => {}
@@ -259,6 +295,37 @@ mod tests {
             "{m}"
         );
         assert_eq!(p.migrations().count(), 1);
+    }
+
+    /// Regression (issue 17): changing an EKS pool's instance types replaces its node group,
+    /// and the platform-level plan did not say so.
+    #[test]
+    fn changing_an_eks_pools_instance_types_flags_its_replacement() {
+        let mut new = cluster("eu-west-1", 3, "1.32");
+        new["clusters"]["eks_zero"]["node_pools"]["default"]["config"]["instance_types"] =
+            json!(["m6i.xlarge"]);
+        let p = diff(&new, Some(&cluster("eu-west-1", 3, "1.32")));
+        let pool = &p.clusters[0].node_pools[0];
+        assert!(pool.replaced, "{pool:?}");
+        assert!(pool.keys[0].forces_replacement);
+        assert!(p.clusters[0].migration.is_none());
+    }
+
+    #[test]
+    fn new_node_subnets_replace_every_pool_but_not_the_cluster() {
+        let mut new = cluster("eu-west-1", 3, "1.32");
+        new["clusters"]["eks_zero"]["config"]["cluster_vpc_node_subnet_number_offset"] = json!(2);
+        let p = diff(&new, Some(&cluster("eu-west-1", 3, "1.32")));
+        let c = &p.clusters[0];
+        assert!(c.migration.is_none());
+        assert!(
+            c.pools_replaced
+                .as_deref()
+                .is_some_and(|m| m.contains("`cluster_vpc_node_subnet_number_offset`")),
+            "{c:?}"
+        );
+        assert_eq!(c.node_pools.len(), 1);
+        assert!(c.node_pools[0].replaced && c.node_pools[0].keys.is_empty());
     }
 
     #[test]

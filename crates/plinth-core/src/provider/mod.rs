@@ -9,8 +9,9 @@ pub mod eks;
 pub mod gke;
 pub mod kind;
 
+use crate::diagnostic::Diagnostic;
 use crate::keys::{Field, Key, Ty};
-use crate::value::{Kind, Table, Value};
+use crate::value::{Kind, Origin, Table, Value};
 use std::collections::BTreeMap;
 
 /// Everything Plinth knows about one provider.
@@ -44,6 +45,34 @@ pub struct Provider {
     pub pool_flags: PoolFlags,
     /// How the provider appears in generated Terraform.
     pub terraform: TerraformSpec,
+    /// Problems only the resolved configuration shows: keys that would do nothing, and
+    /// combinations the cloud refuses or that would not work there.
+    pub check_resolved: fn(&ResolvedView<'_>, &mut Vec<Diagnostic>),
+}
+
+/// One cluster in one environment, resolved, as [`Provider::check_resolved`] sees it.
+pub struct ResolvedView<'a> {
+    /// "cluster `eks_zero`", for messages.
+    pub what: &'a str,
+    pub cluster: &'a Table,
+    /// Where the cluster is defined: the place to point at when a default is the problem.
+    pub origin: Origin,
+    pub pools: &'a BTreeMap<String, crate::node_pool::ResolvedPool>,
+}
+
+impl ResolvedView<'_> {
+    /// A diagnostic pointing at `key`'s value, or at the cluster when it is a default.
+    pub(crate) fn at(&self, d: Diagnostic, table: &Table, key: &str, text: &str) -> Diagnostic {
+        match table.get(key) {
+            Some(v) if !v.origin.is_builtin() => d.at_value(v.origin, text.to_string()),
+            _ => d.at_key(self.origin, format!("`{key}` defaults here")),
+        }
+    }
+}
+
+/// A value the user wrote (not a documented default).
+pub(crate) fn explicit<'a>(t: &'a Table, k: &str) -> Option<&'a Value> {
+    t.get(k).filter(|v| !v.origin.is_builtin())
 }
 
 /// The Terraform side of a provider: its module and how roots configure it.
@@ -86,6 +115,9 @@ pub struct SizeKeys {
 pub struct Scaffold {
     /// Cluster keys beside `region`, with `{region}` substituted.
     pub cluster: &'static str,
+    /// Cluster keys every environment sets for itself (`{env}` is the environment), e.g. an
+    /// AKS resource group per environment.
+    pub per_environment: &'static str,
     /// The default pool's keys, with `{region}` substituted.
     pub default_pool: &'static str,
     /// A new extra pool's keys, with `{region}` substituted.
@@ -157,6 +189,8 @@ pub(crate) const POSITIVE: Ty = Ty::Integer { min: 1 };
 
 /// Taint effects as EKS and GKE spell them.
 pub(crate) const TAINT_EFFECTS: &[&str] = &["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"];
+/// [`TAINT_EFFECTS`], for generators outside the crate.
+pub const TAINT_EFFECTS_PUBLIC: &[&str] = TAINT_EFFECTS;
 
 pub(crate) const TAINT_FIELDS: &[Field] = &[
     Field::new("key", Ty::String, "Taint key, e.g. `nvidia.com/gpu`.").required(),
@@ -257,9 +291,36 @@ pub(crate) fn kind_str(s: &str) -> Kind {
     Kind::String(s.into())
 }
 
+/// The first and last address of an IPv4 CIDR, for overlap checks.
+pub(crate) fn ipv4_range(cidr: &str) -> Option<(u32, u32)> {
+    let (addr, len) = cidr.split_once('/')?;
+    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
+    let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    let start = u32::from(addr) & mask;
+    Some((start, start | !mask))
+}
+
+/// Whether two IPv4 CIDRs share an address.
+pub(crate) fn cidrs_overlap(a: &str, b: &str) -> bool {
+    match (ipv4_range(a), ipv4_range(b)) {
+        (Some((a0, a1)), Some((b0, b1))) => a0 <= b1 && b0 <= a1,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cidr_overlaps() {
+        assert!(cidrs_overlap("10.0.0.0/16", "10.0.128.0/20"));
+        assert!(cidrs_overlap("100.64.0.0/16", "100.64.0.0/17"));
+        assert!(!cidrs_overlap("10.0.0.0/16", "100.64.0.0/16"));
+        assert!(!cidrs_overlap("100.64.0.0/17", "100.64.128.0/17"));
+        assert!(!cidrs_overlap("fd00::/8", "10.0.0.0/8"));
+    }
 
     #[test]
     fn every_table_is_well_formed() {

@@ -252,8 +252,12 @@ pub fn remote_resource(url: &str, r#ref: &str) -> String {
     }
 }
 
+/// A file copied into an overlay, read as definition files are (never a FIFO, never huge).
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))
+    crate::fsutil::read_text(path).map_err(|e| match e {
+        crate::fsutil::ReadProblem::Io(e) => Error::io("read", path, e),
+        e => Error::refused(format!("`{}` {e}", path.display()), None),
+    })
 }
 
 /// A safe file name part from a user's path: its stem, with anything unusual replaced.

@@ -222,6 +222,12 @@ fn root(
     for (path, content) in files {
         tree.insert(path, content)?;
     }
+    if let Some(moved) = crate::import::migrate::moved_file(p, r, clusters) {
+        tree.insert(
+            format!("{dir}kubestack_moved.tf"),
+            with_header("#", name, &moved),
+        )?;
+    }
     let in_root: std::collections::BTreeSet<&str> = clusters.iter().map(|c| &c[..]).collect();
     let sensitive = crate::secrets::variables_of(r, |c| in_root.contains(c));
     if !sensitive.is_empty() {

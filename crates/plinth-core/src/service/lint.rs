@@ -81,13 +81,7 @@ pub fn manifests(dir: &Path) -> (Vec<Manifest>, Vec<String>) {
     (out, problems)
 }
 
-/// The kustomization file of a directory, if any.
-pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"]
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-}
+pub use super::closure::kustomization_file;
 
 fn collect(
     dir: &Path,
@@ -106,7 +100,7 @@ fn collect(
         problems.push(format!("`{}` has no kustomization.yaml", dir.display()));
         return;
     };
-    let text = match std::fs::read_to_string(&kfile) {
+    let text = match crate::fsutil::read_text(&kfile) {
         Ok(t) => t,
         Err(e) => {
             problems.push(format!("cannot read `{}`: {e}", kfile.display()));
@@ -143,7 +137,7 @@ fn collect(
 }
 
 fn read_file(path: &Path, out: &mut Vec<Manifest>, problems: &mut Vec<String>) {
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::fsutil::read_text(path) {
         Ok(t) => t,
         Err(e) => {
             problems.push(format!("cannot read `{}`: {e}", path.display()));
@@ -273,7 +267,7 @@ pub fn check(p: &Platform, sources: &mut SourceMap, diags: &mut Diagnostics) {
             let (found, _) = manifests(&dir);
             for m in found {
                 if let Some(v) = violation(s.kind, &m) {
-                    let text = std::fs::read_to_string(&m.file).unwrap_or_default();
+                    let text = crate::fsutil::read_text(&m.file).unwrap_or_default();
                     let name = crate::source::display_path(&m.file, &p.root);
                     let line_end = text[m.offset..]
                         .find('\n')

@@ -2,6 +2,7 @@
 //! CRDs, admission control, monitoring and logging agents) — never the workloads themselves.
 
 pub mod catalog;
+pub mod closure;
 pub mod lint;
 
 use crate::component::{Configs, Header};
@@ -97,6 +98,20 @@ pub struct ServiceDef {
     pub header: Header,
     pub configs: Configs,
     pub origin: Origin,
+}
+
+impl ServiceDef {
+    /// Every item of the list `key` (`resources`, `patches`) in every environment's layer of
+    /// the configuration, as written: together they are every file the service can apply.
+    pub fn layer_items<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.configs.by_env.values().flat_map(move |cfg| {
+            cfg.table
+                .get(key)
+                .and_then(Value::as_array)
+                .unwrap_or_default()
+                .iter()
+        })
+    }
 }
 
 /// A service resolved for one environment.
@@ -386,7 +401,7 @@ pub fn check_files(p: &crate::platform::Platform, diags: &mut Diagnostics) {
                         Diagnostic::error("invalid-path", format!("the source of {what} is not a directory"))
                             .at_value(s.source_origin, "expected a kustomize base directory"),
                     ),
-                    Ok(dir) if lint::kustomization_file(&dir).is_none() => diags.push(
+                    Ok(dir) if closure::kustomization_file(&dir).is_none() => diags.push(
                         Diagnostic::error("invalid-path", format!("the source of {what} has no kustomization.yaml"))
                             .at_value(s.source_origin, "not a kustomize base")
                             .hint(format!("add `{path}/kustomization.yaml` listing the manifests under `resources:`")),
@@ -398,79 +413,89 @@ pub fn check_files(p: &crate::platform::Platform, diags: &mut Diagnostics) {
                     ),
                 }
             }
-            for cfg in s.configs.by_env.values() {
-                for r in cfg
-                    .table
-                    .get("resources")
-                    .and_then(Value::as_array)
-                    .unwrap_or_default()
-                {
-                    if let Some(path) = r.as_str()
-                        && let Err(msg) = resolve_path(&p.root, path)
-                    {
-                        diags.push(
-                            Diagnostic::error("invalid-path", format!("{what}: {msg}"))
-                                .at_value(r.origin, "extra resource"),
-                        );
+            for r in s.layer_items("resources") {
+                let Some(path) = r.as_str() else { continue };
+                let problem = match resolve_path(&p.root, path) {
+                    Ok(real) if real.is_dir() && closure::kustomization_file(&real).is_none() => {
+                        Some(format!(
+                            "the extra resource directory `{path}` has no kustomization.yaml (kustomize loads a directory as a kustomization)"
+                        ))
                     }
+                    Ok(real) if real.is_dir() => None,
+                    // Copied into the overlay: read the same way as definition files.
+                    Ok(real) => crate::fsutil::read_text(&real)
+                        .err()
+                        .map(|e| format!("the extra resource `{path}` {e}")),
+                    Err(msg) => Some(msg),
+                };
+                if let Some(msg) = problem {
+                    diags.push(
+                        Diagnostic::error("invalid-path", format!("{what}: {msg}"))
+                            .at_value(r.origin, "extra resource"),
+                    );
                 }
-                for patch in cfg
-                    .table
-                    .get("patches")
-                    .and_then(Value::as_array)
-                    .unwrap_or_default()
-                {
-                    let Some(t) = patch.as_table() else { continue };
-                    match (t.get("path"), t.get("patch")) {
-                        (Some(path), None) => {
-                            let Some(rel) = path.as_str() else { continue };
-                            match resolve_path(&p.root, rel) {
-                                Ok(file) if file.is_file() => {
-                                    let text = std::fs::read_to_string(&file).unwrap_or_default();
-                                    if is_json6902(&text) && !t.contains_key("target") {
+            }
+            for patch in s.layer_items("patches") {
+                let Some(t) = patch.as_table() else { continue };
+                match (t.get("path"), t.get("patch")) {
+                    (Some(path), None) => {
+                        let Some(rel) = path.as_str() else { continue };
+                        match resolve_path(&p.root, rel) {
+                            Ok(file) if !file.is_dir() => {
+                                let text = match crate::fsutil::read_text(&file) {
+                                    Ok(t) => t,
+                                    Err(e) => {
                                         diags.push(
+                                            Diagnostic::error(
+                                                "invalid-path",
+                                                format!("{what}: the patch `{rel}` {e}"),
+                                            )
+                                            .at_value(path.origin, "patch file"),
+                                        );
+                                        continue;
+                                    }
+                                };
+                                if is_json6902(&text) && !t.contains_key("target") {
+                                    diags.push(
                                             Diagnostic::error("missing-key", format!("{what}: the JSON 6902 patch `{rel}` needs a `target`"))
                                                 .at_value(patch.origin, "which resource does it patch?")
                                                 .hint("add `target = { kind = \"Deployment\", name = \"...\" }`"),
                                         );
-                                    }
                                 }
-                                Ok(_) => diags.push(
-                                    Diagnostic::error(
-                                        "invalid-path",
-                                        format!("{what}: the patch `{rel}` is not a file"),
-                                    )
-                                    .at_value(path.origin, "expected a file"),
-                                ),
-                                Err(msg) => diags.push(
-                                    Diagnostic::error("invalid-path", format!("{what}: {msg}"))
-                                        .at_value(path.origin, "patch file"),
-                                ),
                             }
+                            Ok(_) => diags.push(
+                                Diagnostic::error(
+                                    "invalid-path",
+                                    format!("{what}: the patch `{rel}` is not a file"),
+                                )
+                                .at_value(path.origin, "expected a file"),
+                            ),
+                            Err(msg) => diags.push(
+                                Diagnostic::error("invalid-path", format!("{what}: {msg}"))
+                                    .at_value(path.origin, "patch file"),
+                            ),
                         }
-                        (None, Some(inline)) => {
-                            if is_json6902(inline.as_str().unwrap_or_default())
-                                && !t.contains_key("target")
-                            {
-                                diags.push(
-                                    Diagnostic::error(
-                                        "missing-key",
-                                        format!(
-                                            "{what}: an inline JSON 6902 patch needs a `target`"
-                                        ),
-                                    )
-                                    .at_value(patch.origin, "which resource does it patch?"),
-                                );
-                            }
-                        }
-                        _ => diags.push(
-                            Diagnostic::error(
-                                "invalid-value",
-                                format!("{what}: a patch has exactly one of `path` or `patch`"),
-                            )
-                            .at_value(patch.origin, "ambiguous patch"),
-                        ),
                     }
+                    (None, Some(inline)) => {
+                        if is_json6902(inline.as_str().unwrap_or_default())
+                            && !t.contains_key("target")
+                        {
+                            diags.push(
+                                Diagnostic::error(
+                                    "missing-key",
+                                    format!("{what}: an inline JSON 6902 patch needs a `target`"),
+                                )
+                                .at_value(patch.origin, "which resource does it patch?"),
+                            );
+                        }
+                    }
+                    _ => diags.push(
+                        Diagnostic::error(
+                            "invalid-value",
+                            format!("{what}: a patch has exactly one of `path` or `patch`"),
+                        )
+                        .at_value(patch.origin, "ambiguous patch"),
+                    ),
                 }
             }
         }

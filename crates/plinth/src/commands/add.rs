@@ -29,6 +29,14 @@ fn apply(ui: &Ui, dir: &Path, edit: Edit) -> Result<Exit, CliError> {
 }
 
 pub fn add(ui: &Ui, cmd: AddCommand) -> Result<Exit, CliError> {
+    let dir = match &cmd {
+        AddCommand::Cluster(a) => a.dir.path(),
+        AddCommand::NodePool(a) => a.dir.path(),
+        AddCommand::Service(a) => a.dir.path(),
+        AddCommand::Environment(a) => a.dir.path(),
+    };
+    // Held from reading the platform to writing it: concurrent edits never lose one another.
+    let _lock = edit::lock(&dir)?;
     match cmd {
         AddCommand::Cluster(a) => {
             let dir = a.dir.path();
@@ -86,6 +94,13 @@ pub fn add(ui: &Ui, cmd: AddCommand) -> Result<Exit, CliError> {
 }
 
 pub fn remove(ui: &Ui, cmd: RemoveCommand) -> Result<Exit, CliError> {
+    let dir = match &cmd {
+        RemoveCommand::Cluster { dir, .. }
+        | RemoveCommand::NodePool { dir, .. }
+        | RemoveCommand::Service { dir, .. }
+        | RemoveCommand::Environment { dir, .. } => dir.path(),
+    };
+    let _lock = edit::lock(&dir)?;
     match cmd {
         RemoveCommand::Cluster { key, dir } => {
             let dir = dir.path();

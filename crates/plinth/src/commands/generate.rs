@@ -47,14 +47,18 @@ pub fn run(ui: &Ui, args: GenerateArgs) -> Result<Exit, CliError> {
             "written": report.written,
             "removed": report.removed,
             "unchanged": report.unchanged,
-            "kept_as_orig": report.kept_as_orig,
+            "backed_up": report.backed_up,
+            "backup_dir": report.backup_dir.as_ref().map(|d| d.display().to_string()),
         }));
     }
-    for f in &report.kept_as_orig {
-        ui.status(&format!(
-            "{} kept your edited file as `{f}`",
-            ui.yellow("!")
-        ));
+    if let Some(dir) = &report.backup_dir {
+        for f in &report.backed_up {
+            ui.status(&format!(
+                "{} moved `{f}` out of the output, to `{}`",
+                ui.yellow("!"),
+                dir.join(f).display()
+            ));
+        }
     }
     if report.written.is_empty() && report.removed.is_empty() {
         ui.status(&format!(

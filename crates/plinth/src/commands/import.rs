@@ -1,7 +1,7 @@
 //! `plinth import kubestack SRC --out DST`: a Kubestack repository in, a Plinth platform out,
 //! and a report of what was imported, converted and left for a person to decide.
 
-use crate::cli::{ImportCommand, ImportKubestackArgs, Output};
+use crate::cli::{ImportCommand, ImportKubestackArgs, Output, StateArg};
 use crate::ui::Ui;
 use crate::{CliError, Exit};
 use plinth_core::import::{self, Report};
@@ -16,7 +16,11 @@ pub fn run(ui: &Ui, command: ImportCommand) -> Result<Exit, CliError> {
 fn kubestack(ui: &Ui, a: ImportKubestackArgs) -> Result<Exit, CliError> {
     // Refused before any work: the import never writes into an existing platform.
     import::check_out(&a.out)?;
-    let imp = import::kubestack(&a.src, &a.out);
+    let options = import::Options {
+        state_migration: a.state_migration,
+        per_cluster_state: a.state == StateArg::Cluster,
+    };
+    let imp = import::kubestack(&a.src, &a.out, &options);
     // In the order found: files in name order, the summary of a failed validation last.
     let diags: Vec<_> = imp.diagnostics.iter().cloned().collect();
     let json = |imported: bool| {

@@ -17,10 +17,9 @@ pub fn run(ui: &Ui, args: ListArgs) -> Result<Exit, CliError> {
         Output::Json => {
             let envs: Vec<_> = p
                 .environments
-                .chain
-                .iter()
+                .all()
                 .enumerate()
-                .map(|(i, e)| serde_json::json!({"name": e.name, "internal": i == 0, "base": i == p.environments.base, "intent": e.intent}))
+                .map(|(i, e)| serde_json::json!({"name": e.name, "internal": i == 0, "base": i == p.environments.base, "local": e.local, "intent": e.intent}))
                 .collect();
             let clusters: Vec<_> = p
                 .clusters
@@ -70,6 +69,20 @@ pub fn run(ui: &Ui, args: ListArgs) -> Result<Exit, CliError> {
                 .collect();
             let _ = writeln!(out, "{} {}", ui.bold("platform"), p.settings.name);
             let _ = writeln!(out, "{} {}", ui.bold("environments"), chain.join(" → "));
+            let local: Vec<&str> = p
+                .environments
+                .local
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            if !local.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "{} {}",
+                    ui.bold("local environments"),
+                    local.join(", ")
+                );
+            }
             let _ = writeln!(out, "{}", ui.bold("clusters"));
             for c in p.clusters.values() {
                 let region = resolved

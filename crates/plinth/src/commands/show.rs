@@ -53,7 +53,6 @@ fn source_word(v: &Valid, o: &Origin) -> String {
     } else {
         v.platform
             .environments
-            .chain
             .get(o.env as usize)
             .map_or_else(|| "?".into(), |e| e.name.clone())
     }
@@ -62,17 +61,27 @@ fn source_word(v: &Valid, o: &Origin) -> String {
 fn render_env(ui: &Ui, v: &Valid, r: &Resolved, out: &mut String) {
     let envs = &v.platform.environments;
     let i = envs.index(&r.environment).unwrap_or(0);
-    let role = if i == 0 { "internal" } else { "external" };
+    let local = envs.is_local(&r.environment);
+    let role = if local {
+        "local, outside the promotion chain"
+    } else if i == 0 {
+        "internal"
+    } else {
+        "external"
+    };
     let base = if i == envs.base { ", base" } else { "" };
+    let place = if local {
+        role.to_string()
+    } else {
+        format!("{} of {}, {role}{base}", i + 1, envs.len())
+    };
     let _ = writeln!(
         out,
         "{} {}  {}",
         ui.bold("environment"),
         ui.bold(&r.environment),
         ui.dim(&format!(
-            "({} of {}, {role}{base}) — platform `{}`",
-            i + 1,
-            envs.len(),
+            "({place}) — platform `{}`",
             v.platform.settings.name
         ))
     );
@@ -311,9 +320,11 @@ fn explain(
     Ok(Exit::Ok)
 }
 
+/// The leaves of a value. A sensitive value is one leaf (shown masked), never its parts: its
+/// `value` field is the secret itself.
 fn collect_leaves(path: &str, v: &Value, out: &mut Vec<(String, Value)>) {
     match &v.kind {
-        Kind::Table(t) if !t.is_empty() => {
+        Kind::Table(t) if !t.is_empty() && v.sensitive().is_none() => {
             for (k, x) in t {
                 collect_leaves(&format!("{path}.{k}"), x, out);
             }

@@ -38,15 +38,27 @@ pub fn run(ui: &Ui, args: ValidateArgs) -> Result<Exit, CliError> {
                     first.map_or(0, |e| e.clusters.values().map(|c| c.node_pools.len()).sum());
                 let services: usize =
                     first.map_or(0, |e| e.clusters.values().map(|c| c.services.len()).sum());
+                let (chain, local): (Vec<&str>, Vec<&str>) = match &checked.platform {
+                    Some(p) => (
+                        p.environments.chain_names().collect(),
+                        p.environments
+                            .local
+                            .iter()
+                            .map(|e| e.name.as_str())
+                            .collect(),
+                    ),
+                    None => (Vec::new(), Vec::new()),
+                };
+                let local = if local.is_empty() {
+                    String::new()
+                } else {
+                    format!(" + local {}", local.join(", "))
+                };
                 ui.status(&format!(
-                    "{}: platform `{p}`, {} ({}), {}, {}, {}, {}",
+                    "{}: platform `{p}`, {} ({}{local}), {}, {}, {}, {}",
                     ui.green("valid"),
                     plural(r.environments.len(), "environment"),
-                    r.environments
-                        .iter()
-                        .map(|e| e.environment.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" → "),
+                    chain.join(" → "),
                     plural(clusters, "cluster"),
                     plural(pools, "node pool"),
                     plural(services, "service"),

@@ -35,6 +35,34 @@ pub fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
+/// The real kubectl, found as Plinth finds it: `PLINTH_KUBECTL`, the Google Cloud SDK's
+/// versioned `kubectl.1.N` beside `gcloud` (its `kubectl` is a dispatcher), else `PATH`.
+pub fn kubectl() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PLINTH_KUBECTL") {
+        return Some(PathBuf::from(p));
+    }
+    let sdk = which("gcloud")
+        .and_then(|g| std::fs::canonicalize(g).ok())
+        .and_then(|g| g.parent().map(Path::to_path_buf));
+    let mut versioned: Vec<(u32, PathBuf)> = sdk
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let minor = e
+                .file_name()
+                .to_string_lossy()
+                .strip_prefix("kubectl.1.")?
+                .parse::<u32>()
+                .ok()?;
+            Some((minor, e.path()))
+        })
+        .collect();
+    versioned.sort();
+    versioned.pop().map(|(_, p)| p).or_else(|| which("kubectl"))
+}
+
 /// The machine image's mirror holding the real `hashicorp/aws` provider.
 pub fn aws_mirror() -> Option<PathBuf> {
     [
@@ -169,6 +197,7 @@ pub fn fmt(tf: &Path, text: &str) -> String {
 /// A moto server on a free loopback port, stopped on drop.
 pub struct Moto {
     child: Child,
+    log: PathBuf,
     pub port: u16,
 }
 
@@ -181,22 +210,36 @@ impl Moto {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             l.local_addr().expect("addr").port()
         };
+        let log_path = std::env::temp_dir().join(format!("plinth-moto-{port}.log"));
+        let log = std::fs::File::create(&log_path).ok()?;
         let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             // AWS-managed policies (AmazonEKSClusterPolicy, ...) exist only when loaded.
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // A file, not a pipe: moto logs every request, and a full pipe would stall it.
+            .stderr(log.try_clone().ok()?)
             .spawn()
             .ok()?;
-        let moto = Moto { child, port };
-        for _ in 0..100 {
+        let mut moto = Moto {
+            child,
+            log: log_path.clone(),
+            port,
+        };
+        // A fresh venv imports (and byte-compiles) moto on the first start, and the machine
+        // may be busy with other test binaries: wait for the port as long as the server lives.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+        while std::time::Instant::now() < deadline {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Some(moto);
             }
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                let err = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("moto_server exited ({status}) before listening on {port}:\n{err}");
+            }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        panic!("moto_server did not start on port {port}");
+        panic!("moto_server did not listen on port {port} within 180 s");
     }
 
     /// A `*_override.tf` pointing every aliased aws provider at moto (test-only: generated
@@ -207,7 +250,7 @@ impl Moto {
             .iter()
             .map(|a| {
                 format!(
-                    "provider \"aws\" {{\n  alias                       = \"{a}\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n  endpoints {{\n    ec2 = \"{url}\"\n    eks = \"{url}\"\n    iam = \"{url}\"\n    sts = \"{url}\"\n  }}\n}}\n"
+                    "provider \"aws\" {{\n  alias                       = \"{a}\"\n  access_key                  = \"test\"\n  secret_key                  = \"test\"\n  skip_credentials_validation = true\n  skip_requesting_account_id  = true\n  skip_metadata_api_check     = true\n  endpoints {{\n    ec2     = \"{url}\"\n    eks     = \"{url}\"\n    iam     = \"{url}\"\n    route53 = \"{url}\"\n    sts     = \"{url}\"\n  }}\n}}\n"
                 )
             })
             .collect()
@@ -218,6 +261,7 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

@@ -1,9 +1,10 @@
 //! Azure AKS: key tables (Kubestack's current keys), naming limits and pool shape.
 
 use super::{
-    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, STRING_MAP, STRINGS, Scaffold, SizeKeys,
-    Taint, base_domain_key, int, name_prefix_key, string, string_map, strings,
+    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS, Scaffold,
+    SizeKeys, Taint, base_domain_key, explicit, int, name_prefix_key, string, string_map, strings,
 };
+use crate::diagnostic::Diagnostic;
 use crate::keys::{Default, Field, Key, Ty};
 use crate::value::{Table, Value};
 
@@ -30,138 +31,184 @@ const UPGRADE_SETTINGS: &[Field] = &[
 static MODULE: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/src/provider/aks/terraform");
 
+const KUBECONFIG_AUTH: &[&str] = &[
+    "local_account",
+    "azurecli",
+    "spn",
+    "msi",
+    "workloadidentity",
+];
+
+// Which keys replace the cluster or a node pool follows azurerm 4.51.0: the attributes with
+// `ForceNew` in `internal/services/containers/kubernetes_cluster_resource.go` and
+// `kubernetes_cluster_node_pool_resource.go` (hashicorp/terraform-provider-azurerm). Properties
+// of a pool that Azure cannot change in place (VM size, OS disk, zones, max pods) are not
+// replacements: the provider rotates the pool through `temporary_name_for_rotation`.
 pub static CLUSTER_KEYS: &[Key] = &[
     name_prefix_key(),
     base_domain_key(),
     Key::new(
         "region",
         Ty::String,
-        "Azure location of the resource group, e.g. `westeurope`.",
+        "Azure location of the cluster and its network, e.g. `westeurope`; also the region part of names. It must be the resource group's location (a plan-time check warns when it is not).",
     )
     .required()
     .replaces(),
     Key::new(
         "resource_group",
         Ty::String,
-        "Resource group the cluster is created in; its location is `region`.",
+        "Resource group holding the cluster, its virtual network, Log Analytics workspace and DNS zone. An existing group (read with a data source, as Kubestack) unless `create_resource_group`. Give each environment its own.",
     )
     .required()
     .replaces(),
     Key::new(
+        "create_resource_group",
+        Ty::Boolean,
+        "Create `resource_group` in `region` (`azurerm_resource_group`) instead of reading an existing one. Two environments or clusters cannot create the same group.",
+    )
+    .default(Default::Bool(false)),
+    Key::new(
         "availability_zones",
         STRINGS,
-        "Availability zones, e.g. `[\"1\", \"2\", \"3\"]`.",
+        "Availability zones of the default pool (and of the other pools unless they set their own), e.g. `[\"1\", \"2\", \"3\"]`.",
     )
-    .required()
-    .replaces(),
-    Key::new("dns_prefix", Ty::String, "DNS prefix of the API server.")
+    .required(),
+    Key::new("dns_prefix", Ty::String, "DNS prefix of the API server's fqdn (`dns_prefix`).")
         .default(Default::Str("api"))
         .replaces(),
     Key::new(
         "sku_tier",
         Ty::Enum(&["Free", "Standard", "Premium"]),
-        "Control plane SKU.",
+        "Control plane tier (`sku_tier`): `Standard` adds the uptime SLA production clusters want.",
     )
     .default(Default::Str("Free")),
     Key::new(
         "vnet_address_space",
         CIDRS,
-        "Address space of the virtual network.",
+        "Address space of the cluster's virtual network (`azurerm_virtual_network`).",
     )
-    .default(Default::Strs(&["10.0.0.0/8"]))
-    .replaces(),
+    .default(Default::Strs(&["10.0.0.0/8"])),
     Key::new(
         "subnet_address_prefixes",
         CIDRS,
-        "Address prefixes of the node subnet.",
+        "Address prefixes of the node subnet (`azurerm_subnet`) every pool uses.",
     )
-    .default(Default::Strs(&["10.1.0.0/16"]))
-    .replaces(),
+    .default(Default::Strs(&["10.1.0.0/16"])),
     Key::new(
         "subnet_service_endpoints",
         STRINGS,
-        "Service endpoints of the node subnet.",
+        "Service endpoints of the node subnet, e.g. `[\"Microsoft.Storage\"]`.",
     ),
     Key::new(
         "network_plugin",
         Ty::Enum(&["kubenet", "azure", "none"]),
-        "Network plugin.",
+        "Network plugin (`network_profile.network_plugin`); `kubenet` as Kubestack (Azure retires it in 2028: new clusters should use `azure`).",
     )
     .default(Default::Str("kubenet"))
     .replaces(),
     Key::new(
         "network_policy",
         Ty::Enum(&["calico", "azure", "cilium"]),
-        "Network policy engine.",
+        "NetworkPolicy engine (`network_profile.network_policy`); `cilium` also selects the Cilium data plane.",
     )
     .default(Default::Str("calico"))
     .replaces(),
-    Key::new("service_cidr", Ty::Cidr, "Kubernetes service CIDR.")
+    Key::new("service_cidr", Ty::Cidr, "Kubernetes service CIDR (`network_profile.service_cidr`).")
         .default(Default::Str("10.0.0.0/16"))
         .replaces(),
     Key::new(
         "dns_service_ip",
         Ty::String,
-        "Cluster DNS service IP, inside `service_cidr`.",
+        "Cluster DNS service IP (`network_profile.dns_service_ip`), inside `service_cidr`.",
     )
     .default(Default::Str("10.0.0.10"))
     .replaces(),
-    Key::new("pod_cidr", Ty::Cidr, "Pod CIDR (kubenet).")
+    Key::new("pod_cidr", Ty::Cidr, "Pod CIDR (`network_profile.pod_cidr`); only with `network_plugin = \"kubenet\"`.")
         .default(Default::Str("10.244.0.0/16"))
         .replaces(),
-    Key::new("max_pods", POSITIVE, "Pods per node of the default pool."),
+    Key::new("max_pods", POSITIVE, "Pods per node of the default pool; overrides the default pool's own `max_pods` (Kubestack's cluster-level key)."),
     Key::new(
         "kubernetes_version",
         Ty::String,
-        "Kubernetes version; Azure's default when unset.",
+        "Kubernetes version of the control plane and every pool (`kubernetes_version`, `orchestrator_version`); Azure's default when unset.",
     ),
     Key::new(
         "automatic_channel_upgrade",
         Ty::Enum(&["patch", "rapid", "node-image", "stable", "none"]),
-        "Automatic upgrade channel.",
+        "Automatic upgrade channel (`automatic_upgrade_channel`); `none` or unset: no automatic upgrades.",
     ),
     Key::new(
         "enable_azure_policy_agent",
         Ty::Boolean,
-        "Azure Policy add-on.",
-    ),
+        "The Azure Policy add-on (`azure_policy_enabled`), which audits and enforces Azure Policy assignments in the cluster; free, on by default (Kubestack leaves it off).",
+    )
+    .default(Default::Bool(true)),
     Key::new(
         "disable_managed_identities",
         Ty::Boolean,
-        "Use a service principal instead of managed identities.",
+        "Refused when `true`: Plinth's module gives the cluster a managed identity (system-assigned, or `user_assigned_identity_id`) and creates no service principal.",
     ),
     Key::new(
         "user_assigned_identity_id",
         Ty::String,
-        "User-assigned identity instead of the system-assigned one.",
+        "A user-assigned identity for the cluster instead of a system-assigned one; its owner must grant it Network Contributor on the node subnet.",
     ),
     Key::new(
         "enable_log_analytics",
         Ty::Boolean,
-        "Send container insights to a Log Analytics workspace.",
+        "A Log Analytics workspace (`azurerm_log_analytics_workspace`, 30 days' retention) receiving container insights (`oms_agent`).",
     )
     .default(Default::Bool(true)),
-    Key::new("keda_enabled", Ty::Boolean, "KEDA add-on."),
+    Key::new("keda_enabled", Ty::Boolean, "The KEDA add-on (`workload_autoscaler_profile.keda_enabled`)."),
     Key::new(
         "vertical_pod_autoscaler_enabled",
         Ty::Boolean,
-        "Vertical pod autoscaler add-on.",
+        "The vertical pod autoscaler add-on (`workload_autoscaler_profile`).",
     ),
     Key::new(
         "additional_metadata_labels",
         STRING_MAP,
-        "Extra labels added to the cluster metadata labels.",
+        "Extra labels merged into the cluster's metadata labels: Azure tags on every resource and Kubernetes labels on every service resource.",
+    ),
+    Key::new(
+        "api_server_authorized_ip_ranges",
+        CIDRS,
+        "CIDRs allowed to reach the public API server (`api_server_access_profile.authorized_ip_ranges`); everyone when unset.",
+    ),
+    Key::new(
+        "private_cluster_enabled",
+        Ty::Boolean,
+        "A private API server, reachable only from the virtual network (`private_cluster_enabled`); Terraform must then run inside that network.",
+    )
+    .default(Default::Bool(false))
+    .replaces(),
+    Key::new(
+        "default_node_pool_only_critical_addons",
+        Ty::Boolean,
+        "Taint the default pool `CriticalAddonsOnly=true:NoSchedule` so it runs system pods only (`only_critical_addons_enabled`); the cluster then needs another pool for workloads.",
+    )
+    .default(Default::Bool(false)),
+    Key::new(
+        "kubeconfig_auth",
+        Ty::Enum(KUBECONFIG_AUTH),
+        "How the kubeconfig Plinth applies services with authenticates: `local_account` (the cluster's local user certificate, as Kubestack), or Microsoft Entra ID with Azure RBAC and local accounts disabled, through `kubelogin` (which must be on the PATH where Terraform runs) in that login mode: `azurecli`, `spn` (`AAD_SERVICE_PRINCIPAL_*`), `msi` or `workloadidentity`. The identity running Terraform must be cluster admin: list its group in `entra_id_admin_group_object_ids`.",
+    )
+    .default(Default::Str("local_account")),
+    Key::new(
+        "entra_id_admin_group_object_ids",
+        STRINGS,
+        "Microsoft Entra ID groups whose members are cluster admins (`azure_active_directory_role_based_access_control.admin_group_object_ids`); only with Entra ID (`kubeconfig_auth` other than `local_account`).",
     ),
     Key::new(
         "disable_default_ingress",
         Ty::Boolean,
-        "Do not create the default ingress DNS zone and IP.",
+        "Do not create the default ingress: a static public IP (`azurerm_public_ip`, Standard SKU, in the cluster's node resource group, as Kubestack) for the ingress controller's load balancer, an Azure DNS zone for the cluster's fqdn in `resource_group`, and A records for the fqdn and `*.<fqdn>` (module output `default_ingress`).",
     )
     .default(Default::Bool(false)),
     Key::new(
         "default_ingress_ip_zones",
         STRINGS,
-        "Zones of the default ingress public IP.",
+        "Availability zones of the default ingress public IP (zone-redundant across these zones).",
     ),
 ];
 
@@ -175,72 +222,70 @@ pub static POOL_KEYS: &[Key] = &[
         "Azure node pool name; the pool's key when unset.",
     )
     .replaces(),
-    Key::new("vm_size", Ty::String, "VM size, e.g. `Standard_D2_v4`.")
-        .required()
-        .replaces(),
-    Key::new("min_count", COUNT, "Minimum nodes while autoscaling.").default(Default::Int(1)),
+    Key::new("vm_size", Ty::String, "VM size of the pool's nodes, e.g. `Standard_D2_v4`; a change rotates the pool through a temporary pool.")
+        .required(),
+    Key::new("min_count", COUNT, "Minimum nodes while autoscaling (`min_count`).").default(Default::Int(1)),
     Key::new(
         "max_count",
         POSITIVE,
-        "Maximum nodes while autoscaling (required when `enable_auto_scaling`).",
+        "Maximum nodes while autoscaling (`max_count`; required when `enable_auto_scaling`).",
     ),
     Key::new(
         "enable_auto_scaling",
         Ty::Boolean,
-        "Cluster autoscaler for the pool.",
+        "The cluster autoscaler for the pool (`auto_scaling_enabled`).",
     )
     .default(Default::Bool(true)),
     Key::new(
         "node_count",
         COUNT,
-        "Nodes without autoscaling (and initially).",
+        "Nodes without autoscaling; while autoscaling only the initial size (kept within min..max, then owned by the autoscaler).",
     )
     .default(Default::Int(1)),
-    Key::new("max_pods", POSITIVE, "Pods per node.")
-        .default(Default::Int(110))
-        .replaces(),
+    Key::new("max_pods", POSITIVE, "Pods per node (`max_pods`); for `default`, the cluster's `max_pods` wins.")
+        .default(Default::Int(110)),
     Key::new(
         "os_disk_type",
         Ty::Enum(&["Managed", "Ephemeral"]),
-        "OS disk type.",
+        "OS disk type of the nodes.",
     )
-    .default(Default::Str("Managed"))
-    .replaces(),
-    Key::new("os_disk_size_gb", POSITIVE, "OS disk size in GB.").replaces(),
+    .default(Default::Str("Managed")),
+    Key::new("os_disk_size_gb", POSITIVE, "OS disk size in GB; Azure's default when unset."),
     Key::new(
         "use_spot",
         Ty::Boolean,
-        "Spot VMs (adds Azure's spot label and taint).",
+        "Spot VMs (`priority = \"Spot\"`); the pool gets Azure's spot label and taint `kubernetes.azure.com/scalesetpriority=spot:NoSchedule`. Not on `default`.",
     )
     .default(Default::Bool(false))
     .replaces(),
     Key::new(
         "max_spot_price",
         Ty::Number,
-        "Highest spot price; -1 pays up to the on-demand price.",
+        "Highest spot price (`spot_max_price`); -1 pays up to the on-demand price. Only with `use_spot`.",
     )
-    .default(Default::Num(-1.0)),
+    .default(Default::Num(-1.0))
+    .replaces(),
     Key::new(
         "eviction_policy",
         Ty::Enum(&["Delete", "Deallocate"]),
-        "What happens to evicted spot VMs.",
-    ),
-    Key::new("node_labels", STRING_MAP, "Kubernetes node labels."),
+        "What happens to evicted spot VMs (`eviction_policy`). Only with `use_spot`.",
+    )
+    .replaces(),
+    Key::new("node_labels", STRING_MAP, "Kubernetes labels of the pool's nodes."),
     Key::new(
         "node_taints",
         Ty::List(&Ty::Pattern(
             is_taint,
-            "`key=value:Effect` with effect `NoSchedule`, `PreferNoSchedule` or `NoExecute`",
+            "`key=value:Effect` with a Kubernetes label key and value, and effect `NoSchedule`, `PreferNoSchedule` or `NoExecute`",
         )),
-        "Kubernetes taints as `key=value:Effect` strings.",
+        "Kubernetes taints of the pool's nodes as `key=value:Effect` strings. Not on `default`, which runs system pods.",
     ),
-    Key::new("availability_zones", STRINGS, "Zones of the pool.")
-        .default(Default::ClusterKey("availability_zones"))
-        .replaces(),
+    Key::new("availability_zones", STRINGS, "Zones of the pool's nodes.")
+        .default(Default::ClusterKey("availability_zones")),
     Key::new(
         "upgrade_settings",
         Ty::Object(UPGRADE_SETTINGS),
-        "Rolling upgrade settings.",
+        "Rolling upgrade settings (`upgrade_settings`). Not on spot pools, which Azure upgrades without surge.",
     ),
 ];
 
@@ -259,7 +304,9 @@ pub fn parse_taint(s: &str) -> Option<Taint> {
         return None;
     }
     let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
-    (!key.is_empty()).then(|| Taint {
+    let valid = crate::naming::check_label_key(key).is_ok()
+        && crate::naming::check_label_value(value).is_ok();
+    valid.then(|| Taint {
         key: key.into(),
         value: value.into(),
         effect: effect.into(),
@@ -315,6 +362,136 @@ fn check_pool_name(name: &str) -> Result<(), String> {
         Err(format!(
             "AKS node pool names have 1 to 12 lowercase letters and digits, starting with a letter: `{name}`; set `node_pool_name`"
         ))
+    }
+}
+
+fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
+    let c = v.cluster;
+    let flag = |t: &Table, k: &str| t.get(k).and_then(Value::as_bool);
+    if let Some(x) = explicit(c, "disable_managed_identities")
+        && x.as_bool() == Some(true)
+    {
+        out.push(
+            Diagnostic::error("unsupported-value", format!("{}: `disable_managed_identities = true` is not supported", v.what))
+                .at_value(x.origin, "asks for a service principal")
+                .hint("Plinth's AKS module gives the cluster a managed identity and creates no service principal: remove the key to use a system-assigned identity, or set `user_assigned_identity_id`"),
+        );
+    }
+    let entra = c
+        .get("kubeconfig_auth")
+        .and_then(Value::as_str)
+        .is_some_and(|a| a != "local_account");
+    if let Some(x) = explicit(c, "entra_id_admin_group_object_ids")
+        && !x.str_list().is_empty()
+        && !entra
+    {
+        out.push(
+            Diagnostic::error("no-effect", format!("{}: `entra_id_admin_group_object_ids` has no effect with local accounts", v.what))
+                .at_value(x.origin, "Entra ID is off")
+                .hint("set `kubeconfig_auth` to an Entra ID login mode (`azurecli`, `spn`, `msi` or `workloadidentity`), or remove this key"),
+        );
+    }
+    if let Some(x) = explicit(c, "default_ingress_ip_zones")
+        && flag(c, "disable_default_ingress") == Some(true)
+    {
+        out.push(
+            Diagnostic::warning(
+                "no-effect",
+                format!(
+                    "{}: `default_ingress_ip_zones` has no effect: the default ingress is disabled",
+                    v.what
+                ),
+            )
+            .at_value(x.origin, "no public IP is created"),
+        );
+    }
+    if let Some(x) = explicit(c, "pod_cidr")
+        && c.get("network_plugin").and_then(Value::as_str) != Some("kubenet")
+    {
+        out.push(
+            Diagnostic::warning(
+                "no-effect",
+                format!(
+                    "{}: `pod_cidr` has no effect with this `network_plugin`",
+                    v.what
+                ),
+            )
+            .at_value(x.origin, "only kubenet assigns pods a separate range"),
+        );
+    }
+    if flag(c, "private_cluster_enabled") == Some(true)
+        && let Some(x) = explicit(c, "api_server_authorized_ip_ranges")
+        && !x.str_list().is_empty()
+    {
+        out.push(
+            Diagnostic::error("unsupported-combination", format!("{}: a private cluster has no public API server to restrict", v.what))
+                .at_value(x.origin, "authorized ranges")
+                .hint("AKS refuses authorized IP ranges on private clusters: remove `api_server_authorized_ip_ranges`, or `private_cluster_enabled`"),
+        );
+    }
+    if flag(c, "default_node_pool_only_critical_addons") == Some(true) && v.pools.len() < 2 {
+        let d = Diagnostic::error(
+            "unsupported-combination",
+            format!(
+                "{}: the default pool runs critical add-ons only, and there is no other pool",
+                v.what
+            ),
+        );
+        out.push(
+            v.at(
+                d,
+                c,
+                "default_node_pool_only_critical_addons",
+                "taints the default pool",
+            )
+            .hint("workloads would have nowhere to run: add a node pool (`plinth add node-pool`)"),
+        );
+    }
+    for (key, pool) in v.pools {
+        let p = &pool.config;
+        let what = format!("node pool `{key}` of {}", v.what);
+        let spot = flag(p, "use_spot") == Some(true);
+        if key == crate::node_pool::DEFAULT_POOL {
+            if let Some(x) = explicit(p, "node_taints").filter(|x| !x.str_list().is_empty()) {
+                out.push(
+                    Diagnostic::error("unsupported-value", format!("{what}: AKS cannot taint the default pool"))
+                        .at_value(x.origin, "the default pool runs system pods")
+                        .hint("taint another pool instead, or set the cluster's `default_node_pool_only_critical_addons` to keep workloads off it"),
+                );
+            }
+            if spot && let Some(x) = explicit(p, "use_spot") {
+                out.push(
+                    Diagnostic::error(
+                        "unsupported-value",
+                        format!("{what}: AKS default pools cannot use spot VMs"),
+                    )
+                    .at_value(x.origin, "spot")
+                    .hint("add a spot pool beside the default pool"),
+                );
+            }
+        }
+        if !spot {
+            for k in ["eviction_policy", "max_spot_price"] {
+                if let Some(x) = explicit(p, k) {
+                    out.push(
+                        Diagnostic::warning(
+                            "no-effect",
+                            format!("{what}: `{k}` has no effect without `use_spot`"),
+                        )
+                        .at_value(x.origin, "spot only"),
+                    );
+                }
+            }
+        } else if let Some(x) = explicit(p, "upgrade_settings") {
+            out.push(
+                Diagnostic::error(
+                    "unsupported-combination",
+                    format!("{what}: spot pools take no `upgrade_settings`"),
+                )
+                .at_value(x.origin, "Azure refuses a surge on spot pools")
+                .hint("remove `upgrade_settings` from the spot pool"),
+            );
+        }
     }
 }
 
@@ -403,8 +580,10 @@ pub static AKS: Provider = Provider {
         provider_settings: |_| Vec::new(),
         provider_blocks: &["features"],
     },
+    check_resolved,
     scaffold: Scaffold {
-        cluster: "resource_group = \"{prefix}-{region}\"\navailability_zones = [\"1\", \"2\", \"3\"]\n",
+        cluster: "availability_zones = [\"1\", \"2\", \"3\"]\n",
+        per_environment: "resource_group = \"{prefix}-{env}-{region}\"\n",
         default_pool: "vm_size = \"Standard_D2_v4\"\nmin_count = 3\nmax_count = 9\n",
         extra_pool: "vm_size = \"Standard_D2_v4\"\nmin_count = 1\nmax_count = 3\n",
         example_region: "westeurope",

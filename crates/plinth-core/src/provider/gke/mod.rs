@@ -1,9 +1,11 @@
 //! Google GKE: key tables (Kubestack's current keys), naming limits and pool shape.
 
 use super::{
-    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, STRING_MAP, STRINGS, Scaffold, SizeKeys,
-    TAINTS, base_domain_key, int, name_prefix_key, object_taints, string, string_map, strings,
+    Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS, Scaffold,
+    SizeKeys, TAINTS, base_domain_key, explicit, int, name_prefix_key, object_taints, string,
+    string_map, strings,
 };
+use crate::diagnostic::Diagnostic;
 use crate::keys::{Default, Field, Key, Ty};
 use crate::value::{Table, Value};
 
@@ -97,152 +99,175 @@ const NETWORK_CONFIG: &[Field] = &[
 static MODULE: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/src/provider/gke/terraform");
 
+// Which keys replace the cluster or a node pool follows hashicorp/google 6.50.0: the
+// attributes with `ForceNew` in `google/services/container/resource_container_cluster.go`,
+// `resource_container_node_pool.go` and `node_config.go` (hashicorp/terraform-provider-google).
+// Since 5.10.0 a pool's machine type, disk type and disk size change in place (GKE rolls the
+// nodes: GoogleCloudPlatform/magic-modules#9575), as do its labels, taints and network tags.
 pub static CLUSTER_KEYS: &[Key] = &[
     name_prefix_key(),
     base_domain_key(),
     Key::new(
         "project_id",
         Ty::String,
-        "Google Cloud project the cluster is created in.",
+        "Google Cloud project of the cluster and every resource Plinth creates for it (set on the cluster's aliased `google` provider).",
     )
     .required()
     .replaces(),
     Key::new(
         "region",
         Ty::String,
-        "Google Cloud region, e.g. `europe-west3` (regional clusters).",
+        "Google Cloud region of the regional cluster, its network and Cloud NAT, e.g. `europe-west3`.",
     )
     .required()
     .replaces(),
     Key::new(
         "cluster_min_master_version",
         Ty::String,
-        "Minimum control plane version.",
+        "Minimum control plane version (`min_master_version`); the release channel upgrades beyond it.",
     ),
     Key::new(
         "cluster_release_channel",
         Ty::Enum(&["RAPID", "REGULAR", "STABLE", "EXTENDED", "UNSPECIFIED"]),
-        "Release channel.",
+        "Release channel (`release_channel`) that upgrades the control plane and nodes.",
     )
     .default(Default::Str("STABLE")),
     Key::new(
         "cluster_daily_maintenance_window_start_time",
         Ty::String,
-        "Daily maintenance window start, `HH:MM` UTC.",
+        "Start of the daily maintenance window, `HH:MM` UTC (`maintenance_policy`).",
     )
     .default(Default::Str("03:00")),
     Key::new(
         "cluster_maintenance_exclusion",
         Ty::Object(MAINTENANCE_EXCLUSION),
-        "A maintenance exclusion window.",
+        "A maintenance exclusion window (`maintenance_policy.maintenance_exclusion`).",
     ),
     Key::new(
         "cluster_node_locations",
         STRINGS,
-        "Zones of the default pool's nodes; the region's zones when unset.",
+        "Zones of the cluster's nodes (`node_locations`), used by pools without their own; the region's zones when unset.",
     ),
     Key::new(
         "deletion_protection",
         Ty::Boolean,
-        "Refuse to delete the cluster (the provider defaults it to true).",
+        "Refuse `terraform destroy` of the cluster (`deletion_protection`; the provider's default is true).",
     ),
     Key::new(
         "enable_private_nodes",
         Ty::Boolean,
-        "Nodes without public IPs.",
+        "Nodes without public IPs (`private_cluster_config.enable_private_nodes`); they reach the internet through Cloud NAT.",
     )
     .default(Default::Bool(true))
     .replaces(),
     Key::new(
         "enable_private_endpoint",
         Ty::Boolean,
-        "API server only on the private endpoint.",
+        "The API server only on its private endpoint (`enable_private_endpoint`); needs private nodes, and Terraform must run inside the network.",
+    )
+    .default(Default::Bool(false)),
+    Key::new(
+        "master_cidr_block",
+        Ty::Cidr,
+        "The control plane's private /28 range (`master_ipv4_cidr_block`); only with private nodes.",
+    )
+    .default(Default::Str("172.16.0.32/28"))
+    .replaces(),
+    Key::new("cluster_ipv4_cidr_block", Ty::Cidr, "Pod range (`ip_allocation_policy.cluster_ipv4_cidr_block`); GKE picks one when unset.").replaces(),
+    Key::new("services_ipv4_cidr_block", Ty::Cidr, "Service range (`ip_allocation_policy.services_ipv4_cidr_block`); GKE picks one when unset.").replaces(),
+    Key::new(
+        "enable_network_policy",
+        Ty::Boolean,
+        "Enforce Kubernetes NetworkPolicies with Calico (`network_policy` and the network policy add-on), as Kubestack. With Dataplane V2 they are always enforced.",
+    )
+    .default(Default::Bool(true)),
+    Key::new(
+        "enable_dataplane_v2",
+        Ty::Boolean,
+        "Dataplane V2 (`datapath_provider = \"ADVANCED_DATAPATH\"`, eBPF), which enforces NetworkPolicies itself instead of Calico.",
     )
     .default(Default::Bool(false))
     .replaces(),
     Key::new(
-        "master_cidr_block",
-        Ty::Cidr,
-        "CIDR of the control plane's private range.",
+        "enable_vpc_flow_logs",
+        Ty::Boolean,
+        "VPC flow logs of the node subnet (`log_config`: 5-minute aggregation, half the flows sampled, all metadata), billed by Cloud Logging volume.",
     )
-    .default(Default::Str("172.16.0.32/28"))
-    .replaces(),
-    Key::new("cluster_ipv4_cidr_block", Ty::Cidr, "Pod CIDR.").replaces(),
-    Key::new("services_ipv4_cidr_block", Ty::Cidr, "Service CIDR.").replaces(),
+    .default(Default::Bool(true)),
     Key::new(
         "enable_cloud_nat",
         Ty::Boolean,
-        "Cloud NAT for private nodes.",
+        "A Cloud Router and Cloud NAT (`google_compute_router`, `google_compute_router_nat`) giving private nodes internet egress.",
     )
     .default(Default::Bool(true)),
     Key::new(
         "cloud_nat_ip_count",
         COUNT,
-        "Static NAT IPs; 0 uses automatic IPs.",
+        "Reserved static egress addresses for Cloud NAT (`google_compute_address`, module output `nat_ips`); 0 lets Cloud NAT allocate addresses automatically.",
     )
     .default(Default::Int(0)),
     Key::new(
         "cloud_nat_min_ports_per_vm",
         POSITIVE,
-        "Minimum NAT ports per VM.",
+        "Minimum NAT ports per VM (`min_ports_per_vm`).",
     ),
     Key::new(
         "master_authorized_networks_config_cidr_blocks",
         CIDRS,
-        "CIDRs allowed to reach the API server.",
+        "CIDRs allowed to reach the API server (`master_authorized_networks_config`); an empty list allows none, unset allows all.",
     ),
     Key::new(
         "disable_workload_identity",
         Ty::Boolean,
-        "Turn off workload identity.",
+        "Turn off workload identity (`workload_identity_config`, pool `<project>.svc.id.goog`).",
     )
     .default(Default::Bool(false)),
     Key::new(
         "node_workload_metadata_config",
         Ty::Enum(&["GKE_METADATA", "GCE_METADATA", "MODE_UNSPECIFIED"]),
-        "Metadata server exposed to workloads.",
+        "Metadata server every pool exposes to its pods (`workload_metadata_config`): `GKE_METADATA` serves workload identity and hides the node's credentials.",
     )
     .default(Default::Str("GKE_METADATA")),
     Key::new(
         "enable_intranode_visibility",
         Ty::Boolean,
-        "Intranode visibility.",
+        "Intranode visibility (`enable_intranode_visibility`): pod-to-pod traffic on one node goes through the VPC (and its flow logs).",
     ),
-    Key::new("enable_tpu", Ty::Boolean, "Cloud TPU support.").replaces(),
+    Key::new("enable_tpu", Ty::Boolean, "Cloud TPU support (`enable_tpu`).").replaces(),
     Key::new(
         "logging_config",
         Ty::Object(COMPONENTS),
-        "Logging components.",
+        "Components sending logs to Cloud Logging (`logging_config`); GKE's defaults when unset.",
     ),
     Key::new(
         "monitoring_config",
         Ty::Object(COMPONENTS),
-        "Monitoring components.",
+        "Components sending metrics to Cloud Monitoring (`monitoring_config`); GKE's defaults when unset.",
     ),
     Key::new(
         "router_asn",
         Ty::Integer { min: 64512 },
-        "ASN of the Cloud Router (private range).",
+        "BGP ASN of the Cloud Router (private range); only with Cloud NAT, which owns the router.",
     ),
     Key::new(
         "router_advertise_config",
         Ty::Object(ROUTER_ADVERTISE),
-        "Cloud Router advertisement.",
+        "What the Cloud Router advertises over BGP; needs `router_asn`.",
     ),
     Key::new(
         "cluster_database_encryption_key_name",
         Ty::String,
-        "KMS key for application-layer secrets encryption.",
+        "Cloud KMS key that encrypts Kubernetes secrets at the application layer (`database_encryption`).",
     ),
     Key::new(
         "enable_gcs_fuse_csi_driver",
         Ty::Boolean,
-        "GCS FUSE CSI driver add-on.",
+        "The Cloud Storage FUSE CSI driver add-on (`addons_config.gcs_fuse_csi_driver_config`).",
     ),
     Key::new(
         "disable_default_ingress",
         Ty::Boolean,
-        "Do not create the default ingress DNS zone and IP.",
+        "Do not create the default ingress: a reserved regional IP (`google_compute_address`) for the ingress controller's load balancer, a Cloud DNS zone for the cluster's fqdn with DNSSEC, and A records for the fqdn and `*.<fqdn>` (module output `default_ingress`).",
     )
     .default(Default::Bool(false)),
 ];
@@ -254,86 +279,162 @@ pub static POOL_KEYS: &[Key] = &[
         "Node pool name; the pool's key when unset.",
     )
     .replaces(),
-    Key::new("location", Ty::String, "Region or zone of the pool.")
+    Key::new("location", Ty::String, "The cluster's region, or one of its zones to put the pool's nodes there.")
         .default(Default::ClusterKey("region"))
         .replaces(),
     Key::new(
         "node_locations",
         STRINGS,
-        "Zones of the pool's nodes; the region's zones when unset.",
+        "Zones of the pool's nodes (`node_locations`); the cluster's when unset.",
     ),
     Key::new(
         "machine_type",
         Ty::String,
-        "Machine type, e.g. `e2-standard-8`.",
+        "Machine type of the nodes, e.g. `e2-standard-8`; a change rolls the nodes in place.",
     )
-    .required()
-    .replaces(),
-    Key::new("min_node_count", COUNT, "Minimum nodes per zone.").default(Default::Int(1)),
-    Key::new("max_node_count", POSITIVE, "Maximum nodes per zone.").required(),
-    Key::new("initial_node_count", COUNT, "Nodes per zone at creation.")
-        .default(Default::Key("min_node_count"))
-        .replaces(),
+    .required(),
+    Key::new("min_node_count", COUNT, "Minimum nodes per zone (`autoscaling.min_node_count`).").default(Default::Int(1)),
+    Key::new("max_node_count", POSITIVE, "Maximum nodes per zone (`autoscaling.max_node_count`).").required(),
+    Key::new("initial_node_count", COUNT, "Nodes per zone at creation; the autoscaler owns the size afterwards, so later changes are ignored.")
+        .default(Default::Key("min_node_count")),
     Key::new(
         "location_policy",
         Ty::Enum(&["BALANCED", "ANY"]),
-        "Autoscaler location policy.",
+        "How the autoscaler spreads nodes over zones (`autoscaling.location_policy`).",
     )
     .default(Default::Str("BALANCED")),
-    Key::new("disk_size_gb", POSITIVE, "Boot disk size in GB.")
-        .default(Default::Int(100))
-        .replaces(),
+    Key::new("disk_size_gb", POSITIVE, "Boot disk size of the nodes in GB.")
+        .default(Default::Int(100)),
     Key::new(
         "disk_type",
         Ty::Enum(&["pd-standard", "pd-balanced", "pd-ssd", "hyperdisk-balanced"]),
-        "Boot disk type.",
+        "Boot disk type of the nodes; `pd-standard` as Kubestack, so imported pools keep theirs.",
     )
-    .default(Default::Str("pd-balanced"))
-    .replaces(),
-    Key::new("image_type", Ty::String, "Node image type.").default(Default::Str("COS_CONTAINERD")),
-    Key::new("preemptible", Ty::Boolean, "Preemptible VMs.")
+    .default(Default::Str("pd-standard")),
+    Key::new("image_type", Ty::String, "Node image type (`image_type`).").default(Default::Str("COS_CONTAINERD")),
+    Key::new("preemptible", Ty::Boolean, "Preemptible VMs (`preemptible`).")
         .default(Default::Bool(false))
         .replaces(),
-    Key::new("auto_repair", Ty::Boolean, "Automatic node repair.").default(Default::Bool(true)),
-    Key::new("auto_upgrade", Ty::Boolean, "Automatic node upgrades.").default(Default::Bool(true)),
+    Key::new("auto_repair", Ty::Boolean, "Automatic node repair (`management.auto_repair`).").default(Default::Bool(true)),
+    Key::new("auto_upgrade", Ty::Boolean, "Automatic node upgrades (`management.auto_upgrade`).").default(Default::Bool(true)),
     Key::new(
         "taints",
         TAINTS,
-        "Kubernetes taints: `{ key, value, effect }` with effect `NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE`.",
+        "Kubernetes taints of the nodes: `{ key, value, effect }` with effect `NO_SCHEDULE`, `NO_EXECUTE` or `PREFER_NO_SCHEDULE`.",
     ),
-    Key::new("labels", STRING_MAP, "Kubernetes node labels."),
-    Key::new("instance_tags", STRINGS, "Network tags of the VMs.").replaces(),
+    Key::new("labels", STRING_MAP, "Kubernetes labels of the pool's nodes."),
+    Key::new("instance_tags", STRINGS, "Network tags of the VMs (`node_config.tags`), for firewall rules."),
     Key::new(
         "extra_oauth_scopes",
         STRINGS,
-        "OAuth scopes beyond the defaults.",
+        "OAuth scopes beyond `cloud-platform` (access is limited by the service account's roles).",
     )
     .replaces(),
     Key::new(
         "service_account_email",
         Ty::String,
-        "Service account of the nodes; the cluster's own when unset.",
+        "Service account of the nodes; the cluster's own node account (logging and monitoring roles only) when unset.",
     )
     .replaces(),
     Key::new(
         "guest_accelerator",
         Ty::Object(GUEST_ACCELERATOR),
-        "GPUs attached to each node.",
+        "GPUs attached to each node (`guest_accelerator`).",
     )
     .replaces(),
     Key::new(
         "ephemeral_storage_local_ssd_config",
         Ty::Object(LOCAL_SSD),
-        "Local SSDs for ephemeral storage.",
+        "Local SSDs backing the nodes' ephemeral storage.",
     )
     .replaces(),
     Key::new(
         "network_config",
         Ty::Object(NETWORK_CONFIG),
-        "Pool network settings.",
+        "The pool's pod range and private nodes (`network_config`); a new pod range replaces the pool.",
     )
     .replaces(),
 ];
+
+fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
+    let c = v.cluster;
+    let flag = |k: &str| c.get(k).and_then(Value::as_bool);
+    if flag("enable_private_endpoint") == Some(true) && flag("enable_private_nodes") == Some(false)
+    {
+        let d = Diagnostic::error(
+            "unsupported-combination",
+            format!("{}: a private endpoint needs private nodes", v.what),
+        );
+        let d = v.at(d, c, "enable_private_endpoint", "private endpoint");
+        out.push(
+            v.at(d, c, "enable_private_nodes", "public nodes")
+                .hint("set `enable_private_nodes = true`, or keep the public endpoint"),
+        );
+    }
+    if flag("disable_workload_identity") == Some(true)
+        && c.get("node_workload_metadata_config")
+            .and_then(Value::as_str)
+            == Some("GKE_METADATA")
+    {
+        let d = Diagnostic::error(
+            "unsupported-combination",
+            format!(
+                "{}: `node_workload_metadata_config = \"GKE_METADATA\"` needs workload identity",
+                v.what
+            ),
+        );
+        let d = v.at(d, c, "disable_workload_identity", "workload identity off");
+        out.push(v.at(d, c, "node_workload_metadata_config", "GKE's metadata server").hint("set `node_workload_metadata_config = \"GCE_METADATA\"` with `disable_workload_identity = true`"));
+    }
+    let mut inert = |key: &str, why: &str| {
+        if let Some(x) = explicit(c, key) {
+            out.push(
+                Diagnostic::warning(
+                    "no-effect",
+                    format!("{}: `{key}` has no effect: {why}", v.what),
+                )
+                .at_value(x.origin, "unused"),
+            );
+        }
+    };
+    if flag("enable_cloud_nat") == Some(false) {
+        for key in [
+            "cloud_nat_ip_count",
+            "cloud_nat_min_ports_per_vm",
+            "router_asn",
+            "router_advertise_config",
+        ] {
+            inert(
+                key,
+                "there is no Cloud NAT (and no Cloud Router) with `enable_cloud_nat = false`",
+            );
+        }
+    }
+    if flag("enable_private_nodes") == Some(false) {
+        inert(
+            "master_cidr_block",
+            "the control plane range is only used with private nodes",
+        );
+    }
+    if flag("enable_dataplane_v2") == Some(true) {
+        inert(
+            "enable_network_policy",
+            "Dataplane V2 always enforces NetworkPolicies",
+        );
+    }
+    if let Some(x) = explicit(c, "router_advertise_config")
+        && !c.contains_key("router_asn")
+    {
+        out.push(
+            Diagnostic::error(
+                "missing-key",
+                format!("{}: `router_advertise_config` needs `router_asn`", v.what),
+            )
+            .at_value(x.origin, "BGP settings need an ASN")
+            .hint("set `router_asn` (64512–65534 or 4200000000–4294967294)"),
+        );
+    }
+}
 
 /// Architecture and GPU of a GCE machine type (`t2a-standard-4` → arm64, `g2-standard-8` → GPU).
 pub fn classify(machine_type: &str) -> (Arch, bool) {
@@ -461,8 +562,10 @@ pub static GKE: Provider = Provider {
         },
         provider_blocks: &[],
     },
+    check_resolved,
     scaffold: Scaffold {
         cluster: "project_id = \"my-project\"\n",
+        per_environment: "",
         default_pool: "machine_type = \"e2-standard-8\"\nmin_node_count = 1\nmax_node_count = 3\n",
         extra_pool: "machine_type = \"e2-standard-8\"\nmin_node_count = 1\nmax_node_count = 3\n",
         example_region: "europe-west3",

@@ -14,74 +14,81 @@ use crate::value::{Kind, Table};
 static MODULE: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/src/provider/kind/terraform");
 
+// kind cannot change a cluster: every attribute of `kind_cluster` Plinth sets forces its
+// replacement (`ForceNew` in tehcyx/terraform-provider-kind's `kind/resource_cluster.go`), so
+// every key that reaches it replaces the whole cluster, node pool keys included.
 pub static CLUSTER_KEYS: &[Key] = &[
     name_prefix_key(),
     base_domain_key(),
     Key::new(
         "region",
         Ty::String,
-        "Kubestack names local clusters' region `localhost`.",
+        "Region part of the cluster's name; Kubestack names local clusters' region `localhost`.",
     )
     .default(Default::Str("localhost"))
     .replaces(),
     Key::new(
         "node_image",
         Ty::String,
-        "kindest/node image, e.g. `kindest/node:v1.32.2`.",
+        "kindest/node image of every node (`kind_cluster.node_image`), e.g. `kindest/node:v1.32.2`; kind's default when unset.",
     )
     .replaces(),
     Key::new(
         "extra_nodes",
         Ty::List(&Ty::Enum(&["control-plane", "worker"])),
-        "Extra nodes beside the first control plane node, by role.",
+        "Extra nodes beside the first control plane node, by role (`kind_config.node`).",
     )
     .replaces(),
     Key::new(
         "http_port",
         Ty::Integer { min: 1 },
-        "Host port mapped to the ingress's port 80.",
+        "Host port mapped to port 80 of the ingress node (the first control plane node, labelled `ingress-ready=true`).",
     )
     .default(Default::Computed(
         http_port,
         "`80` in `apps`, `8080` elsewhere",
-    )),
+    ))
+    .replaces(),
     Key::new(
         "https_port",
         Ty::Integer { min: 1 },
-        "Host port mapped to the ingress's port 443.",
+        "Host port mapped to port 443 of the ingress node.",
     )
     .default(Default::Computed(
         https_port,
         "`443` in `apps`, `8443` elsewhere",
-    )),
+    ))
+    .replaces(),
     Key::new(
         "disable_default_ingress",
         Ty::Boolean,
-        "Do not map the ingress ports.",
+        "Do not prepare the default ingress: no `ingress-ready=true` label and no host port mappings on the first control plane node.",
     )
-    .default(Default::Bool(false)),
+    .default(Default::Bool(false))
+    .replaces(),
 ];
 
 pub static POOL_KEYS: &[Key] = &[
     Key::new(
         "nodes",
         COUNT,
-        "Worker nodes in the pool (the default pool's 0 schedules on the control plane).",
+        "Worker nodes in the pool (`kind_config.node` entries; the default pool's 0 schedules workloads on the control plane). kind recreates the whole cluster on a change.",
     )
     .default(Default::Int(1))
     .replaces(),
     Key::new(
         "node_image",
         Ty::String,
-        "kindest/node image of the pool's nodes; the cluster's when unset.",
+        "kindest/node image of the pool's nodes; the cluster's when unset. kind recreates the whole cluster on a change.",
     )
     .replaces(),
-    Key::new("labels", STRING_MAP, "Kubernetes node labels."),
+    Key::new("labels", STRING_MAP, "Kubernetes labels of the pool's nodes. kind recreates the whole cluster on a change.").replaces(),
     Key::new(
         "taints",
         TAINTS,
-        "Kubernetes taints (kubeadm join patches).",
-    ),
+        "Kubernetes taints of the pool's nodes, through a kubeadm join patch. kind recreates the whole cluster on a change.",
+    )
+    .replaces(),
 ];
 
 fn http_port(ctx: &DefaultCtx<'_>) -> Option<Kind> {
@@ -98,6 +105,29 @@ fn https_port(ctx: &DefaultCtx<'_>) -> Option<Kind> {
     } else {
         8443
     }))
+}
+
+/// Host ports only serve the ingress node.
+fn check_resolved(v: &super::ResolvedView<'_>, out: &mut Vec<crate::diagnostic::Diagnostic>) {
+    let disabled = v
+        .cluster
+        .get("disable_default_ingress")
+        .and_then(crate::value::Value::as_bool)
+        == Some(true);
+    for key in ["http_port", "https_port"] {
+        if disabled && let Some(x) = super::explicit(v.cluster, key) {
+            out.push(
+                crate::diagnostic::Diagnostic::warning(
+                    "no-effect",
+                    format!(
+                        "{}: `{key}` has no effect: the default ingress is disabled",
+                        v.what
+                    ),
+                )
+                .at_value(x.origin, "no port is mapped"),
+            );
+        }
+    }
 }
 
 fn check_cluster_name(name: &str) -> Result<(), String> {
@@ -161,8 +191,10 @@ pub static KIND: Provider = Provider {
         provider_settings: |_| Vec::new(),
         provider_blocks: &[],
     },
+    check_resolved,
     scaffold: Scaffold {
         cluster: "",
+        per_environment: "",
         default_pool: "nodes = 1\n",
         extra_pool: "nodes = 1\n",
         example_region: "localhost",

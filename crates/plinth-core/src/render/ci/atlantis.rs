@@ -44,7 +44,7 @@ projects:
     } else {
         "../services/**/*"
     };
-    for env in ctx.p.environments.names() {
+    for env in ctx.p.environments.chain_names() {
         for (root, dir) in ctx.roots() {
             let internal = env == ctx.internal;
             let _ = write!(

@@ -98,7 +98,7 @@ pub fn workflow(ctx: &Ctx<'_>) -> String {
         "GitHub environments {} (Settings → Environments); protect the external ones with\nrequired reviewers. Their variables name the credentials applies use: {}.",
         ctx.p
             .environments
-            .names()
+            .chain_names()
             .map(|e| format!("`{e}`"))
             .collect::<Vec<_>>()
             .join(", "),
@@ -380,7 +380,7 @@ fn deploy_vars(ctx: &Ctx<'_>) -> String {
 
 fn plan_vars(ctx: &Ctx<'_>) -> String {
     let mut v: Vec<String> = Vec::new();
-    let envs: Vec<String> = ctx.p.environments.names().map(var_suffix).collect();
+    let envs: Vec<String> = ctx.p.environments.chain_names().map(var_suffix).collect();
     for c in &ctx.clouds {
         let names: &[&str] = match c {
             Cloud::Aws => &["AWS_ROLE"],

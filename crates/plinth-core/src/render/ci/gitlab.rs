@@ -15,7 +15,7 @@ pub fn pipeline(ctx: &Ctx<'_>) -> Vec<(PathBuf, String)> {
             "CI/CD variables, protected and scoped to each environment ({}): {}.",
             ctx.p
                 .environments
-                .names()
+                .chain_names()
                 .map(|e| format!("`{e}`"))
                 .collect::<Vec<_>>()
                 .join(", "),

@@ -154,7 +154,8 @@ impl<'a> Ctx<'a> {
                 prefix.to_string()
             },
             internal: p.environments.internal(),
-            external: p.environments.names().skip(1).collect(),
+            // Local environments are developers' own: CI plans and promotes the chain only.
+            external: p.environments.chain_names().skip(1).collect(),
             clouds,
             per_cluster: p.settings.state == StateLayout::Cluster,
             local_backend: crate::render::backend::kind(&p.settings.backend) == "local",
@@ -190,7 +191,11 @@ impl<'a> Ctx<'a> {
             super::one_line(&self.p.settings.name),
             crate::VERSION,
             self.internal,
-            self.p.environments.names().collect::<Vec<_>>().join(" → "),
+            self.p
+                .environments
+                .chain_names()
+                .collect::<Vec<_>>()
+                .join(" → "),
         );
         if self.local_backend {
             s.push_str("#\n# WARNING: the platform keeps Terraform state in the `local` backend. Every CI job starts\n# from a fresh checkout, so the state of one run is lost to the next and Terraform would\n# create everything again. Set `[platform.backend]` (s3, gcs, azurerm, pg, remote) first.\n");

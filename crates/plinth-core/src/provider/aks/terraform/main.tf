@@ -17,6 +17,10 @@ locals {
 
   # The add-ons block only when one of its keys is set, so `false` still turns one off.
   workload_autoscaler = var.config.keda_enabled != null || var.config.vertical_pod_autoscaler_enabled != null
+
+  # Microsoft Entra ID instead of the local account: Azure RBAC, no local accounts, and a
+  # kubeconfig that gets tokens from kubelogin.
+  entra = var.config.kubeconfig_auth != "local_account"
 }
 
 # Container insights. Workspace names allow letters, digits and `-` only.
@@ -24,8 +28,8 @@ resource "azurerm_log_analytics_workspace" "current" {
   count = var.config.enable_log_analytics ? 1 : 0
 
   name                = replace(var.metadata.name, "_", "-")
-  location            = azurerm_resource_group.current.location
-  resource_group_name = azurerm_resource_group.current.name
+  location            = local.location
+  resource_group_name = local.resource_group
   sku                 = "PerGB2018"
   retention_in_days   = 30
 
@@ -34,13 +38,35 @@ resource "azurerm_log_analytics_workspace" "current" {
 
 resource "azurerm_kubernetes_cluster" "current" {
   name                      = var.metadata.name
-  location                  = azurerm_resource_group.current.location
-  resource_group_name       = azurerm_resource_group.current.name
+  location                  = local.location
+  resource_group_name       = local.resource_group
   dns_prefix                = var.config.dns_prefix
   sku_tier                  = var.config.sku_tier
   kubernetes_version        = var.config.kubernetes_version
   automatic_upgrade_channel = local.upgrade_channel
   azure_policy_enabled      = var.config.enable_azure_policy_agent
+  private_cluster_enabled   = var.config.private_cluster_enabled
+
+  # Kubernetes RBAC is the provider's default; written out so it cannot be turned off unseen.
+  role_based_access_control_enabled = true
+  local_account_disabled            = local.entra
+
+  dynamic "azure_active_directory_role_based_access_control" {
+    for_each = local.entra ? [1] : []
+
+    content {
+      azure_rbac_enabled     = true
+      admin_group_object_ids = var.config.entra_id_admin_group_object_ids
+    }
+  }
+
+  dynamic "api_server_access_profile" {
+    for_each = var.config.api_server_authorized_ip_ranges == null ? [] : [var.config.api_server_authorized_ip_ranges]
+
+    content {
+      authorized_ip_ranges = api_server_access_profile.value
+    }
+  }
 
   default_node_pool {
     name                 = local.default.name
@@ -57,6 +83,8 @@ resource "azurerm_kubernetes_cluster" "current" {
     zones           = local.default_cfg.availability_zones != null ? local.default_cfg.availability_zones : var.config.availability_zones
     vnet_subnet_id  = azurerm_subnet.nodes.id
     node_labels     = local.default_cfg.node_labels
+    # `CriticalAddonsOnly=true:NoSchedule`: system pods only, workloads go to the other pools.
+    only_critical_addons_enabled = var.config.default_node_pool_only_critical_addons
     # Lets Azure rotate the default pool through a temporary one when a property that cannot
     # change in place (vm_size, os disk, zones, max_pods) changes, instead of failing.
     temporary_name_for_rotation = "${substr(local.default.name, 0, 9)}tmp"
@@ -107,11 +135,6 @@ resource "azurerm_kubernetes_cluster" "current" {
     }
   }
 
-  # `disable_default_ingress` and `default_ingress_ip_zones` describe Kubestack's default
-  # ingress: a public IP in those zones and a DNS zone for the fqdn with the host and `*`
-  # records. Those resources (azurerm_public_ip, azurerm_dns_zone, azurerm_dns_a_record) are
-  # not generated yet, so both keys have no effect for now.
-
   tags = local.tags
 
   lifecycle {
@@ -128,10 +151,6 @@ resource "azurerm_kubernetes_cluster" "current" {
       error_message = "AKS default node pools cannot use spot VMs: set `use_spot = false` on node pool \"default\" of ${var.metadata.name}, and add a spot pool beside it."
     }
 
-    precondition {
-      condition     = var.config.disable_managed_identities != true
-      error_message = "`disable_managed_identities` asks for a service principal, which Plinth's AKS module does not create: remove it from ${var.metadata.name} to use the cluster's system-assigned identity, or set `user_assigned_identity_id`."
-    }
   }
 }
 
@@ -148,4 +167,42 @@ module "node_pool" {
     subnet_id          = azurerm_subnet.nodes.id
     tags               = local.tags
   }
+}
+
+locals {
+  kube = azurerm_kubernetes_cluster.current.kube_config[0]
+
+  # With Entra ID, the kubeconfig runs kubelogin in the configured login mode; the server ID is
+  # the AKS Microsoft Entra server application, the same in every tenant.
+  kubeconfig = local.entra ? yamlencode({
+    apiVersion = "v1"
+    kind       = "Config"
+    clusters = [{
+      name = var.metadata.name
+      cluster = {
+        server                     = local.kube.host
+        certificate-authority-data = local.kube.cluster_ca_certificate
+      }
+    }]
+    users = [{
+      name = var.metadata.name
+      user = {
+        exec = {
+          apiVersion         = "client.authentication.k8s.io/v1beta1"
+          command            = "kubelogin"
+          args               = ["get-token", "--login", var.config.kubeconfig_auth, "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"]
+          interactiveMode    = "Never"
+          provideClusterInfo = false
+        }
+      }
+    }]
+    contexts = [{
+      name = var.metadata.name
+      context = {
+        cluster = var.metadata.name
+        user    = var.metadata.name
+      }
+    }]
+    current-context = var.metadata.name
+  }) : azurerm_kubernetes_cluster.current.kube_config_raw
 }

@@ -1,14 +1,45 @@
+# The resource group: an existing one by default (Kubestack reads it with a data source), or
+# created here with `create_resource_group = true`.
+data "azurerm_resource_group" "current" {
+  count = var.config.create_resource_group ? 0 : 1
+
+  name = var.config.resource_group
+}
+
 resource "azurerm_resource_group" "current" {
+  count = var.config.create_resource_group ? 1 : 0
+
   name     = var.config.resource_group
   location = var.config.region
 
   tags = local.tags
 }
 
+# Plinth's first versions always created the group, without `count`.
+moved {
+  from = azurerm_resource_group.current
+  to   = azurerm_resource_group.current[0]
+}
+
+locals {
+  resource_group = one(concat(azurerm_resource_group.current[*].name, data.azurerm_resource_group.current[*].name))
+  # Everything is created in `region`, which names the cluster; an existing group's location
+  # should be the same (checked below, as Kubestack takes the region from the group).
+  location       = var.config.region
+  group_location = coalesce(one(data.azurerm_resource_group.current[*].location), var.config.region)
+}
+
+check "resource_group_location" {
+  assert {
+    condition     = lower(replace(local.group_location, " ", "")) == lower(replace(var.config.region, " ", ""))
+    error_message = "Resource group `${var.config.resource_group}` is in `${local.group_location}`, but cluster ${var.metadata.name} has region `${var.config.region}`: set `region` to the group's location (it names the cluster), or use a group in that region."
+  }
+}
+
 resource "azurerm_virtual_network" "current" {
   name                = var.metadata.name
-  location            = azurerm_resource_group.current.location
-  resource_group_name = azurerm_resource_group.current.name
+  location            = local.location
+  resource_group_name = local.resource_group
   address_space       = var.config.vnet_address_space
 
   tags = local.tags
@@ -17,7 +48,7 @@ resource "azurerm_virtual_network" "current" {
 # One node subnet, shared by the default pool and every other pool.
 resource "azurerm_subnet" "nodes" {
   name                 = "${var.metadata.name}-nodes"
-  resource_group_name  = azurerm_resource_group.current.name
+  resource_group_name  = local.resource_group
   virtual_network_name = azurerm_virtual_network.current.name
   address_prefixes     = var.config.subnet_address_prefixes
   service_endpoints    = var.config.subnet_service_endpoints

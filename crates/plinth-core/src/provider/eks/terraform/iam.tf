@@ -1,3 +1,11 @@
+# The partition (`aws`, `aws-cn`, `aws-us-gov`) and DNS suffix of the provider's region: ARNs and
+# service principals are written for it, so the module works in China and GovCloud.
+data "aws_partition" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+}
+
 data "aws_iam_policy_document" "master_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -18,8 +26,8 @@ resource "aws_iam_role" "master" {
 
 resource "aws_iam_role_policy_attachment" "master" {
   for_each = toset([
-    "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
-    "arn:aws:iam::aws:policy/AmazonEKSVPCResourceController",
+    "arn:${local.partition}:iam::aws:policy/AmazonEKSClusterPolicy",
+    "arn:${local.partition}:iam::aws:policy/AmazonEKSVPCResourceController",
   ])
 
   role       = aws_iam_role.master.name
@@ -32,7 +40,7 @@ data "aws_iam_policy_document" "node_assume" {
 
     principals {
       type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
+      identifiers = ["ec2.${data.aws_partition.current.dns_suffix}"]
     }
   }
 }
@@ -46,9 +54,9 @@ resource "aws_iam_role" "node" {
 
 resource "aws_iam_role_policy_attachment" "node" {
   for_each = toset([
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+    "arn:${local.partition}:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:${local.partition}:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:${local.partition}:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
   ])
 
   role       = aws_iam_role.node.name

@@ -12,6 +12,12 @@ resource "aws_eks_cluster" "current" {
   version                   = var.config.cluster_version
   enabled_cluster_log_types = var.config.enabled_cluster_log_types
 
+  # Access entries (access.tf) grant the `cluster_aws_auth_map_*` principals access through
+  # the EKS API; the aws-auth ConfigMap keeps working beside them.
+  access_config {
+    authentication_mode = "API_AND_CONFIG_MAP"
+  }
+
   vpc_config {
     subnet_ids              = aws_subnet.control[*].id
     endpoint_private_access = var.config.cluster_endpoint_private_access
@@ -61,12 +67,15 @@ module "node_pool" {
   metadata = var.metadata
   pool     = each.value
   cluster = {
-    name          = aws_eks_cluster.current.name
-    node_role_arn = aws_iam_role.node.arn
-    vpc_id        = aws_vpc.current.id
-    zones         = local.zones
-    subnets       = local.node_subnets
-    tags          = local.tags
+    name                 = aws_eks_cluster.current.name
+    version              = aws_eks_cluster.current.version
+    node_role_arn        = aws_iam_role.node.arn
+    vpc_id               = aws_vpc.current.id
+    zones                = local.zones
+    subnets              = local.node_subnets
+    public_route_tables  = local.public_route_tables
+    private_route_tables = local.private_route_tables
+    tags                 = local.tags
   }
 
   depends_on = [aws_iam_role_policy_attachment.node]

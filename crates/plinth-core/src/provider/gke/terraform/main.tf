@@ -12,6 +12,7 @@ locals {
   }
 
   exclusion = var.config.cluster_maintenance_exclusion
+  calico    = var.config.enable_network_policy && !var.config.enable_dataplane_v2
   # Components are only sent when listed: unset keeps GKE's defaults.
   logging_components    = var.config.logging_config == null ? null : var.config.logging_config.enable_components
   monitoring_components = var.config.monitoring_config == null ? null : var.config.monitoring_config.enable_components
@@ -29,6 +30,15 @@ resource "google_container_cluster" "current" {
 
   network    = google_compute_network.current.id
   subnetwork = google_compute_subnetwork.current.id
+
+  # NetworkPolicies are enforced: by Calico (as Kubestack), or by Dataplane V2, which has it
+  # built in (and then refuses the Calico settings).
+  datapath_provider = var.config.enable_dataplane_v2 ? "ADVANCED_DATAPATH" : null
+
+  network_policy {
+    enabled  = local.calico
+    provider = local.calico ? "CALICO" : null
+  }
 
   # Every pool, `default` included, is a node pool of ./node_pool: GKE's own default pool is
   # created with one node per zone and removed at once (Kubestack's way).
@@ -132,12 +142,16 @@ resource "google_container_cluster" "current" {
     }
   }
 
-  dynamic "addons_config" {
-    for_each = var.config.enable_gcs_fuse_csi_driver == null ? [] : [var.config.enable_gcs_fuse_csi_driver]
+  addons_config {
+    network_policy_config {
+      disabled = !local.calico
+    }
 
-    content {
-      gcs_fuse_csi_driver_config {
-        enabled = addons_config.value
+    dynamic "gcs_fuse_csi_driver_config" {
+      for_each = var.config.enable_gcs_fuse_csi_driver == null ? [] : [var.config.enable_gcs_fuse_csi_driver]
+
+      content {
+        enabled = gcs_fuse_csi_driver_config.value
       }
     }
   }
@@ -154,11 +168,6 @@ resource "google_container_cluster" "current" {
     }
   }
 }
-
-# `disable_default_ingress` describes Kubestack's default ingress: a reserved IP and a DNS zone
-# for the fqdn with the host and `*` records. Those resources (google_compute_address,
-# google_dns_managed_zone, google_dns_record_set) are not generated yet, so the key has no
-# effect for now.
 
 module "node_pool" {
   source   = "./node_pool"

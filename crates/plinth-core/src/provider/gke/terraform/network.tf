@@ -23,6 +23,16 @@ resource "google_compute_subnetwork" "current" {
 
   # Private nodes reach Google APIs (image pulls, logging) without public IPs.
   private_ip_google_access = true
+
+  dynamic "log_config" {
+    for_each = var.config.enable_vpc_flow_logs ? [1] : []
+
+    content {
+      aggregation_interval = "INTERVAL_5_MIN"
+      flow_sampling        = 0.5
+      metadata             = "INCLUDE_ALL_METADATA"
+    }
+  }
 }
 
 # Cloud NAT gives private nodes outbound access. Its router only carries BGP settings when
@@ -68,10 +78,10 @@ resource "google_compute_router_nat" "current" {
   region = google_compute_router.current[0].region
   router = google_compute_router.current[0].name
 
-  # Static NAT IPs need reserved addresses (google_compute_address), which this module does
-  # not manage: addresses are allocated automatically, and `cloud_nat_ip_count > 0` is refused
-  # below rather than silently ignored.
-  nat_ip_allocate_option             = "AUTO_ONLY"
+  # Automatic addresses, or `cloud_nat_ip_count` reserved ones (stable egress IPs that other
+  # parties can allow-list).
+  nat_ip_allocate_option             = var.config.cloud_nat_ip_count > 0 ? "MANUAL_ONLY" : "AUTO_ONLY"
+  nat_ips                            = google_compute_address.nat[*].self_link
   source_subnetwork_ip_ranges_to_nat = "ALL_SUBNETWORKS_ALL_IP_RANGES"
   min_ports_per_vm                   = var.config.cloud_nat_min_ports_per_vm
 
@@ -79,11 +89,11 @@ resource "google_compute_router_nat" "current" {
     enable = true
     filter = "ERRORS_ONLY"
   }
+}
 
-  lifecycle {
-    precondition {
-      condition     = var.config.cloud_nat_ip_count == 0
-      error_message = "cloud_nat_ip_count = ${var.config.cloud_nat_ip_count}: Plinth's GKE module does not reserve static NAT IPs yet; use 0 (automatic IPs)."
-    }
-  }
+resource "google_compute_address" "nat" {
+  count = var.config.enable_cloud_nat ? var.config.cloud_nat_ip_count : 0
+
+  name   = "${var.metadata.name}-nat-${count.index}"
+  region = var.metadata.region
 }

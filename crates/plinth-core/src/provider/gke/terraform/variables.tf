@@ -38,6 +38,9 @@ variable "config" {
     master_cidr_block                             = string
     cluster_ipv4_cidr_block                       = optional(string)
     services_ipv4_cidr_block                      = optional(string)
+    enable_network_policy                         = bool
+    enable_dataplane_v2                           = bool
+    enable_vpc_flow_logs                          = bool
     enable_cloud_nat                              = bool
     cloud_nat_ip_count                            = number
     cloud_nat_min_ports_per_vm                    = optional(number)

@@ -21,8 +21,12 @@ resource "azurerm_kubernetes_cluster_node_pool" "pool" {
   mode                  = "User"
   vm_size               = local.config.vm_size
   orchestrator_version  = var.cluster.kubernetes_version
-  zones                 = local.config.availability_zones != null ? local.config.availability_zones : var.cluster.zones
-  vnet_subnet_id        = var.cluster.subnet_id
+  # Lets Azure rotate the pool through a temporary one when a property that cannot change in
+  # place (VM size, OS disk, zones, max pods) changes, instead of failing: a letter-first name
+  # of at most 12 characters, unique per pool.
+  temporary_name_for_rotation = "${substr(var.pool.name, 0, 6)}${substr(sha1(var.pool.name), 0, 6)}"
+  zones                       = local.config.availability_zones != null ? local.config.availability_zones : var.cluster.zones
+  vnet_subnet_id              = var.cluster.subnet_id
 
   auto_scaling_enabled = local.auto
   min_count            = local.auto ? local.config.min_count : null

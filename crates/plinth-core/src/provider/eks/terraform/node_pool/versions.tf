@@ -1,4 +1,5 @@
-# One EKS managed node group (Plinth's node pool), in the cluster's node subnets or its own.
+# One EKS managed node group (Plinth's node pool) with its launch template, in the cluster's
+# node subnets or its own (in a secondary CIDR it associates with the VPC).
 terraform {
   required_providers {
     aws = {
