@@ -110,6 +110,40 @@ fn peak_mib() -> f64 {
         .map_or(0.0, |kb| (kb / 1024.0 * 10.0).round() / 10.0)
 }
 
+/// Median wall time (ms) and the peak resident memory (MiB) of the median run of a whole
+/// process, as a user runs it (GNU `time -f %M` reads the peak from `wait4`).
+fn process_median(runs: usize, program: &Path, args: &[&std::ffi::OsStr]) -> Result<(f64, f64), String> {
+    let mut v: Vec<(f64, f64)> = Vec::new();
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .map_err(|e| format!("/usr/bin/time: {e}"))?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if !out.status.success() {
+            return Err(format!(
+                "{} failed: {}",
+                program.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let kib: f64 = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0.0);
+        v.push((ms, kib / 1024.0));
+    }
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (ms, mib) = v[v.len() / 2];
+    Ok(((ms * 10.0).round() / 10.0, (mib * 10.0).round() / 10.0))
+}
+
 /// The release `plinth` beside this binary.
 fn plinth_bin() -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -401,6 +435,19 @@ fn terraform_ratio(clusters: usize, runs: usize) -> Res {
     }
     tf_times.sort_by(f64::total_cmp);
     let tf_ms = tf_times[tf_times.len() / 2];
+    // Whole processes, as a user runs them: `plinth show --output json` of every environment
+    // (validation included) against the same `terraform apply`.
+    let plinth = plinth_bin()?;
+    let (show_ms, show_mib) = process_median(
+        runs.max(5),
+        &plinth,
+        &[
+            "show".as_ref(),
+            dir.as_os_str(),
+            "--output".as_ref(),
+            "json".as_ref(),
+        ],
+    )?;
     // Plinth: read the definition and resolve every environment.
     let plinth_ms = median_ms(runs.max(5), || {
         let p = plinth_core::load::load(&dir).platform;
@@ -414,6 +461,9 @@ fn terraform_ratio(clusters: usize, runs: usize) -> Res {
         "terraform_apply_ms": (tf_ms * 10.0).round() / 10.0,
         "plinth_load_and_resolve_ms": plinth_ms,
         "ratio": (tf_ms / plinth_ms * 10.0).round() / 10.0,
+        "plinth_show_json_process_ms": show_ms,
+        "plinth_show_json_peak_mib": show_mib,
+        "ratio_whole_process": (tf_ms / show_ms * 10.0).round() / 10.0,
     }))
 }
 
