@@ -713,7 +713,7 @@ labels = { cost-center = "public" }
         let cluster = tree.get("c.tf").expect("c.tf");
         assert!(
             cluster.contains(
-                "instance_types     = [var.sensitive__c__ops__default__instance_types__0]"
+                "instance_types       = [var.sensitive__c__ops__default__instance_types__0]"
             ),
             "{cluster}"
         );

@@ -602,7 +602,7 @@ fn eks_volumes_are_encrypted_and_arns_follow_the_partition() {
     let lt = |pool: &str| {
         after(
             p,
-            &format!("{PRIVATE}.module.node_pool[\"{pool}\"].aws_launch_template.pool"),
+            &format!("{PRIVATE}.module.node_pool[\"{pool}\"].aws_launch_template.pool[0]"),
         )
     };
     let default = lt("default");
@@ -951,6 +951,7 @@ const POOL_CHANGES: &[(&str, &str, &str)] = &[
         "availability_zones = [\"eu-west-1a\"]",
     ),
     ("disk_size", "", "disk_size = 30"),
+    ("kubestack_node_group", "", "kubestack_node_group = true"),
     ("ami_type", "", "ami_type = \"BOTTLEROCKET_x86_64\""),
     (
         "ami_release_version",

@@ -298,7 +298,7 @@ fn eks_applies_against_moto_in_every_environment() {
                 }
                 let gaps: &[&str] = if addr.ends_with("aws_eks_cluster.current") {
                     &["access_config"]
-                } else if addr.ends_with("aws_launch_template.pool") {
+                } else if addr.ends_with("aws_launch_template.pool[0]") {
                     &["tag_specifications", "latest_version"]
                 } else {
                     assert!(

@@ -1647,6 +1647,12 @@ fn a_local_environment_is_applied_directly_and_never_in_the_promotion_chain() {
         "[node_pools.default",
         "[config.loc]\nnode_image = \"kindest/node:v1.33.1\"\n\n[node_pools.default",
     );
+    // A resource group Plinth creates belongs to one environment: loc gets its own.
+    lab.edit(
+        "clusters/aks_entra.toml",
+        "[config.ops]\n",
+        "[config.loc]\nresource_group = \"entra-loc-northeurope\"\n\n[config.ops]\n",
+    );
     lab.plinth_ok(&["generate"]);
     lab.commit("a local environment");
     let list = lab.plinth_ok(&["list"]);

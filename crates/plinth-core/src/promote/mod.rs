@@ -951,17 +951,28 @@ pub fn apply(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Resul
     result
 }
 
-fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Result<ApplyReport> {
-    let env = opts.environment;
-    let p = &prepared.platform;
+/// The record store to append to (signing records as the platform requires) and `env`'s
+/// resolved configuration, which each record keeps beside it.
+fn recording<'a>(
+    repo: &Repo,
+    prepared: &'a Prepared,
+    env: &str,
+) -> Result<(Store, &'a crate::Resolved)> {
     let mut store = repo.store.clone();
-    store.sign = repo.require_signed(p);
+    store.sign = repo.require_signed(&prepared.platform);
     let resolved = prepared.resolution.get(env).ok_or_else(|| {
         Error::refused(
             format!("`{env}` is not an environment of this platform"),
             None,
         )
     })?;
+    Ok((store, resolved))
+}
+
+fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Result<ApplyReport> {
+    let env = opts.environment;
+    let p = &prepared.platform;
+    let (store, resolved) = recording(repo, prepared, env)?;
     let snapshot = resolved.to_json();
     output_unchanged(repo, prepared)?;
     let mut terraform = Terraform::find().map_err(|e| Error::refused(e.to_string(), None))?;

@@ -239,14 +239,7 @@ fn record_locked(
 ) -> Result<Recorded> {
     let env = opts.environment;
     let p = &prepared.platform;
-    let mut store = repo.store.clone();
-    store.sign = repo.require_signed(p);
-    let resolved = prepared.resolution.get(env).ok_or_else(|| {
-        Error::refused(
-            format!("`{env}` is not an environment of this platform"),
-            None,
-        )
-    })?;
+    let (store, resolved) = super::recording(repo, prepared, env)?;
     let history = store.records(env)?;
     let selection = select_roots(
         p,
