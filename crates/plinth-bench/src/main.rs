@@ -112,7 +112,11 @@ fn peak_mib() -> f64 {
 
 /// Median wall time (ms) and the peak resident memory (MiB) of the median run of a whole
 /// process, as a user runs it (GNU `time -f %M` reads the peak from `wait4`).
-fn process_median(runs: usize, program: &Path, args: &[&std::ffi::OsStr]) -> Result<(f64, f64), String> {
+fn process_median(
+    runs: usize,
+    program: &Path,
+    args: &[&std::ffi::OsStr],
+) -> Result<(f64, f64), String> {
     let mut v: Vec<(f64, f64)> = Vec::new();
     for _ in 0..runs.max(1) {
         let t = Instant::now();

@@ -96,8 +96,9 @@ impl fmt::Debug for Str {
 }
 
 impl fmt::Display for Str {
+    /// As `str` displays: width, fill and alignment apply (`show` aligns keys with them).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

@@ -532,6 +532,22 @@ fn apply_killed_at_intervals_never_corrupts_the_record() {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         kill_group(&child);
         let _ = child.wait();
+        // Terraform runs in a process group of its own and outlives Plinth's: kill it too, as
+        // a machine going down would, so that it does not go on writing the state while the
+        // next step reads it (a load-dependent race, not a property of the record).
+        let generated = lab.dir.join("generated");
+        for _ in 0..100 {
+            let left = processes_in(&generated);
+            if left.is_empty() {
+                break;
+            }
+            for pid in left {
+                let _ = Command::new("kill")
+                    .args(["-s", "KILL", &pid.to_string()])
+                    .status();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
 
         // Whatever the moment, the record still reads, in order, with nothing half-written.
         let st = lab.status_json();
