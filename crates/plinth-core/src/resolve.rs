@@ -92,6 +92,9 @@ impl Platform {
         }
     }
 
+    // The environments resolved before this one are shared into it, on top of what every
+    // environment's resolution takes.
+    #[allow(clippy::too_many_arguments)]
     fn resolve_cluster(
         &self,
         c: &ClusterDef,

@@ -141,7 +141,9 @@ struct Entry {
 #[derive(Default)]
 struct Node {
     entries: Vec<Entry>,
-    /// Key → position, once the table is large enough for a scan to cost more.
+    /// Key → position, once the table is large enough for a scan to cost more. Boxed: one
+    /// pointer in every node, where most tables are small and never get an index.
+    #[allow(clippy::box_collection)]
     index: Option<Box<HashMap<Str, usize, FastHash>>>,
     /// Created by a header's or a dotted key's path, not defined itself.
     implicit: bool,
