@@ -202,19 +202,7 @@ fn eks_is_planned_applied_to_ops_then_promoted_to_apps() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("`apps` is an external environment"), "{out}");
     let validated = lab.git(&["rev-parse", "HEAD"]);
-    std::fs::write(
-        lab.dir.join("generated/zz_extra.tf"),
-        "resource \"terraform_data\" \"x\" {}\n",
-    )
-    .expect("write");
-    lab.commit("hand-written terraform");
-    let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("Plinth did not generate: `zz_extra.tf`"),
-        "{out}"
-    );
-    lab.git(&["reset", "-q", "--hard", &validated]);
+    hand_written_terraform_is_not_promoted(&lab, &validated);
 
     let Some(_moto) = lab.moto() else { return };
     let out = lab.plinth_ok(&["promote", "--to", "apps"]);
@@ -1085,23 +1073,28 @@ fn regression_16_2_content_the_hash_left_out_is_not_promoted() {
         );
         lab.git(&["reset", "-q", "--hard", &validated]);
     }
-    // Hand-written Terraform in the output: refused before anything runs.
+    hand_written_terraform_is_not_promoted(&lab, &validated);
+    // The validated revision itself is promoted.
+    let out = lab.plinth_ok(&["promote", "--to", "apps"]);
+    assert!(out.contains("promotion succeeded"), "{out}");
+}
+
+/// Issue 16.2: a hand-written `generated/zz_extra.tf`, committed after `validated` was
+/// applied to ops, is refused before anything runs; the checkout goes back to `validated`.
+fn hand_written_terraform_is_not_promoted(lab: &Lab, validated: &str) {
     std::fs::write(
         lab.dir.join("generated/zz_extra.tf"),
         "resource \"terraform_data\" \"x\" {}\n",
     )
     .expect("write");
-    lab.commit("extra terraform");
+    lab.commit("hand-written terraform");
     let (code, out) = lab.plinth(&["promote", "--to", "apps"]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("Plinth did not generate: `zz_extra.tf`"),
         "{out}"
     );
-    lab.git(&["reset", "-q", "--hard", &validated]);
-    // The validated revision itself is promoted.
-    let out = lab.plinth_ok(&["promote", "--to", "apps"]);
-    assert!(out.contains("promotion succeeded"), "{out}");
+    lab.git(&["reset", "-q", "--hard", validated]);
 }
 
 /// Regression for issue 16.4: `plinth apply --env apps` of a commit never applied to `ops`

@@ -252,10 +252,7 @@ pub fn pending(
     from_revision: Option<&str>,
 ) -> Result<Vec<MatrixEntry>> {
     let out = dir.join("generated");
-    let prepared = match from_revision {
-        Some(rev) => repo.prepare_revision(dir, rev, &out)?,
-        None => repo.prepare_head(dir, &out)?,
-    };
+    let prepared = repo.prepare(dir, from_revision, &out)?;
     if promote {
         super::check_promotion(repo, &prepared.platform, env, &prepared)?;
     }

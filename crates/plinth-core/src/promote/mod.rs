@@ -276,6 +276,19 @@ pub struct Prepared {
     pub new_lock_files: Vec<String>,
 }
 
+impl Prepared {
+    /// The roots an apply of this revision runs after `history` (see [`select_roots`]).
+    pub fn selection(&self, history: &[Record]) -> Selection {
+        select_roots(
+            &self.platform,
+            &self.resolution,
+            &self.out,
+            &self.content,
+            history,
+        )
+    }
+}
+
 impl Drop for Prepared {
     fn drop(&mut self) {
         if let Some(s) = &self.scratch {
@@ -626,6 +639,14 @@ impl Repo {
         })
     }
 
+    /// `rev` (a promotion of an older revision) when given, else HEAD.
+    pub fn prepare(&self, dir: &Path, rev: Option<&str>, out: &Path) -> Result<Prepared> {
+        match rev {
+            Some(rev) => self.prepare_revision(dir, rev, out),
+            None => self.prepare_head(dir, out),
+        }
+    }
+
     /// A past revision's platform, checked out into the git directory, to be applied with the
     /// output directory's state and untracked override files.
     pub fn prepare_revision(&self, dir: &Path, rev: &str, out: &Path) -> Result<Prepared> {
@@ -772,6 +793,20 @@ pub struct Selection {
     pub abandoned: Vec<String>,
 }
 
+impl Selection {
+    /// Every root of `content`, each for the same reason.
+    fn every(content: &Content, why: &str) -> Selection {
+        Selection {
+            run: content
+                .roots
+                .keys()
+                .map(|k| (k.clone(), why.to_string()))
+                .collect(),
+            ..Selection::default()
+        }
+    }
+}
+
 /// Chooses the roots to run on `env`: with one root per cluster, those whose content (what the
 /// engines read, see [`hash`]) differs from what the last success applied, whose provider lock
 /// file changed, or that read sensitive values from the environment (which no hash can cover).
@@ -786,17 +821,12 @@ pub fn select_roots(
     history: &[Record],
 ) -> Selection {
     let mut sel = Selection::default();
-    let all = |why: &str, sel: &mut Selection| {
-        for root in content.roots.keys() {
-            sel.run.insert(root.clone(), why.to_string());
-        }
-    };
+    let all = |why: &str, sel: &mut Selection| sel.run.extend(Selection::every(content, why).run);
     let last_ok = history
         .iter()
         .rposition(|r| r.outcome == Outcome::Succeeded);
     let Some(i) = last_ok else {
-        all("nothing was applied yet", &mut sel);
-        return sel;
+        return Selection::every(content, "nothing was applied yet");
     };
     // One root holds everything: planning it is cheap next to the drift it would miss.
     if p.settings.state == StateLayout::Platform {
@@ -869,14 +899,7 @@ pub fn pending_roots(
     prepared: &Prepared,
     env: &str,
 ) -> Result<Vec<(String, PathBuf)>> {
-    let history = repo.store.records(env)?;
-    let sel = select_roots(
-        &prepared.platform,
-        &prepared.resolution,
-        &prepared.out,
-        &prepared.content,
-        &history,
-    );
+    let sel = prepared.selection(&repo.store.records(env)?);
     Ok(roots(&prepared.platform, &prepared.out, None)
         .into_iter()
         .filter(|(k, _)| sel.run.contains_key(k))
@@ -942,10 +965,16 @@ pub fn apply(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Resul
     if !opts.destroy {
         require_route(p, env, opts.unvalidated, opts.promotion.is_some())?;
     }
+    under_lock(repo, opts, || apply_locked(repo, prepared, opts))
+}
+
+/// Runs `f` holding the environment's lock, with SIGINT/SIGTERM forwarded to the engines it
+/// starts (the lock names them, for `unlock`).
+fn under_lock<T>(repo: &Repo, opts: &ApplyOptions<'_>, f: impl FnOnce() -> Result<T>) -> Result<T> {
     supervise::install();
-    let guard = lock::acquire(&repo.git_dir, env, &opts.command)?;
+    let guard = lock::acquire(&repo.git_dir, opts.environment, &opts.command)?;
     supervise::set_listener(Some(guard.engine_listener()));
-    let result = apply_locked(repo, prepared, opts);
+    let result = f();
     supervise::set_listener(None);
     drop(guard);
     result
@@ -975,53 +1004,19 @@ fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Re
     let (store, resolved) = recording(repo, prepared, env)?;
     let snapshot = resolved.to_json();
     output_unchanged(repo, prepared)?;
-    let mut terraform = Terraform::find().map_err(|e| Error::refused(e.to_string(), None))?;
-    terraform.inputs = crate::secrets::terraform_inputs(&prepared.resolution, env)?;
-    let engine_version = terraform
-        .version()
-        .unwrap_or_else(|_| "terraform (unknown version)".into());
+    let terraform = terraform_for(prepared, env)?;
+    let engine_version = engine_version(&terraform);
     let history = store.records(env)?;
-    let mut selection = select_roots(
-        p,
-        &prepared.resolution,
-        &prepared.out,
-        &prepared.content,
-        &history,
-    );
-    if opts.destroy {
-        selection = Selection {
-            run: prepared
-                .content
-                .roots
-                .keys()
-                .map(|k| {
-                    (
-                        k.clone(),
-                        "destroy removes every root's resources".to_string(),
-                    )
-                })
-                .collect(),
-            ..Selection::default()
-        };
-    }
+    let selection = if opts.destroy {
+        Selection::every(&prepared.content, "destroy removes every root's resources")
+    } else {
+        prepared.selection(&history)
+    };
     let run_roots: Vec<(String, PathBuf)> = roots(p, &prepared.out, None)
         .into_iter()
         .filter(|(k, _)| selection.run.contains_key(k))
         .collect();
-    // Unchanged roots keep running the providers they last ran with.
-    let last_ok = history
-        .iter()
-        .rev()
-        .find(|r| r.outcome == Outcome::Succeeded);
-    let mut provider_locks: BTreeMap<String, String> = last_ok
-        .map(|r| {
-            r.provider_locks
-                .iter()
-                .filter(|(k, _)| selection.unchanged.contains(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut provider_locks = kept_provider_locks(&history, &selection);
     let base = Record {
         tree: prepared.tree.clone(),
         roots: prepared.content.roots.clone(),
@@ -1113,14 +1108,9 @@ fn apply_locked(repo: &Repo, prepared: &Prepared, opts: &ApplyOptions<'_>) -> Re
     };
     let checks = p.settings.policy.checks_for(env);
     let verification = if record.outcome == Outcome::Succeeded && !checks.is_empty() {
-        let ctx = verify::Context {
-            prepared,
-            environment: env,
-            terraform: &terraform,
-            backend_config: backend_redirect(p, prepared),
-        };
-        let results = verify::run(&ctx, &checks);
-        Some(append_verification(&store, &record, results, &snapshot)?)
+        Some(verify_recorded(
+            &store, prepared, env, &terraform, &record, &checks, &snapshot,
+        )?)
     } else {
         None
     };
@@ -1224,8 +1214,7 @@ pub fn verify_env(repo: &Repo, prepared: &Prepared, env: &str, command: &str) ->
     }
     supervise::install();
     let _guard = lock::acquire(&repo.git_dir, env, command)?;
-    let mut store = repo.store.clone();
-    store.sign = repo.require_signed(p);
+    let (store, resolved) = recording(repo, prepared, env)?;
     let applied = store.latest_success(env)?.ok_or_else(|| {
         Error::refused(
             format!("nothing was applied to `{env}` yet"),
@@ -1245,21 +1234,67 @@ pub fn verify_env(repo: &Repo, prepared: &Prepared, env: &str, command: &str) ->
             )),
         ));
     }
-    let mut terraform = Terraform::find().map_err(|e| Error::refused(e.to_string(), None))?;
-    terraform.inputs = crate::secrets::terraform_inputs(&prepared.resolution, env)?;
-    let snapshot = prepared
-        .resolution
-        .get(env)
-        .map(crate::Resolved::to_json)
-        .unwrap_or_default();
+    let terraform = terraform_for(prepared, env)?;
+    verify_recorded(
+        &store,
+        prepared,
+        env,
+        &terraform,
+        &applied,
+        &checks,
+        &resolved.to_json(),
+    )
+}
+
+/// Runs `checks` on `env` against what `record` applied and appends their outcome.
+fn verify_recorded(
+    store: &Store,
+    prepared: &Prepared,
+    env: &str,
+    terraform: &Terraform,
+    record: &Record,
+    checks: &[&policy::Check],
+    snapshot: &serde_json::Value,
+) -> Result<Record> {
     let ctx = verify::Context {
         prepared,
         environment: env,
-        terraform: &terraform,
-        backend_config: backend_redirect(p, prepared),
+        terraform,
+        backend_config: backend_redirect(&prepared.platform, prepared),
     };
-    let results = verify::run(&ctx, &checks);
-    append_verification(&store, &applied, results, &snapshot)
+    let results = verify::run(&ctx, checks);
+    append_verification(store, record, results, snapshot)
+}
+
+/// Terraform, found and given the sensitive inputs of `env`.
+fn terraform_for(prepared: &Prepared, env: &str) -> Result<Terraform> {
+    let mut terraform = Terraform::find().map_err(|e| Error::refused(e.to_string(), None))?;
+    terraform.inputs = crate::secrets::terraform_inputs(&prepared.resolution, env)?;
+    Ok(terraform)
+}
+
+/// The version a record names as its engine.
+fn engine_version(terraform: &Terraform) -> String {
+    terraform
+        .version()
+        .unwrap_or_else(|_| "terraform (unknown version)".into())
+}
+
+/// The provider lock files a run keeps from the last success: unchanged roots keep running
+/// the providers they last ran with.
+fn kept_provider_locks(history: &[Record], selection: &Selection) -> BTreeMap<String, String> {
+    history
+        .iter()
+        .rev()
+        .find(|r| r.outcome == Outcome::Succeeded)
+        .map(|r| {
+            r.provider_locks
+                .iter()
+                .filter(|(k, _)| selection.unchanged.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A local state file that an interrupted Terraform run left half-written or empty (Terraform

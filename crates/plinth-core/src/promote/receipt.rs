@@ -10,15 +10,14 @@
 //! refused, but a pipeline that lets untrusted code write its artifacts can lie in them as in
 //! anything else.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::record::{Outcome, Record};
 use super::{
     ApplyOptions, Engine, Prepared, Promotion, Repo, RootOutcome, RootResult, backend_redirect,
-    lock, provider_lock, require_route, select_roots, supervise,
+    provider_lock, require_route, supervise,
 };
-use crate::engine::terraform::Terraform;
 use crate::{Error, Result};
 
 /// The receipt format this version writes and reads.
@@ -100,13 +99,9 @@ pub fn apply_root(
     let p = &prepared.platform;
     require_route(p, env, opts.unvalidated, opts.promotion.is_some())?;
     let dir = super::root_dir(p, &prepared.out, root)?;
-    supervise::install();
-    let guard = lock::acquire(&repo.git_dir, env, &opts.command)?;
-    supervise::set_listener(Some(guard.engine_listener()));
-    let result = apply_root_locked(repo, prepared, opts, root, dir);
-    supervise::set_listener(None);
-    drop(guard);
-    result
+    super::under_lock(repo, opts, || {
+        apply_root_locked(repo, prepared, opts, root, dir)
+    })
 }
 
 fn apply_root_locked(
@@ -119,14 +114,7 @@ fn apply_root_locked(
     let env = opts.environment;
     let p = &prepared.platform;
     super::output_unchanged(repo, prepared)?;
-    let history = repo.store.records(env)?;
-    let selection = select_roots(
-        p,
-        &prepared.resolution,
-        &prepared.out,
-        &prepared.content,
-        &history,
-    );
+    let selection = prepared.selection(&repo.store.records(env)?);
     if !selection.run.contains_key(root) {
         return Err(Error::refused(
             format!(
@@ -137,11 +125,7 @@ fn apply_root_locked(
             )),
         ));
     }
-    let mut terraform = Terraform::find().map_err(|e| Error::refused(e.to_string(), None))?;
-    terraform.inputs = crate::secrets::terraform_inputs(&prepared.resolution, env)?;
-    let engine_version = terraform
-        .version()
-        .unwrap_or_else(|_| "terraform (unknown version)".into());
+    let terraform = super::terraform_for(prepared, env)?;
     if supervise::interrupted().is_some() {
         return Err(super::interrupted_before_start(env));
     }
@@ -194,7 +178,7 @@ fn apply_root_locked(
         via: opts.via.clone(),
         outcome,
         provider_lock: provider_lock(&dir),
-        engine: engine_version,
+        engine: super::engine_version(&terraform),
         time: super::record::now(),
         error,
     };
@@ -225,10 +209,7 @@ pub fn record(
     let env = opts.environment;
     let p = &prepared.platform;
     require_route(p, env, opts.unvalidated, opts.promotion.is_some())?;
-    let guard = lock::acquire(&repo.git_dir, env, &opts.command)?;
-    let result = record_locked(repo, prepared, opts, receipts);
-    drop(guard);
-    result
+    super::under_lock(repo, opts, || record_locked(repo, prepared, opts, receipts))
 }
 
 fn record_locked(
@@ -238,16 +219,9 @@ fn record_locked(
     receipts: &[(String, Receipt)],
 ) -> Result<Recorded> {
     let env = opts.environment;
-    let p = &prepared.platform;
     let (store, resolved) = super::recording(repo, prepared, env)?;
     let history = store.records(env)?;
-    let selection = select_roots(
-        p,
-        &prepared.resolution,
-        &prepared.out,
-        &prepared.content,
-        &history,
-    );
+    let selection = prepared.selection(&history);
     let mut by_root: BTreeMap<&str, &Receipt> = BTreeMap::new();
     for (file, r) in receipts {
         let expected_root_hash = prepared.content.roots.get(&r.root);
@@ -306,19 +280,7 @@ fn record_locked(
         Outcome::Failed
     };
     // Unchanged roots keep the providers they last ran with; the others, what their job ran.
-    let unchanged: BTreeSet<&String> = selection.unchanged.iter().collect();
-    let mut provider_locks: BTreeMap<String, String> = history
-        .iter()
-        .rev()
-        .find(|r| r.outcome == Outcome::Succeeded)
-        .map(|r| {
-            r.provider_locks
-                .iter()
-                .filter(|(k, _)| unchanged.contains(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut provider_locks = super::kept_provider_locks(&history, &selection);
     for r in by_root.values() {
         if let Some(l) = &r.provider_lock
             && r.outcome == Outcome::Succeeded

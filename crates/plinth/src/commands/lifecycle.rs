@@ -375,6 +375,12 @@ pub fn plan(ui: &Ui, args: PlanArgs) -> Result<Exit, CliError> {
     })
 }
 
+/// The exit code of a run that changed an environment: the signal that stopped it, else
+/// whether it succeeded.
+fn finished(ok: bool) -> Exit {
+    interrupted_exit().unwrap_or(if ok { Exit::Ok } else { Exit::Engine })
+}
+
 /// The exit code of a run stopped by a signal, if one was.
 fn interrupted_exit() -> Option<Exit> {
     match plinth_core::engine::supervise::interrupted()? {
@@ -488,14 +494,7 @@ fn report(ui: &Ui, output: Output, rep: &promote::ApplyReport, verb: &str) -> Ex
             ui.data(&text);
         }
     }
-    if let Some(exit) = interrupted_exit() {
-        return exit;
-    }
-    if ok && verified {
-        Exit::Ok
-    } else {
-        Exit::Engine
-    }
+    finished(ok && verified)
 }
 
 pub fn apply(ui: &Ui, args: ApplyArgs) -> Result<Exit, CliError> {
@@ -598,25 +597,16 @@ fn root_job(
             ui.data(&text);
         }
     }
-    if let Some(exit) = interrupted_exit() {
-        return Ok(exit);
-    }
-    Ok(if ok { Exit::Ok } else { Exit::Engine })
+    Ok(finished(ok))
 }
 
 /// The last job of a fanned-out apply or promotion: one record from the jobs' receipts.
 pub fn record(ui: &Ui, args: RecordArgs) -> Result<Exit, CliError> {
     let dir = &args.dir.path();
-    let loaded = plinth_core::load::load(dir);
-    if let Some(p) = &loaded.platform {
-        check_env(p, &args.env)?;
-    }
     let repo = Repo::open(dir)?;
     let out = out_dir(dir, &args.out);
-    let prepared = match &args.from_revision {
-        Some(rev) => repo.prepare_revision(dir, rev, &out)?,
-        None => repo.prepare_head(dir, &out)?,
-    };
+    let prepared = repo.prepare(dir, args.from_revision.as_deref(), &out)?;
+    // Checked before the name reaches a lock path or a ref (preparing uses neither).
     check_env(&prepared.platform, &args.env)?;
     let promotion = if args.promote {
         Some(promote::check_promotion(
@@ -687,17 +677,14 @@ pub fn record(ui: &Ui, args: RecordArgs) -> Result<Exit, CliError> {
             ui.data(&text);
         }
     }
-    Ok(if ok { Exit::Ok } else { Exit::Engine })
+    Ok(finished(ok))
 }
 
 pub fn promote(ui: &Ui, args: PromoteArgs) -> Result<Exit, CliError> {
     let dir = &args.dir.path();
     let repo = Repo::open(dir)?;
     let out = out_dir(dir, &args.out);
-    let prepared = match &args.from_revision {
-        Some(rev) => repo.prepare_revision(dir, rev, &out)?,
-        None => repo.prepare_head(dir, &out)?,
-    };
+    let prepared = repo.prepare(dir, args.from_revision.as_deref(), &out)?;
     let promotion = promote::check_promotion(&repo, &prepared.platform, &args.to, &prepared)?;
     let mut proof = format!(
         "applied successfully to `{}` at {} (record {:06}: its chain, commit and content check out",
@@ -789,10 +776,7 @@ pub fn verify(ui: &Ui, args: VerifyArgs) -> Result<Exit, CliError> {
             ui.data(&text);
         }
     }
-    if let Some(exit) = interrupted_exit() {
-        return Ok(exit);
-    }
-    Ok(if passed { Exit::Ok } else { Exit::Engine })
+    Ok(finished(passed))
 }
 
 pub fn status(ui: &Ui, args: StatusArgs) -> Result<Exit, CliError> {
