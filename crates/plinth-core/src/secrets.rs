@@ -296,12 +296,14 @@ impl Found<'_> {
 
     /// Every credential in a file's text, at its position.
     fn text(&mut self, file: FileId, what: &str) {
-        let text = self
+        // Borrowed, not copied: the definition can be megabytes and this runs while the whole
+        // resolution is held.
+        let hits = self
             .sources
             .get(file)
-            .map(|f| f.text.clone())
+            .map(|f| find_secrets(&f.text))
             .unwrap_or_default();
-        for (range, kind) in find_secrets(&text) {
+        for (range, kind) in hits {
             self.report(
                 file,
                 Span::new(range),

@@ -44,9 +44,11 @@ pub enum Sensitive<'a> {
 
 /// A string shared rather than copied: a value is copied into every environment that resolves
 /// it (and a key into every table that has it), and cloning one of these costs a reference
-/// count, however long the text — a 50 MB value is held once, not once per environment.
+/// count, however long the text — a 50 MB value is held once, not once per environment. One
+/// pointer wide (the length lives with the text): a table entry holds one as its key and
+/// another in its value, and a large platform has hundreds of thousands of entries.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Str(Arc<str>);
+pub struct Str(arcstr::ArcStr);
 
 impl Str {
     pub fn as_str(&self) -> &str {
@@ -104,19 +106,19 @@ impl fmt::Display for Str {
 
 impl From<&str> for Str {
     fn from(s: &str) -> Str {
-        Str(Arc::from(s))
+        Str(arcstr::ArcStr::from(s))
     }
 }
 
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        Str(Arc::from(s))
+        Str(arcstr::ArcStr::from(s))
     }
 }
 
 impl From<&String> for Str {
     fn from(s: &String) -> Str {
-        Str(Arc::from(s.as_str()))
+        Str(arcstr::ArcStr::from(s.as_str()))
     }
 }
 
@@ -400,6 +402,51 @@ impl std::ops::Index<&str> for Table {
     }
 }
 
+/// A list, shared rather than copied, and one pointer wide (a slice's `Arc` is two): with
+/// strings and tables also one pointer wide, a [`Kind`] is 16 bytes and a value 40.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct List(Arc<Vec<Value>>);
+
+impl List {
+    /// The items to change, copied first if the list is also held elsewhere.
+    pub fn make_mut(&mut self) -> &mut Vec<Value> {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for List {
+    type Target = [Value];
+    fn deref(&self) -> &[Value] {
+        &self.0
+    }
+}
+
+impl From<Vec<Value>> for List {
+    fn from(items: Vec<Value>) -> List {
+        List(Arc::new(items))
+    }
+}
+
+impl From<&[Value]> for List {
+    fn from(items: &[Value]) -> List {
+        List(Arc::new(items.to_vec()))
+    }
+}
+
+impl FromIterator<Value> for List {
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> List {
+        List(Arc::new(iter.into_iter().collect()))
+    }
+}
+
+impl<'a> IntoIterator for &'a List {
+    type Item = &'a Value;
+    type IntoIter = std::slice::Iter<'a, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// A configuration value and its origin. Equality ignores the origin.
 #[derive(Clone, Debug)]
 pub struct Value {
@@ -408,14 +455,14 @@ pub struct Value {
 }
 
 /// A value's type and content. Strings, lists and tables are shared, not copied, when a value
-/// is cloned (see [`Str`] and [`Table`]); a list changes only through `Arc::make_mut`.
+/// is cloned (see [`Str`], [`List`] and [`Table`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
     String(Str),
     Integer(i64),
     Float(f64),
     Boolean(bool),
-    Array(Arc<[Value]>),
+    Array(List),
     Table(Table),
 }
 
@@ -450,7 +497,7 @@ impl Value {
         self.origin == other.origin
             && match (&self.kind, &other.kind) {
                 (Kind::Array(a), Kind::Array(b)) => {
-                    Arc::ptr_eq(a, b)
+                    Arc::ptr_eq(&a.0, &b.0)
                         || a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.identical(y))
                 }
                 (Kind::Table(a), Kind::Table(b)) => a.identical(b),
@@ -603,7 +650,7 @@ impl Value {
     pub fn tag_env(&mut self, env: u16) {
         self.origin.env = env;
         match &mut self.kind {
-            Kind::Array(a) => Arc::make_mut(a).iter_mut().for_each(|v| v.tag_env(env)),
+            Kind::Array(a) => a.make_mut().iter_mut().for_each(|v| v.tag_env(env)),
             Kind::Table(t) => t.values_mut().for_each(|v| v.tag_env(env)),
             _ => {}
         }
@@ -820,6 +867,17 @@ mod tests {
             Value::table(t).to_string(),
             r#"{ "a b" = "x\"y\n", n = 2.0 }"#
         );
+    }
+
+    /// Issue 20: a large platform holds hundreds of thousands of table entries; each is a key
+    /// and a value, so a pointer more in either costs megabytes (the fleet's `show` peaked at
+    /// 25 MB of heap when an entry was 64 bytes).
+    #[test]
+    fn regression_20_table_entries_stay_48_bytes() {
+        assert_eq!(std::mem::size_of::<Str>(), 8);
+        assert_eq!(std::mem::size_of::<Kind>(), 16);
+        assert_eq!(std::mem::size_of::<Value>(), 40);
+        assert_eq!(std::mem::size_of::<(Str, Value)>(), 48);
     }
 }
 
