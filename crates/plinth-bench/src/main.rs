@@ -3,8 +3,9 @@
 //! * `scale [--sizes 10,100,500,2000] [--runs 5]` — each phase (parse, resolve, validate,
 //!   Terraform rendering, overlay rendering, writing, `show --output json`) and the end-to-end
 //!   `plinth generate` (which validates first) of the release binary, with peak memory.
-//! * `terraform [--clusters 500]` — resolving every environment against Terraform evaluating
-//!   Kubestack's merge over the same maps (a provider-free module applied with terraform).
+//! * `terraform [--clusters 500] [--pools 10]` — resolving every environment against Terraform
+//!   evaluating Kubestack's merge over the same maps (a provider-free module applied with
+//!   terraform), on two workloads in one run: the synthetic platform and the fleet.
 //! * `affected [--clusters 1000] [--commits 100]` — `plinth affected` on a synthetic history.
 //! * `synth <dir> [--clusters 500]` — writes the synthetic platform, for timing by hand.
 //! * `fleet <dir> [--clusters 500] [--pools 10]` — writes a fleet: one `plinth.toml` with every
@@ -37,6 +38,7 @@ fn main() {
         ),
         Some("terraform") => terraform_ratio(
             flag("--clusters", "500").parse().unwrap_or(500),
+            flag("--pools", "10").parse().unwrap_or(10),
             flag("--runs", "3").parse().unwrap_or(3),
         ),
         Some("affected") => affected(
@@ -311,31 +313,102 @@ fn phase(name: &str, dir: &Path) -> Res {
     )
 }
 
-/// Kubestack's merge (current, one-level nested) and naming, as Terraform locals over the same
-/// maps as a synthetic platform, applied with a provider-free `terraform apply`.
-fn kubestack_module(spec: &Spec) -> String {
+/// A workload for the Terraform ratio: a platform on disk and the same maps for Kubestack.
+struct Workload {
+    name: &'static str,
+    dir: PathBuf,
+    envs: Vec<String>,
+    base: String,
+    /// Each cluster's key and table (`config.<env>`, `node_pools.<pool>.config.<env>`).
+    clusters: Vec<(String, toml::Value)>,
+    node_pools_per_cluster: usize,
+}
+
+/// The bench's synthetic platform (a file per cluster, services left out: Kubestack's merge
+/// has no catalog equivalent to time).
+fn synthetic_workload(clusters: usize) -> Result<Workload, String> {
+    let spec = Spec {
+        clusters,
+        services: 0,
+        ..Spec::TARGET
+    };
+    let dir = scratch("terraform-synthetic");
+    write(&dir, &spec).map_err(|e| e.to_string())?;
     let envs = plinth_bench::environments(spec.environments);
-    let base = envs.last().cloned().unwrap_or_default();
+    let tables = files(&spec)
+        .into_iter()
+        .skip(1)
+        .map(|(path, text)| {
+            let key = path
+                .trim_start_matches("clusters/")
+                .trim_end_matches(".toml");
+            let doc: toml::Value = toml::from_str(&text).map_err(|e| e.to_string())?;
+            Ok((key.to_string(), doc))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Workload {
+        name: "synthetic",
+        dir,
+        base: envs.last().cloned().unwrap_or_default(),
+        envs,
+        clusters: tables,
+        node_pools_per_cluster: spec.pools,
+    })
+}
+
+/// Issue 20's fleet: one `plinth.toml`, every cluster inline, shallow inheritance (its
+/// environments override scalars and lists only, so Kubestack's one-level merge agrees).
+fn fleet_workload(clusters: usize, pools: usize) -> Result<Workload, String> {
+    let dir = scratch("terraform-fleet");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let text = plinth_bench::fleet(clusters, pools, 1);
+    std::fs::write(dir.join("plinth.toml"), &text).map_err(|e| e.to_string())?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| e.to_string())?;
+    let strings = |v: Option<&toml::Value>| -> Vec<String> {
+        v.and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let platform = doc.get("platform");
+    let envs = strings(platform.and_then(|p| p.get("environments")));
+    let base = platform
+        .and_then(|p| p.get("base_environment"))
+        .and_then(toml::Value::as_str)
+        .ok_or("the fleet names no base environment")?
+        .to_string();
+    let tables = doc
+        .get("clusters")
+        .and_then(toml::Value::as_table)
+        .ok_or("the fleet has no clusters")?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(Workload {
+        name: "fleet",
+        dir,
+        envs,
+        base,
+        clusters: tables,
+        node_pools_per_cluster: pools,
+    })
+}
+
+/// Kubestack's merge (current, one-level nested) and naming, as Terraform locals over the same
+/// maps as the workload's platform, applied with a provider-free `terraform apply`.
+fn kubestack_module(w: &Workload) -> String {
+    let (envs, base) = (&w.envs, &w.base);
     // The definition's tables, as HCL maps: configuration[cluster][env] and pools likewise.
+    let empty = toml::Value::Table(Default::default());
     let mut clusters = String::new();
-    for (path, text) in files(spec).into_iter().skip(1) {
-        let key = path
-            .trim_start_matches("clusters/")
-            .trim_end_matches(".toml")
-            .to_string();
-        let doc: toml::Table = toml::from_str(&text).unwrap_or_default();
-        let cfg = doc
-            .get("config")
-            .cloned()
-            .unwrap_or(toml::Value::Table(Default::default()));
-        let pools = doc
-            .get("node_pools")
-            .cloned()
-            .unwrap_or(toml::Value::Table(Default::default()));
+    for (key, doc) in &w.clusters {
         clusters.push_str(&format!(
             "    {key} = {{\n      config = {}\n      pools = {}\n    }}\n",
-            hcl(&cfg),
-            hcl(&pools)
+            hcl(doc.get("config").unwrap_or(&empty)),
+            hcl(doc.get("node_pools").unwrap_or(&empty))
         ));
     }
     format!(
@@ -401,18 +474,20 @@ fn hcl(v: &toml::Value) -> String {
     }
 }
 
-fn terraform_ratio(clusters: usize, runs: usize) -> Res {
-    let spec = Spec {
-        clusters,
-        services: 0,
-        ..Spec::TARGET
-    };
-    let dir = scratch("terraform");
-    write(&dir, &spec).map_err(|e| e.to_string())?;
-    let tf_dir = dir.join("kubestack");
+/// Both workloads in one run: the bench's synthetic platform and issue 20's fleet.
+fn terraform_ratio(clusters: usize, pools: usize, runs: usize) -> Res {
+    let synthetic = terraform_ratio_of(&synthetic_workload(clusters)?, runs)?;
+    let fleet = terraform_ratio_of(&fleet_workload(clusters, pools)?, runs)?;
+    Ok(serde_json::json!({ "synthetic": synthetic, "fleet": fleet }))
+}
+
+fn terraform_ratio_of(w: &Workload, runs: usize) -> Res {
+    let dir = &w.dir;
+    // Outside the platform directory: Plinth reads none of it.
+    let tf_dir = dir.with_extension("kubestack");
     std::fs::create_dir_all(&tf_dir).map_err(|e| e.to_string())?;
-    std::fs::write(tf_dir.join("main.tf"), kubestack_module(&spec)).map_err(|e| e.to_string())?;
-    let rc = dir.join("terraformrc");
+    std::fs::write(tf_dir.join("main.tf"), kubestack_module(w)).map_err(|e| e.to_string())?;
+    let rc = tf_dir.join("terraformrc");
     std::fs::write(&rc, "disable_checkpoint = true\n").map_err(|e| e.to_string())?;
     let terraform = |args: &[&str]| -> Result<(), String> {
         let out = Command::new("terraform")
@@ -454,14 +529,17 @@ fn terraform_ratio(clusters: usize, runs: usize) -> Res {
     )?;
     // Plinth: read the definition and resolve every environment.
     let plinth_ms = median_ms(runs.max(5), || {
-        let p = plinth_core::load::load(&dir).platform;
+        let p = plinth_core::load::load(dir).platform;
         if let Some(p) = p {
             drop(p.resolve());
         }
     });
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(&tf_dir);
     Ok(serde_json::json!({
-        "clusters": clusters, "node_pools_per_cluster": spec.pools, "environments": spec.environments,
+        "workload": w.name,
+        "clusters": w.clusters.len(), "node_pools_per_cluster": w.node_pools_per_cluster,
+        "environments": w.envs.len(),
         "terraform_apply_ms": (tf_ms * 10.0).round() / 10.0,
         "plinth_load_and_resolve_ms": plinth_ms,
         "ratio": (tf_ms / plinth_ms * 10.0).round() / 10.0,
