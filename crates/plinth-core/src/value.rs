@@ -404,8 +404,14 @@ impl std::ops::Index<&str> for Table {
 
 /// A list, shared rather than copied, and one pointer wide (a slice's `Arc` is two): with
 /// strings and tables also one pointer wide, a [`Kind`] is 16 bytes and a value 40.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct List(Arc<Vec<Value>>);
+
+impl fmt::Debug for List {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self.0, f)
+    }
+}
 
 impl List {
     /// The items to change, copied first if the list is also held elsewhere.
