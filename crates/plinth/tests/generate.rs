@@ -224,136 +224,149 @@ fn eks_output_validates_with_the_real_aws_provider() {
 }
 
 /// Real `terraform apply` against moto creates the VPC, IAM roles, cluster and node groups,
-/// in `ops` then `apps`; a second plan changes nothing Plinth generated.
+/// in `ops` then `apps`; a second plan changes nothing Plinth generated. The examples run at
+/// once (each has its own directory and moto): most of each one's time is waiting on moto.
 #[test]
 fn eks_applies_against_moto_in_every_environment() {
-    for example in ["minimal", "node-pools"] {
-        let env = TestEnv::new();
-        let Some(tf) = engines::require(
-            "terraform and the real aws provider mirror (tf-plugins)",
-            engines::Terraform::new(env.path()),
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = ["minimal", "node-pools"]
+            .map(|example| scope.spawn(move || eks_applies_against_moto(example)))
+            .into_iter()
+            .collect();
+        for run in runs {
+            if let Err(panic) = run.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+}
+
+fn eks_applies_against_moto(example: &str) {
+    let env = TestEnv::new();
+    let Some(tf) = engines::require(
+        "terraform and the real aws provider mirror (tf-plugins)",
+        engines::Terraform::new(env.path()),
+    ) else {
+        return;
+    };
+    env.run_ok(&["init", "p", "--example", example]);
+    env.run_ok(&["generate", "p"]);
+    let out = env.join("p/generated");
+    for ws in ["ops", "apps"] {
+        // A fresh AWS double per environment: moto gives every cluster of a process the
+        // same OIDC issuer, where real EKS issuers are per cluster.
+        let Some(moto) = engines::require(
+            "moto_server (pip install 'moto[server]')",
+            engines::Moto::start(),
         ) else {
             return;
         };
-        env.run_ok(&["init", "p", "--example", example]);
-        env.run_ok(&["generate", "p"]);
-        let out = env.join("p/generated");
-        for ws in ["ops", "apps"] {
-            // A fresh AWS double per environment: moto gives every cluster of a process the
-            // same OIDC issuer, where real EKS issuers are per cluster.
-            let Some(moto) = engines::require(
-                "moto_server (pip install 'moto[server]')",
-                engines::Moto::start(),
-            ) else {
-                return;
-            };
-            std::fs::write(
-                out.join("moto_override.tf"),
-                moto.override_for(&["eks_zero"]),
-            )
-            .expect("override");
-            if ws == "ops" {
-                tf.run(&out, &["init"]);
+        std::fs::write(
+            out.join("moto_override.tf"),
+            moto.override_for(&["eks_zero"]),
+        )
+        .expect("override");
+        if ws == "ops" {
+            tf.run(&out, &["init"]);
+        }
+        tf.run(&out, &["workspace", "select", "-or-create", ws]);
+        let applied = tf.run(&out, &["apply", "-auto-approve"]);
+        assert!(applied.contains("Apply complete!"), "{applied}");
+        let state = tf.run(&out, &["state", "list"]);
+        for want in [
+            "module.eks_zero.aws_vpc.current",
+            "module.eks_zero.aws_eks_cluster.current",
+            "module.eks_zero.aws_iam_role.master",
+            "module.eks_zero.aws_iam_role.node",
+            "module.eks_zero.module.node_pool[\"default\"].aws_eks_node_group.pool",
+        ] {
+            assert!(
+                state.contains(want),
+                "{example}/{ws}: {want} missing from\n{state}"
+            );
+        }
+        let name = tf.run(&out, &["output", "-json", "eks_zero"]);
+        let v: serde_json::Value = serde_json::from_str(&name).expect("output json");
+        assert_eq!(v["name"], format!("kbst-{ws}-eu-west-1"));
+        // A second plan: nothing Plinth generated changes. moto's fidelity gaps show, and
+        // only they may differ: it invents a `remote_access` block on node groups
+        // (engines.md), returns no `access_config` for clusters, and lists a launch
+        // template's own tags as one of its tag specifications.
+        let plan = tf.run(&out, &["plan", "-out=second.tfplan"]);
+        let json = tf.run(&out, &["show", "-json", "second.tfplan"]);
+        let plan_json: serde_json::Value = serde_json::from_str(&json).expect("plan json");
+        for rc in plan_json["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let actions = &rc["change"]["actions"];
+            if actions == &serde_json::json!(["no-op"]) {
+                continue;
             }
-            tf.run(&out, &["workspace", "select", "-or-create", ws]);
-            let applied = tf.run(&out, &["apply", "-auto-approve"]);
-            assert!(applied.contains("Apply complete!"), "{applied}");
-            let state = tf.run(&out, &["state", "list"]);
-            for want in [
-                "module.eks_zero.aws_vpc.current",
-                "module.eks_zero.aws_eks_cluster.current",
-                "module.eks_zero.aws_iam_role.master",
-                "module.eks_zero.aws_iam_role.node",
-                "module.eks_zero.module.node_pool[\"default\"].aws_eks_node_group.pool",
-            ] {
+            let addr = rc["address"].as_str().unwrap_or_default();
+            // The kustomization provider double reads nothing from a cluster: service
+            // resources are out of scope for this check. Data sources are read again.
+            if addr.starts_with("module.eks_zero_services") || rc["mode"] == "data" {
+                continue;
+            }
+            let gaps: &[&str] = if addr.ends_with("aws_eks_cluster.current") {
+                &["access_config"]
+            } else if addr.ends_with("aws_launch_template.pool[0]") {
+                &["tag_specifications", "latest_version"]
+            } else {
                 assert!(
-                    state.contains(want),
-                    "{example}/{ws}: {want} missing from\n{state}"
+                    addr.ends_with("aws_eks_node_group.pool"),
+                    "{example}/{ws}: unexpected change to {addr}:\n{plan}"
                 );
+                &[]
+            };
+            if !gaps.is_empty() {
+                let (before, after) = (&rc["change"]["before"], &rc["change"]["after"]);
+                for (key, value) in after.as_object().into_iter().flatten() {
+                    if !gaps.contains(&key.as_str()) && !value.is_null() {
+                        assert_eq!(&before[key], value, "{example}/{ws}: {addr}.{key} changed");
+                    }
+                }
+                continue;
             }
-            let name = tf.run(&out, &["output", "-json", "eks_zero"]);
-            let v: serde_json::Value = serde_json::from_str(&name).expect("output json");
-            assert_eq!(v["name"], format!("kbst-{ws}-eu-west-1"));
-            // A second plan: nothing Plinth generated changes. moto's fidelity gaps show, and
-            // only they may differ: it invents a `remote_access` block on node groups
-            // (engines.md), returns no `access_config` for clusters, and lists a launch
-            // template's own tags as one of its tag specifications.
-            let plan = tf.run(&out, &["plan", "-out=second.tfplan"]);
-            let json = tf.run(&out, &["show", "-json", "second.tfplan"]);
-            let plan_json: serde_json::Value = serde_json::from_str(&json).expect("plan json");
-            for rc in plan_json["resource_changes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let actions = &rc["change"]["actions"];
-                if actions == &serde_json::json!(["no-op"]) {
-                    continue;
-                }
-                let addr = rc["address"].as_str().unwrap_or_default();
-                // The kustomization provider double reads nothing from a cluster: service
-                // resources are out of scope for this check. Data sources are read again.
-                if addr.starts_with("module.eks_zero_services") || rc["mode"] == "data" {
-                    continue;
-                }
-                let gaps: &[&str] = if addr.ends_with("aws_eks_cluster.current") {
-                    &["access_config"]
-                } else if addr.ends_with("aws_launch_template.pool[0]") {
-                    &["tag_specifications", "latest_version"]
-                } else {
-                    assert!(
-                        addr.ends_with("aws_eks_node_group.pool"),
-                        "{example}/{ws}: unexpected change to {addr}:\n{plan}"
+            let before = &rc["change"]["before"];
+            let after = &rc["change"]["after"];
+            for key in [
+                "instance_types",
+                "ami_type",
+                "labels",
+                "taint",
+                "scaling_config",
+                "subnet_ids",
+                "node_group_name",
+                "disk_size",
+            ] {
+                if after.get(key).is_some_and(|v| !v.is_null()) {
+                    assert_eq!(
+                        before[key], after[key],
+                        "{example}/{ws}: {addr}.{key} changed"
                     );
-                    &[]
-                };
-                if !gaps.is_empty() {
-                    let (before, after) = (&rc["change"]["before"], &rc["change"]["after"]);
-                    for (key, value) in after.as_object().into_iter().flatten() {
-                        if !gaps.contains(&key.as_str()) && !value.is_null() {
-                            assert_eq!(&before[key], value, "{example}/{ws}: {addr}.{key} changed");
-                        }
-                    }
-                    continue;
-                }
-                let before = &rc["change"]["before"];
-                let after = &rc["change"]["after"];
-                for key in [
-                    "instance_types",
-                    "ami_type",
-                    "labels",
-                    "taint",
-                    "scaling_config",
-                    "subnet_ids",
-                    "node_group_name",
-                    "disk_size",
-                ] {
-                    if after.get(key).is_some_and(|v| !v.is_null()) {
-                        assert_eq!(
-                            before[key], after[key],
-                            "{example}/{ws}: {addr}.{key} changed"
-                        );
-                    }
                 }
             }
         }
-        if example == "node-pools" {
-            let state = tf.run(
-                &out,
-                &[
-                    "state",
-                    "show",
-                    "module.eks_zero.module.node_pool[\"prod\"].aws_eks_node_group.pool",
-                ],
-            );
-            assert!(
-                state.contains("NO_SCHEDULE") && state.contains("workload-stage"),
-                "taint applied:\n{state}"
-            );
-            assert!(
-                state.contains("AL2023_ARM_64_STANDARD"),
-                "arm64 AMI for Graviton:\n{state}"
-            );
-        }
+    }
+    if example == "node-pools" {
+        let state = tf.run(
+            &out,
+            &[
+                "state",
+                "show",
+                "module.eks_zero.module.node_pool[\"prod\"].aws_eks_node_group.pool",
+            ],
+        );
+        assert!(
+            state.contains("NO_SCHEDULE") && state.contains("workload-stage"),
+            "taint applied:\n{state}"
+        );
+        assert!(
+            state.contains("AL2023_ARM_64_STANDARD"),
+            "arm64 AMI for Graviton:\n{state}"
+        );
     }
 }

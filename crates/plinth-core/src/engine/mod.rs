@@ -56,6 +56,10 @@ pub const PASSTHROUGH: &[&str] = &[
     "HTTPS_PROXY",
     "HTTP_PROXY",
     "NO_PROXY",
+    // The Go runtime's memory settings of terraform, its providers and kubectl (Go programs):
+    // they change when memory is collected, not what an engine does.
+    "GOGC",
+    "GOMEMLIMIT",
 ];
 
 /// A command with the minimal environment, ready to have engine-specific variables added.
