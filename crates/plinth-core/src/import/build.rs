@@ -856,11 +856,33 @@ impl<'a> Builder<'a> {
                 s(&keys::placeholder("the cluster's release channel: `gcloud container clusters describe <name> --format='value(releaseChannel.channel)'`")),
                 format!("{era} sets no release channel, so GKE chose one when the cluster was created; Plinth's default `STABLE` could change it"),
             )),
-            ("eks", Role::DefaultPool | Role::Pool) if release => defaults.push((
-                "kubestack_node_group",
-                VKind::Boolean(true),
-                format!("{era}'s node groups have a fixed name and no launch template: kept so, the import replaces no node group"),
-            )),
+            // The current modules create a launch template only for `metadata_options`;
+            // without it their node groups are the release's.
+            ("eks", Role::DefaultPool | Role::Pool)
+                if release || !sets_key(comp, "metadata_options") =>
+            {
+                defaults.push((
+                    "kubestack_node_group",
+                    VKind::Boolean(true),
+                    format!("{era}'s node groups have a fixed name and no launch template: kept so, the import replaces no node group"),
+                ))
+            }
+            ("eks", Role::DefaultPool | Role::Pool) => {
+                let at = comp
+                    .envs
+                    .values()
+                    .flat_map(|e| e.entries.iter())
+                    .find(|x| x.key == "metadata_options")
+                    .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
+                self.decide(
+                    Some(label),
+                    None,
+                    at,
+                    format!("{era} gives a node group with `metadata_options` a launch template of its own (`<cluster>-<pool>-<hash>`), which Plinth does not adopt: the first plan creates Plinth's launch template and replaces the node group (a new group first, then the old one drained and deleted); plan it in `ops` before promoting"),
+                    None,
+                    None,
+                );
+            }
             ("aks", Role::DefaultPool) if release => {
                 for (k, v) in [
                     ("vm_size", s("Standard_B2s")),
@@ -2472,6 +2494,13 @@ fn shape_dialect(p: &Provider, config: &Node, role: Role) -> Option<Dialect> {
         (false, true) => Some(Dialect::Current),
         _ => None,
     }
+}
+
+/// Whether any environment of the component sets `key`.
+fn sets_key(comp: &Comp, key: &str) -> bool {
+    comp.envs
+        .values()
+        .any(|e| e.entries.iter().any(|x| x.key == key))
 }
 
 /// The EKS AMI type AWS chose for a node group created without one before Kubernetes 1.30
