@@ -168,7 +168,7 @@ fn json_output_has_the_report_and_located_diagnostics() {
             .is_some_and(|f| f.starts_with("upgade_settings_max_surge"))
             && c["to"] == "node_pools.default upgrade_settings = { max_surge = \"33%\" }"
     }));
-    assert_eq!(r["decisions"].as_array().expect("decisions").len(), 6);
+    assert_eq!(r["decisions"].as_array().expect("decisions").len(), 4);
     assert!(
         r["imported"]
             .as_array()
@@ -791,6 +791,151 @@ fn a_kubestack_eks_platform_migrates_without_replacing_anything() {
             }
         }
     });
+    // The Kubestack state stays as it was: the rollback point.
+    assert_eq!(tf.run(&repo, &["state", "list"]), kubestack_state);
+}
+
+/// The replacements in a plan (`terraform show -json`): address and replace paths of every
+/// resource change that deletes, for the resource types given.
+fn replacements(plan: &Json, types: &[&str]) -> Vec<String> {
+    plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .filter(|rc| types.contains(&rc["type"].as_str().unwrap_or_default()))
+        .filter(|rc| {
+            rc["change"]["actions"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "delete"))
+        })
+        .map(|rc| format!("{} ({})", rc["address"], rc["change"]["replace_paths"]))
+        .collect()
+}
+
+/// Kubestack's address → Plinth's, as the plan's `previous_address` says.
+fn moves(plan: &Json) -> Vec<(String, String)> {
+    plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .filter_map(|rc| {
+            Some((
+                rc["previous_address"].as_str()?.to_string(),
+                rc["address"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// Issue 18 for GKE: a Kubestack-layout GKE root (release layout: an auto-mode network, the
+/// cluster on it by self link, the default pool naming its cluster) applied through the google
+/// provider double, imported, migrated with the state migration script and the `moved` blocks:
+/// Plinth's first plan replaces no network, cluster or node pool. The double replaces what the
+/// real provider's `ForceNew` attributes say (`tf_double::force_new`), and the same plan without
+/// the imported `network_mode = "auto"` (Plinth's custom-mode network) replaces the network and
+/// the cluster: the check can fail.
+#[test]
+fn a_kubestack_gke_platform_migrates_without_replacing_its_network_or_cluster() {
+    const KEPT: &[&str] = &[
+        "google_compute_network",
+        "google_compute_subnetwork",
+        "google_container_cluster",
+        "google_container_node_pool",
+        "google_compute_router",
+        "google_compute_router_nat",
+        "google_service_account",
+    ];
+    let env = TestEnv::new();
+    let Some(tf) = engines::require(
+        "terraform, the provider doubles and the real aws provider mirror (tf-plugins)",
+        engines::Terraform::new(env.path()),
+    ) else {
+        return;
+    };
+    let repo = env.copy_fixture(&fixture("migration-gke"), "repo");
+    tf.run(&repo, &["init", "-input=false"]);
+    tf.run(&repo, &["workspace", "new", "ops"]);
+    let applied = tf.run(&repo, &["apply", "-auto-approve", "-input=false"]);
+    assert!(applied.contains("Apply complete!"), "{applied}");
+    let kubestack_state = tf.run(&repo, &["state", "list"]);
+
+    let said = env.run_ok(&[
+        "import",
+        "kubestack",
+        "repo",
+        "--out",
+        "out",
+        "--state-migration",
+    ]);
+    assert!(!said.contains("adopt Kubestack's network"), "{said}");
+    let cluster = env.read("out/clusters/gke_zero.toml");
+    assert!(cluster.contains("network_mode = \"auto\""), "{cluster}");
+    env.run_ok(&["generate", "out"]);
+    let run = std::process::Command::new("bash")
+        .arg(env.join("out/kubestack-state-migration.sh"))
+        .arg(&repo)
+        .arg(env.join("out/generated"))
+        .current_dir(env.path())
+        .envs(tf.mirror.env())
+        .env("BACKUP", env.join("backup"))
+        .output()
+        .expect("bash");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "the script failed:\n{said}");
+    assert!(said.contains("took module.gke_zero\n"), "{said}");
+
+    let root = env.join("out/generated");
+    let plan = |what: &str| -> Json {
+        tf.run(&root, &["workspace", "select", "ops"]);
+        tf.run(&root, &["plan", "-input=false", "-out=first.tfplan"]);
+        let plan: Json = serde_json::from_str(&tf.run(&root, &["show", "-json", "first.tfplan"]))
+            .unwrap_or_else(|e| panic!("{what}: plan: {e}"));
+        plan
+    };
+    let first = plan("imported");
+    assert_eq!(replacements(&first, KEPT), Vec::<String>::new());
+    let moved = moves(&first);
+    for (from, to) in [
+        (
+            "module.gke_zero.module.cluster.google_compute_network.current",
+            "module.gke_zero.google_compute_network.current",
+        ),
+        (
+            "module.gke_zero.module.cluster.google_container_cluster.current",
+            "module.gke_zero.google_container_cluster.current",
+        ),
+        (
+            "module.gke_zero.module.cluster.google_compute_router.current[0]",
+            "module.gke_zero.google_compute_router.current[0]",
+        ),
+        (
+            "module.gke_zero.module.cluster.module.node_pool.google_container_node_pool.current",
+            "module.gke_zero.module.node_pool[\"default\"].google_container_node_pool.pool",
+        ),
+    ] {
+        assert!(
+            moved.iter().any(|(f, t)| f == from && t == to),
+            "`{from}` did not move to `{to}`; moves: {moved:#?}"
+        );
+    }
+    // Plinth's own network is no auto-mode one: without the key the plan replaces it all.
+    let toml = env.join("out/clusters/gke_zero.toml");
+    std::fs::write(&toml, cluster.replace("network_mode = \"auto\"", "")).expect("write");
+    env.run_ok(&["generate", "out"]);
+    let custom = replacements(&plan("custom-mode network"), KEPT);
+    for want in [
+        "\"module.gke_zero.google_compute_network.current\"",
+        "\"module.gke_zero.google_container_cluster.current\"",
+    ] {
+        assert!(
+            custom.iter().any(|r| r.starts_with(want)),
+            "{want} not replaced without `network_mode`: {custom:#?}"
+        );
+    }
     // The Kubestack state stays as it was: the rollback point.
     assert_eq!(tf.run(&repo, &["state", "list"]), kubestack_state);
 }

@@ -142,6 +142,9 @@ pub(crate) struct Builder<'a> {
     copies: BTreeSet<PathBuf>,
     /// Comments above the `region` the last region lookup found.
     region_comments: Vec<String>,
+    /// Kubestack's AKS `legacy_vnet_name`: (cluster label, environment) → its value. Not a
+    /// Plinth key: it selects the names of the network `network_layout` adopts.
+    legacy_vnet: BTreeMap<(String, String), bool>,
 }
 
 /// A node-pool module with what was read from it, and the index of its cluster.
@@ -187,6 +190,7 @@ impl<'a> Builder<'a> {
             base: "apps".into(),
             copies: BTreeSet::new(),
             region_comments: Vec::new(),
+            legacy_vnet: BTreeMap::new(),
         }
     }
 
@@ -943,56 +947,79 @@ impl<'a> Builder<'a> {
         }
         let base = self.base.clone();
         for (key, kind, why) in defaults {
-            let out = comp.env(&base);
-            if out.entries.iter().any(|x| x.key == key) {
-                continue;
-            }
-            let value = Value::builtin(kind);
-            let shown = value.to_string();
-            let at = out
-                .entries
-                .first()
-                .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
-            let question = value
-                .as_str()
-                .and_then(keys::placeholder_question)
-                .map(String::from);
-            out.entries.push(OutEntry {
-                key: key.to_string(),
-                value,
-                comments: Comments {
-                    leading: vec![format!("Written out: {why}.")],
-                    ..Comments::default()
-                },
-                note: None,
-                at,
-                text: String::new(),
-            });
-            if let Some(q) = question {
-                self.decide(
-                    Some(label),
-                    Some(&base),
-                    at,
-                    format!(
-                        "`{key}` is unknown: {why}; it is written as a placeholder to replace ({q})"
-                    ),
-                    None,
-                    None,
-                );
-            }
-            let to_component = label.split_once('.').map_or("", |(_, rest)| rest);
-            self.convert(
+            self.write_out(
+                comp,
                 label,
-                Some(&base),
-                at,
+                &base,
+                key,
+                Value::builtin(kind),
+                &why,
                 format!("(unset: {era}'s default)"),
-                if to_component.is_empty() {
-                    format!("{key} = {shown}")
-                } else {
-                    format!("{to_component} {key} = {shown}")
-                },
             );
         }
+    }
+
+    /// Writes `key = value` into `comp`'s environment `env` with a comment saying why, unless
+    /// the environment sets the key; a placeholder value is also a decision to make.
+    #[allow(clippy::too_many_arguments)]
+    fn write_out(
+        &mut self,
+        comp: &mut Comp,
+        label: &str,
+        env: &str,
+        key: &str,
+        value: Value,
+        why: &str,
+        from: String,
+    ) {
+        let out = comp.env(env);
+        if out.entries.iter().any(|x| x.key == key) {
+            return;
+        }
+        let shown = value.to_string();
+        let at = out
+            .entries
+            .first()
+            .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
+        let question = value
+            .as_str()
+            .and_then(keys::placeholder_question)
+            .map(String::from);
+        out.entries.push(OutEntry {
+            key: key.to_string(),
+            value,
+            comments: Comments {
+                leading: vec![format!("Written out: {why}.")],
+                ..Comments::default()
+            },
+            note: None,
+            at,
+            text: String::new(),
+        });
+        if let Some(q) = question {
+            self.decide(
+                Some(label),
+                Some(env),
+                at,
+                format!(
+                    "`{key}` is unknown: {why}; it is written as a placeholder to replace ({q})"
+                ),
+                None,
+                None,
+            );
+        }
+        let to_component = label.split_once('.').map_or("", |(_, rest)| rest);
+        self.convert(
+            label,
+            Some(env),
+            at,
+            from,
+            if to_component.is_empty() {
+                format!("{key} = {shown}")
+            } else {
+                format!("{to_component} {key} = {shown}")
+            },
+        );
     }
 
     fn cluster(
@@ -1226,27 +1253,7 @@ impl<'a> Builder<'a> {
         } else {
             BTreeMap::new()
         };
-        // Where Plinth's module builds the network differently, the state migration cannot
-        // keep the cluster: said before anyone applies.
-        let network = match p.id {
-            "gke" => Some(
-                "Kubestack's GKE network is an auto-mode VPC; Plinth's GKE module creates a custom-mode network with a subnetwork, and changing that replaces the network and the cluster",
-            ),
-            "aks" => Some(
-                "Kubestack's AKS cluster uses the network AKS manages (kubenet) or `vnet-aks-<environment>-cluster` (azure CNI); Plinth's AKS module creates a virtual network and subnet named after the cluster, and changing the cluster's subnet replaces it",
-            ),
-            _ => None,
-        };
-        if let Some(why) = network {
-            self.decide(
-                Some(&key),
-                None,
-                c.m.at,
-                format!("{why}: the `moved` blocks keep what both manage, but the first plan would replace this cluster; do not apply it until Plinth's module can adopt Kubestack's network (only EKS migrates without replacement today)"),
-                None,
-                None,
-            );
-        }
+        self.adopt_network(&mut config, &key, p);
         Some(ClusterOut {
             key,
             provider: p,
@@ -1267,6 +1274,71 @@ impl<'a> Builder<'a> {
                 origin: crate::value::Origin::BUILTIN,
             },
         })
+    }
+
+    /// Kubestack's cluster network, adopted as it is (a different one would replace the
+    /// cluster): GKE's auto-mode VPC, AKS's managed network (kubenet) or its azure CNI virtual
+    /// network under either of its names. Written into the base environment, and into another
+    /// one where its `network_plugin` or `legacy_vnet_name` picks another shape.
+    fn adopt_network(&mut self, config: &mut Comp, key: &str, p: &Provider) {
+        let mut layouts: Vec<(String, &'static str, &'static str)> = Vec::new();
+        match p.id {
+            "gke" => layouts.push((
+                self.base.clone(),
+                "auto",
+                "Kubestack's GKE network is an auto-mode VPC named as the cluster; Plinth adopts it as it is (a custom-mode network would replace the network and the cluster)",
+            )),
+            "aks" => {
+                let base = config.table(&self.base);
+                let base_legacy = self.legacy_vnet.get(&(key.to_string(), self.base.clone()));
+                let mut envs: Vec<String> = config.envs.keys().cloned().collect();
+                envs.retain(|e| *e != self.base);
+                envs.insert(0, self.base.clone());
+                let mut base_layout = None;
+                for env in envs {
+                    let own = config.table(&env);
+                    let plugin = own
+                        .get("network_plugin")
+                        .or_else(|| base.get("network_plugin"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("kubenet");
+                    let legacy = self
+                        .legacy_vnet
+                        .get(&(key.to_string(), env.clone()))
+                        .or(base_legacy)
+                        .copied()
+                        .unwrap_or(false);
+                    let (layout, why) = match (plugin, legacy) {
+                        ("azure", true) => ("kubestack-legacy", "Kubestack's azure CNI network under its legacy names (`legacy_vnet_name`): `vnet-aks-<environment>-cluster`, subnet `aks-node-subnet`; adopted as it is (another subnet would replace the cluster)"),
+                        ("azure", false) => ("kubestack", "Kubestack's azure CNI network: virtual network `<name>`, subnet `<name>-<default pool name>-node-pool`; adopted as it is (another subnet would replace the cluster)"),
+                        _ => ("managed", "Kubestack's kubenet clusters have no virtual network of their own: AKS manages the nodes' network, and Plinth leaves it so (a subnet of Plinth's would replace the cluster)"),
+                    };
+                    if base_layout.is_none() {
+                        base_layout = Some(layout);
+                    } else if base_layout == Some(layout) {
+                        continue;
+                    }
+                    layouts.push((env, layout, why));
+                }
+            }
+            _ => {}
+        }
+        let name = if p.id == "gke" {
+            "network_mode"
+        } else {
+            "network_layout"
+        };
+        for (env, layout, why) in layouts {
+            self.write_out(
+                config,
+                key,
+                &env,
+                name,
+                Value::builtin(VKind::String(layout.into())),
+                why,
+                "(Kubestack's network)".into(),
+            );
+        }
     }
 
     /// Module arguments beside the configuration: those that carry nothing Plinth needs are
@@ -1349,6 +1421,22 @@ impl<'a> Builder<'a> {
             out.pending.extend(node.comments.trailing.iter().cloned());
             out.pending
                 .push(format!("Kubestack's `{short}` is left out: {why}."));
+            return;
+        }
+        if key == "legacy_vnet_name"
+            && std::ptr::eq(t.keys, crate::provider::aks::CLUSTER_KEYS)
+            && let Ok(c) = convert::typed(node, &Ty::Boolean, t.release, key)
+            && let Some(legacy) = c.value.as_bool()
+        {
+            self.legacy_vnet
+                .insert((t.label.to_string(), env.to_string()), legacy);
+            self.convert(
+                t.label,
+                Some(env),
+                e.key_at,
+                short.clone(),
+                "network_layout (with `network_plugin`)".into(),
+            );
             return;
         }
         let Some(k) = keys::find(t.keys, key) else {

@@ -450,12 +450,13 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
                     "azurerm_kubernetes_cluster.current",
                     "azurerm_kubernetes_cluster.current",
                 ),
-                // Kubestack's network exists with the azure CNI only (`count`).
+                // Kubestack's network exists with the azure CNI only (`count`), as Plinth's
+                // with `network_layout = "kubestack"` or `"kubestack-legacy"`.
                 (
                     "azurerm_virtual_network.current[0]",
-                    "azurerm_virtual_network.current",
+                    "azurerm_virtual_network.current[0]",
                 ),
-                ("azurerm_subnet.current[0]", "azurerm_subnet.nodes"),
+                ("azurerm_subnet.current[0]", "azurerm_subnet.nodes[0]"),
                 (
                     "azurerm_log_analytics_workspace.current",
                     "azurerm_log_analytics_workspace.current",
