@@ -9,7 +9,7 @@
 
 use rmpv::Value;
 
-use crate::values::{PathStep, is_unknown};
+use crate::values::{PathStep, get, is_unknown};
 
 /// Resource type → its replacing attributes, as dotted paths through nested blocks (each block
 /// of a list or set is checked).
@@ -112,16 +112,6 @@ pub fn attributes(type_name: &str) -> &'static [&'static str] {
         .iter()
         .find(|(t, _)| *t == type_name)
         .map_or(&[], |(_, paths)| paths)
-}
-
-fn get<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    match v {
-        Value::Map(entries) => entries
-            .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .map(|(_, v)| v),
-        _ => None,
-    }
 }
 
 /// Null and absent are the same to Terraform.
