@@ -450,19 +450,29 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
                     "azurerm_kubernetes_cluster.current",
                     "azurerm_kubernetes_cluster.current",
                 ),
-                // Kubestack's network exists with the azure CNI only (`count`), as Plinth's
-                // with `network_layout = "kubestack"` or `"kubestack-legacy"`.
-                (
-                    "azurerm_virtual_network.current[0]",
-                    "azurerm_virtual_network.current[0]",
-                ),
-                ("azurerm_subnet.current[0]", "azurerm_subnet.nodes[0]"),
                 (
                     "azurerm_log_analytics_workspace.current",
                     "azurerm_log_analytics_workspace.current",
                 ),
             ] {
                 mv(format!("{k}{from}"), format!("{p}{to}"));
+            }
+            // Kubestack's network exists with the azure CNI only (`count`), as Plinth's with
+            // `network_layout = "kubestack"` or `"kubestack-legacy"`. The moves go to the
+            // unindexed addresses, which the module's own `moved` blocks (from Plinth's versions
+            // without `count`) take on to `[0]`: two moves to `[0]` would be ambiguous. A flat
+            // module named as the cluster already has the vnet at Plinth's address.
+            for (from, to) in [
+                (
+                    "azurerm_virtual_network.current",
+                    "azurerm_virtual_network.current",
+                ),
+                ("azurerm_subnet.current", "azurerm_subnet.nodes"),
+            ] {
+                let (from, to) = (format!("{k}{from}[0]"), format!("{p}{to}"));
+                if from != format!("{to}[0]") {
+                    mv(from, to);
+                }
             }
             for (pool, pm) in &o.node_pools {
                 mv(
