@@ -1248,11 +1248,9 @@ impl<'a> Builder<'a> {
                 out_services.push(so);
             }
         }
-        let resources = if p.id == "aks" {
-            self.group_resources(&key, &config, c.m.at)
-        } else {
-            BTreeMap::new()
-        };
+        if p.id == "aks" {
+            self.declared_groups(&key, &config, c.m.at);
+        }
         self.adopt_network(&mut config, &key, p);
         Some(ClusterOut {
             key,
@@ -1270,7 +1268,7 @@ impl<'a> Builder<'a> {
                 },
                 node_pools: pool_modules,
                 services: service_modules,
-                resources,
+                resources: BTreeMap::new(),
                 origin: crate::value::Origin::BUILTIN,
             },
         })
@@ -1864,15 +1862,11 @@ impl<'a> Builder<'a> {
         Some(())
     }
 
-    /// The resource group the repository declares for an AKS cluster, which Plinth's AKS module
-    /// manages (Kubestack only read it): its Kubestack address moves to Plinth's. Environments
-    /// with groups of their own cannot all move to the one address: a decision.
-    fn group_resources(
-        &mut self,
-        cluster: &str,
-        config: &Comp,
-        at: At,
-    ) -> BTreeMap<String, String> {
+    /// Says what becomes of resource groups the repository declares for the cluster. Plinth's
+    /// AKS module reads an existing group, as Kubestack's did, so nothing is moved or imported:
+    /// a declared group stays in the Kubestack state (moving it would make Plinth's first plan
+    /// delete it, `create_resource_group` being unset).
+    fn declared_groups(&mut self, cluster: &str, config: &Comp, at: At) {
         let mut labels: BTreeSet<String> = BTreeSet::new();
         for e in config.envs.values() {
             if let Some(rg) = e
@@ -1885,37 +1879,20 @@ impl<'a> Builder<'a> {
                 labels.insert(label);
             }
         }
-        let mut out = BTreeMap::new();
-        match labels.len() {
-            0 => self.decide(
-                Some(cluster),
-                None,
-                at,
-                format!("Plinth's AKS module manages the cluster's resource group, which Kubestack only read: the state migration script (`--state-migration`) imports it in every environment as `module.{cluster}.azurerm_resource_group.current` (it needs `ARM_SUBSCRIPTION_ID`); otherwise the first apply fails creating a group that exists"),
-                None,
-                None,
-            ),
-            1 => {
-                if let Some(label) = labels.into_iter().next() {
-                    out.insert(
-                        format!("azurerm_resource_group.{label}"),
-                        "azurerm_resource_group.current".to_string(),
-                    );
-                }
-            }
-            _ => self.decide(
-                Some(cluster),
-                None,
-                at,
-                format!(
-                    "the environments use different resource groups the repository declares ({}); Plinth's AKS module manages one per environment at `azurerm_resource_group.current`: move each with `terraform state mv` in its workspace",
-                    labels.iter().map(|l| format!("`azurerm_resource_group.{l}`")).collect::<Vec<_>>().join(", ")
-                ),
-                None,
-                None,
-            ),
+        if labels.is_empty() {
+            return;
         }
-        out
+        self.decide(
+            Some(cluster),
+            None,
+            at,
+            format!(
+                "the repository declares the cluster's resource group ({}): it stays in the Kubestack state, where the state migration leaves it, and Plinth reads it as Kubestack's module did; to manage it with Plinth set `create_resource_group = true` (one group per environment) and `terraform import` it as `module.{cluster}.azurerm_resource_group.current[0]`",
+                labels.iter().map(|l| format!("`azurerm_resource_group.{l}`")).collect::<Vec<_>>().join(", ")
+            ),
+            None,
+            None,
+        );
     }
 
     /// The label of the `azurerm_resource_group` resource the repository declares as `rg`.

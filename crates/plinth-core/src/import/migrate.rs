@@ -696,33 +696,6 @@ pub fn script(p: &Platform, r: &Resolution, source: &str) -> String {
             }
         }
         let _ = writeln!(s, "  push {dir} \"$ws\" {}", sh(&file));
-        // Plinth's AKS module manages the resource group Kubestack only read (one the
-        // repository declared moved with the cluster above).
-        for c in clusters {
-            let Some(o) = &c.kubestack else { continue };
-            if c.provider.id != "aks" || !o.resources.is_empty() {
-                continue;
-            }
-            let _ = writeln!(s, "  case \"$ws\" in");
-            for env in &envs {
-                let Some(rg) = r
-                    .get(env)
-                    .and_then(|e| e.clusters.get(&c.key))
-                    .and_then(|rc| rc.config.get("resource_group"))
-                    .and_then(Value::as_str)
-                else {
-                    continue;
-                };
-                let _ = writeln!(
-                    s,
-                    "    {}) adopt {dir} \"$ws\" {} \"/subscriptions/${{ARM_SUBSCRIPTION_ID:?set ARM_SUBSCRIPTION_ID: Plinth manages the resource groups Kubestack only read}}/resourceGroups/\"{} ;;",
-                    sh(env),
-                    sh(&format!("module.{}.azurerm_resource_group.current", c.key)),
-                    sh(rg)
-                );
-            }
-            s.push_str("  esac\n");
-        }
     }
     s.push_str("  # What stays in the Kubestack state (modules Plinth does not import, other resources).\n");
     s.push_str("  cp kubestack.tfstate \"$BACKUP/kubestack-$ws-not-migrated.tfstate\"\ndone\n");
