@@ -896,19 +896,12 @@ impl DoubleMigration {
             .expect("plan json")
     }
 
-    /// The plan again with `key = value` left out of the imported cluster `cluster`.
-    fn plan_without(&self, cluster: &str, line: &str) -> Json {
-        let file = format!("out/clusters/{cluster}.toml");
-        let text = self.env.read(&file);
-        assert!(text.contains(line), "{text}");
-        self.env.write(&file, &text.replace(line, ""));
-        self.env.run_ok(&["generate", "out"]);
-        self.plan()
-    }
-
-    /// Every move is in the plan, and the Kubestack state is as it was (the rollback point).
-    fn assert_moved(&self, plan: &Json, expected: &[(&str, &str)]) {
-        let moved = moves(plan);
+    /// Plinth's first plan replaces none of the `kept` resource types, makes every move, and
+    /// the Kubestack state is as it was (the rollback point). Returns the plan.
+    fn assert_first_plan_keeps(&self, kept: &[&str], expected: &[(&str, &str)]) -> Json {
+        let plan = self.plan();
+        assert_eq!(replacements(&plan, kept), Vec::<String>::new());
+        let moved = moves(&plan);
         for (from, to) in expected {
             assert!(
                 moved.iter().any(|(f, t)| f == from && t == to),
@@ -924,16 +917,30 @@ impl DoubleMigration {
             self.tf.run(&self.repo, &["state", "list"]),
             self.kubestack_state
         );
+        plan
     }
-}
 
-/// Asserts that `replaced` (from [`replacements`]) has each of `addresses`.
-fn assert_replaced(replaced: &[String], addresses: &[&str], without: &str) {
-    for a in addresses {
-        assert!(
-            replaced.iter().any(|r| r.starts_with(&format!("\"{a}\""))),
-            "{a} not replaced without {without}: {replaced:#?}"
-        );
+    /// With `line` left out of the imported cluster `cluster`, the plan replaces each of
+    /// `addresses`: the check above can fail.
+    fn assert_replaced_without(
+        &self,
+        cluster: &str,
+        line: &str,
+        kept: &[&str],
+        addresses: &[&str],
+    ) {
+        let file = format!("out/clusters/{cluster}.toml");
+        let text = self.env.read(&file);
+        assert!(text.contains(line), "{text}");
+        self.env.write(&file, &text.replace(line, ""));
+        self.env.run_ok(&["generate", "out"]);
+        let replaced = replacements(&self.plan(), kept);
+        for a in addresses {
+            assert!(
+                replaced.iter().any(|r| r.starts_with(&format!("\"{a}\""))),
+                "{a} not replaced without `{line}`: {replaced:#?}"
+            );
+        }
     }
 }
 
@@ -958,10 +965,8 @@ fn a_kubestack_gke_platform_migrates_without_replacing_its_network_or_cluster() 
     let Some(m) = DoubleMigration::new("migration-gke") else {
         return;
     };
-    let first = m.plan();
-    assert_eq!(replacements(&first, KEPT), Vec::<String>::new());
-    m.assert_moved(
-        &first,
+    m.assert_first_plan_keeps(
+        KEPT,
         &[
             (
                 "module.gke_zero.module.cluster.google_compute_network.current",
@@ -982,14 +987,14 @@ fn a_kubestack_gke_platform_migrates_without_replacing_its_network_or_cluster() 
         ],
     );
     // Plinth's own network is no auto-mode one: without the key the plan replaces it all.
-    let custom = m.plan_without("gke_zero", "network_mode = \"auto\"");
-    assert_replaced(
-        &replacements(&custom, KEPT),
+    m.assert_replaced_without(
+        "gke_zero",
+        "network_mode = \"auto\"",
+        KEPT,
         &[
             "module.gke_zero.google_compute_network.current",
             "module.gke_zero.google_container_cluster.current",
         ],
-        "`network_mode`",
     );
 }
 
@@ -1013,8 +1018,13 @@ fn a_kubestack_aks_platform_migrates_without_replacing_its_network_or_cluster() 
     let Some(m) = DoubleMigration::new("migration-aks") else {
         return;
     };
-    let first = m.plan();
-    assert_eq!(replacements(&first, KEPT), Vec::<String>::new());
+    let first = m.assert_first_plan_keeps(
+        KEPT,
+        &[(
+            "module.aks_zero.azurerm_subnet.current[0]",
+            "module.aks_zero.azurerm_subnet.nodes[0]",
+        )],
+    );
     // The group the repository declares stays in the Kubestack state; Plinth reads it.
     assert!(
         !moves(&first)
@@ -1023,21 +1033,14 @@ fn a_kubestack_aks_platform_migrates_without_replacing_its_network_or_cluster() 
         "{:#?}",
         moves(&first)
     );
-    m.assert_moved(
-        &first,
-        &[(
-            "module.aks_zero.azurerm_subnet.current[0]",
-            "module.aks_zero.azurerm_subnet.nodes[0]",
-        )],
-    );
-    let plinth = m.plan_without("aks_zero", "network_layout = \"kubestack\"");
-    assert_replaced(
-        &replacements(&plinth, KEPT),
+    m.assert_replaced_without(
+        "aks_zero",
+        "network_layout = \"kubestack\"",
+        KEPT,
         &[
             "module.aks_zero.azurerm_subnet.nodes[0]",
             "module.aks_zero.azurerm_kubernetes_cluster.current",
         ],
-        "`network_layout`",
     );
 }
 
