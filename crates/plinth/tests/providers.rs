@@ -13,6 +13,25 @@ fn schemas() -> tfcheck::Schemas {
     tfcheck::Schemas::load(&refs).expect("provider schemas")
 }
 
+/// `tfcheck`'s errors for a generated root.
+fn schema_errors(root: &Path, schemas: &tfcheck::Schemas) -> Vec<String> {
+    tfcheck::check_dir(root, schemas)
+        .expect("parse generated code")
+        .iter()
+        .filter(|p| p.is_error())
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// A private mirror with the google, azurerm and kind doubles.
+fn doubles_mirror(env: &TestEnv) -> tf_double::Mirror {
+    tf_double::Mirror::builder()
+        .schemas_dir(engines::schemas_dir())
+        .doubles(&[tf_double::GOOGLE, tf_double::AZURERM, tf_double::KIND])
+        .create(&env.join("mirror"))
+        .expect("provider double mirror")
+}
+
 /// Platforms covering every provider, node pools with taints, GPUs, arm64 and spot, and three
 /// environments.
 fn platforms(env: &TestEnv) -> Vec<(String, PathBuf)> {
@@ -61,12 +80,7 @@ fn generated_code_matches_the_real_provider_schemas() {
                     .collect()
             };
             for root in roots {
-                let problems = tfcheck::check_dir(&root, &schemas).expect("parse generated code");
-                let errors: Vec<String> = problems
-                    .iter()
-                    .filter(|p| p.is_error())
-                    .map(ToString::to_string)
-                    .collect();
+                let errors = schema_errors(&root, &schemas);
                 assert!(
                     errors.is_empty(),
                     "{name} ({state} state), {}:\n{}",
@@ -89,11 +103,7 @@ fn gke_aks_and_kind_apply_through_provider_doubles() {
     let dir = env.copy_fixture(&fixtures().join("platforms/doubles"), "doubles");
     env.run_ok(&["generate", "doubles"]);
     let out = dir.join("generated");
-    let mirror = tf_double::Mirror::builder()
-        .schemas_dir(engines::schemas_dir())
-        .doubles(&[tf_double::GOOGLE, tf_double::AZURERM, tf_double::KIND])
-        .create(&env.join("mirror"))
-        .expect("provider double mirror");
+    let mirror = doubles_mirror(&env);
     let run = |args: &[&str]| -> (i32, String) {
         let o = mirror
             .terraform(&out)
@@ -166,18 +176,9 @@ fn kubestack_network_shapes_match_the_schemas_and_plan_through_provider_doubles(
     }
     env.run_ok(&["generate", "doubles"]);
     let out = dir.join("generated");
-    let problems = tfcheck::check_dir(&out, &schemas()).expect("parse generated code");
-    let errors: Vec<String> = problems
-        .iter()
-        .filter(|p| p.is_error())
-        .map(ToString::to_string)
-        .collect();
+    let errors = schema_errors(&out, &schemas());
     assert!(errors.is_empty(), "{}", errors.join("\n"));
-    let mirror = tf_double::Mirror::builder()
-        .schemas_dir(engines::schemas_dir())
-        .doubles(&[tf_double::GOOGLE, tf_double::AZURERM, tf_double::KIND])
-        .create(&env.join("mirror"))
-        .expect("provider double mirror");
+    let mirror = doubles_mirror(&env);
     let tf = |args: &[&str]| -> String {
         let o = mirror
             .terraform(&out)
