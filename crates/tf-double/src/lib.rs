@@ -23,6 +23,8 @@ mod mirror;
 mod skip;
 
 #[cfg(feature = "server")]
+pub mod force_new;
+#[cfg(feature = "server")]
 pub mod provider;
 #[cfg(feature = "server")]
 pub mod schema;

@@ -17,6 +17,7 @@ use tf_provider::{
 };
 
 use crate::SCHEMAS_ENV;
+use crate::force_new;
 use crate::schema::{Block, ProviderSchema, SchemaDef};
 use crate::values::{self, Faker, PathStep};
 
@@ -29,18 +30,27 @@ pub fn provider_type_from_exe(file_name: &str) -> Option<&str> {
     (!ty.is_empty()).then_some(ty)
 }
 
+/// Terraform's form of a path into a value.
+fn attribute_path(steps: Vec<PathStep>) -> AttributePath {
+    let mut path = AttributePath::root();
+    for step in steps {
+        match step {
+            PathStep::Attr(name) => path.add_attribute(name),
+            PathStep::Index(i) => path.add_index(i),
+            PathStep::Key(k) => path.add_key(k),
+        };
+    }
+    path
+}
+
 /// Reports block counts outside the schema's exact limits as errors on their blocks.
 fn check_counts(diags: &mut Diagnostics, block: &Block, config: &Value) {
     for problem in values::check_block_counts(block, config) {
-        let mut path = AttributePath::root();
-        for step in problem.path {
-            match step {
-                PathStep::Attr(name) => path.add_attribute(name),
-                PathStep::Index(i) => path.add_index(i),
-                PathStep::Key(k) => path.add_key(k),
-            };
-        }
-        diags.error(problem.summary, problem.detail, path);
+        diags.error(
+            problem.summary,
+            problem.detail,
+            attribute_path(problem.path),
+        );
     }
 }
 
@@ -230,13 +240,19 @@ impl Resource for DoubleResource {
     async fn plan_update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior_state: Value,
+        prior_state: Value,
         proposed_state: Value,
         _config_state: Value,
         prior_private_state: Value,
         _provider_meta_state: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
-        Some((self.0.plan(proposed_state), prior_private_state, Vec::new()))
+        let planned = self.0.plan(proposed_state);
+        // What the real provider would replace the resource for (see `force_new`).
+        let replace = force_new::changed(&self.0.type_name, &prior_state, &planned)
+            .into_iter()
+            .map(attribute_path)
+            .collect();
+        Some((planned, prior_private_state, replace))
     }
 
     async fn plan_destroy<'a>(

@@ -60,7 +60,8 @@ fn map_entries(v: Value, mut f: impl FnMut(&str, Value) -> Value) -> Value {
     }
 }
 
-fn get<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+/// The value of `key` in an object.
+pub(crate) fn get<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
     match v {
         Value::Map(entries) => entries
             .iter()

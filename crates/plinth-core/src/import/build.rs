@@ -142,6 +142,9 @@ pub(crate) struct Builder<'a> {
     copies: BTreeSet<PathBuf>,
     /// Comments above the `region` the last region lookup found.
     region_comments: Vec<String>,
+    /// Kubestack's AKS `legacy_vnet_name`: (cluster label, environment) → its value. Not a
+    /// Plinth key: it selects the names of the network `network_layout` adopts.
+    legacy_vnet: BTreeMap<(String, String), bool>,
 }
 
 /// A node-pool module with what was read from it, and the index of its cluster.
@@ -187,6 +190,7 @@ impl<'a> Builder<'a> {
             base: "apps".into(),
             copies: BTreeSet::new(),
             region_comments: Vec::new(),
+            legacy_vnet: BTreeMap::new(),
         }
     }
 
@@ -965,56 +969,79 @@ impl<'a> Builder<'a> {
         }
         let base = self.base.clone();
         for (key, kind, why) in defaults {
-            let out = comp.env(&base);
-            if out.entries.iter().any(|x| x.key == key) {
-                continue;
-            }
-            let value = Value::builtin(kind);
-            let shown = value.to_string();
-            let at = out
-                .entries
-                .first()
-                .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
-            let question = value
-                .as_str()
-                .and_then(keys::placeholder_question)
-                .map(String::from);
-            out.entries.push(OutEntry {
-                key: key.to_string(),
-                value,
-                comments: Comments {
-                    leading: vec![format!("Written out: {why}.")],
-                    ..Comments::default()
-                },
-                note: None,
-                at,
-                text: String::new(),
-            });
-            if let Some(q) = question {
-                self.decide(
-                    Some(label),
-                    Some(&base),
-                    at,
-                    format!(
-                        "`{key}` is unknown: {why}; it is written as a placeholder to replace ({q})"
-                    ),
-                    None,
-                    None,
-                );
-            }
-            let to_component = label.split_once('.').map_or("", |(_, rest)| rest);
-            self.convert(
+            self.write_out(
+                comp,
                 label,
-                Some(&base),
-                at,
+                &base,
+                key,
+                Value::builtin(kind),
+                &why,
                 format!("(unset: {era}'s default)"),
-                if to_component.is_empty() {
-                    format!("{key} = {shown}")
-                } else {
-                    format!("{to_component} {key} = {shown}")
-                },
             );
         }
+    }
+
+    /// Writes `key = value` into `comp`'s environment `env` with a comment saying why, unless
+    /// the environment sets the key; a placeholder value is also a decision to make.
+    #[allow(clippy::too_many_arguments)]
+    fn write_out(
+        &mut self,
+        comp: &mut Comp,
+        label: &str,
+        env: &str,
+        key: &str,
+        value: Value,
+        why: &str,
+        from: String,
+    ) {
+        let out = comp.env(env);
+        if out.entries.iter().any(|x| x.key == key) {
+            return;
+        }
+        let shown = value.to_string();
+        let at = out
+            .entries
+            .first()
+            .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
+        let question = value
+            .as_str()
+            .and_then(keys::placeholder_question)
+            .map(String::from);
+        out.entries.push(OutEntry {
+            key: key.to_string(),
+            value,
+            comments: Comments {
+                leading: vec![format!("Written out: {why}.")],
+                ..Comments::default()
+            },
+            note: None,
+            at,
+            text: String::new(),
+        });
+        if let Some(q) = question {
+            self.decide(
+                Some(label),
+                Some(env),
+                at,
+                format!(
+                    "`{key}` is unknown: {why}; it is written as a placeholder to replace ({q})"
+                ),
+                None,
+                None,
+            );
+        }
+        let to_component = label.split_once('.').map_or("", |(_, rest)| rest);
+        self.convert(
+            label,
+            Some(env),
+            at,
+            from,
+            if to_component.is_empty() {
+                format!("{key} = {shown}")
+            } else {
+                format!("{to_component} {key} = {shown}")
+            },
+        );
     }
 
     fn cluster(
@@ -1243,32 +1270,10 @@ impl<'a> Builder<'a> {
                 out_services.push(so);
             }
         }
-        let resources = if p.id == "aks" {
-            self.group_resources(&key, &config, c.m.at)
-        } else {
-            BTreeMap::new()
-        };
-        // Where Plinth's module builds the network differently, the state migration cannot
-        // keep the cluster: said before anyone applies.
-        let network = match p.id {
-            "gke" => Some(
-                "Kubestack's GKE network is an auto-mode VPC; Plinth's GKE module creates a custom-mode network with a subnetwork, and changing that replaces the network and the cluster",
-            ),
-            "aks" => Some(
-                "Kubestack's AKS cluster uses the network AKS manages (kubenet) or `vnet-aks-<environment>-cluster` (azure CNI); Plinth's AKS module creates a virtual network and subnet named after the cluster, and changing the cluster's subnet replaces it",
-            ),
-            _ => None,
-        };
-        if let Some(why) = network {
-            self.decide(
-                Some(&key),
-                None,
-                c.m.at,
-                format!("{why}: the `moved` blocks keep what both manage, but the first plan would replace this cluster; do not apply it until Plinth's module can adopt Kubestack's network (only EKS migrates without replacement today)"),
-                None,
-                None,
-            );
+        if p.id == "aks" {
+            self.declared_groups(&key, &config, c.m.at);
         }
+        self.adopt_network(&mut config, &key, p);
         Some(ClusterOut {
             key,
             provider: p,
@@ -1285,10 +1290,75 @@ impl<'a> Builder<'a> {
                 },
                 node_pools: pool_modules,
                 services: service_modules,
-                resources,
+                resources: BTreeMap::new(),
                 origin: crate::value::Origin::BUILTIN,
             },
         })
+    }
+
+    /// Kubestack's cluster network, adopted as it is (a different one would replace the
+    /// cluster): GKE's auto-mode VPC, AKS's managed network (kubenet) or its azure CNI virtual
+    /// network under either of its names. Written into the base environment, and into another
+    /// one where its `network_plugin` or `legacy_vnet_name` picks another shape.
+    fn adopt_network(&mut self, config: &mut Comp, key: &str, p: &Provider) {
+        let mut layouts: Vec<(String, &'static str, &'static str)> = Vec::new();
+        match p.id {
+            "gke" => layouts.push((
+                self.base.clone(),
+                "auto",
+                "Kubestack's GKE network is an auto-mode VPC named as the cluster; Plinth adopts it as it is (a custom-mode network would replace the network and the cluster)",
+            )),
+            "aks" => {
+                let base = config.table(&self.base);
+                let base_legacy = self.legacy_vnet.get(&(key.to_string(), self.base.clone()));
+                let mut envs: Vec<String> = config.envs.keys().cloned().collect();
+                envs.retain(|e| *e != self.base);
+                envs.insert(0, self.base.clone());
+                let mut base_layout = None;
+                for env in envs {
+                    let own = config.table(&env);
+                    let plugin = own
+                        .get("network_plugin")
+                        .or_else(|| base.get("network_plugin"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("kubenet");
+                    let legacy = self
+                        .legacy_vnet
+                        .get(&(key.to_string(), env.clone()))
+                        .or(base_legacy)
+                        .copied()
+                        .unwrap_or(false);
+                    let (layout, why) = match (plugin, legacy) {
+                        ("azure", true) => ("kubestack-legacy", "Kubestack's azure CNI network under its legacy names (`legacy_vnet_name`): `vnet-aks-<environment>-cluster`, subnet `aks-node-subnet`; adopted as it is (another subnet would replace the cluster)"),
+                        ("azure", false) => ("kubestack", "Kubestack's azure CNI network: virtual network `<name>`, subnet `<name>-<default pool name>-node-pool`; adopted as it is (another subnet would replace the cluster)"),
+                        _ => ("managed", "Kubestack's kubenet clusters have no virtual network of their own: AKS manages the nodes' network, and Plinth leaves it so (a subnet of Plinth's would replace the cluster)"),
+                    };
+                    if base_layout.is_none() {
+                        base_layout = Some(layout);
+                    } else if base_layout == Some(layout) {
+                        continue;
+                    }
+                    layouts.push((env, layout, why));
+                }
+            }
+            _ => {}
+        }
+        let name = if p.id == "gke" {
+            "network_mode"
+        } else {
+            "network_layout"
+        };
+        for (env, layout, why) in layouts {
+            self.write_out(
+                config,
+                key,
+                &env,
+                name,
+                Value::builtin(VKind::String(layout.into())),
+                why,
+                "(Kubestack's network)".into(),
+            );
+        }
     }
 
     /// Module arguments beside the configuration: those that carry nothing Plinth needs are
@@ -1371,6 +1441,22 @@ impl<'a> Builder<'a> {
             out.pending.extend(node.comments.trailing.iter().cloned());
             out.pending
                 .push(format!("Kubestack's `{short}` is left out: {why}."));
+            return;
+        }
+        if key == "legacy_vnet_name"
+            && std::ptr::eq(t.keys, crate::provider::aks::CLUSTER_KEYS)
+            && let Ok(c) = convert::typed(node, &Ty::Boolean, t.release, key)
+            && let Some(legacy) = c.value.as_bool()
+        {
+            self.legacy_vnet
+                .insert((t.label.to_string(), env.to_string()), legacy);
+            self.convert(
+                t.label,
+                Some(env),
+                e.key_at,
+                short.clone(),
+                "network_layout (with `network_plugin`)".into(),
+            );
             return;
         }
         let Some(k) = keys::find(t.keys, key) else {
@@ -1798,15 +1884,11 @@ impl<'a> Builder<'a> {
         Some(())
     }
 
-    /// The resource group the repository declares for an AKS cluster, which Plinth's AKS module
-    /// manages (Kubestack only read it): its Kubestack address moves to Plinth's. Environments
-    /// with groups of their own cannot all move to the one address: a decision.
-    fn group_resources(
-        &mut self,
-        cluster: &str,
-        config: &Comp,
-        at: At,
-    ) -> BTreeMap<String, String> {
+    /// Says what becomes of resource groups the repository declares for the cluster. Plinth's
+    /// AKS module reads an existing group, as Kubestack's did, so nothing is moved or imported:
+    /// a declared group stays in the Kubestack state (moving it would make Plinth's first plan
+    /// delete it, `create_resource_group` being unset).
+    fn declared_groups(&mut self, cluster: &str, config: &Comp, at: At) {
         let mut labels: BTreeSet<String> = BTreeSet::new();
         for e in config.envs.values() {
             if let Some(rg) = e
@@ -1819,37 +1901,20 @@ impl<'a> Builder<'a> {
                 labels.insert(label);
             }
         }
-        let mut out = BTreeMap::new();
-        match labels.len() {
-            0 => self.decide(
-                Some(cluster),
-                None,
-                at,
-                format!("Plinth's AKS module manages the cluster's resource group, which Kubestack only read: the state migration script (`--state-migration`) imports it in every environment as `module.{cluster}.azurerm_resource_group.current` (it needs `ARM_SUBSCRIPTION_ID`); otherwise the first apply fails creating a group that exists"),
-                None,
-                None,
-            ),
-            1 => {
-                if let Some(label) = labels.into_iter().next() {
-                    out.insert(
-                        format!("azurerm_resource_group.{label}"),
-                        "azurerm_resource_group.current".to_string(),
-                    );
-                }
-            }
-            _ => self.decide(
-                Some(cluster),
-                None,
-                at,
-                format!(
-                    "the environments use different resource groups the repository declares ({}); Plinth's AKS module manages one per environment at `azurerm_resource_group.current`: move each with `terraform state mv` in its workspace",
-                    labels.iter().map(|l| format!("`azurerm_resource_group.{l}`")).collect::<Vec<_>>().join(", ")
-                ),
-                None,
-                None,
-            ),
+        if labels.is_empty() {
+            return;
         }
-        out
+        self.decide(
+            Some(cluster),
+            None,
+            at,
+            format!(
+                "the repository declares the cluster's resource group ({}): it stays in the Kubestack state, where the state migration leaves it, and Plinth reads it as Kubestack's module did; to manage it with Plinth set `create_resource_group = true` (one group per environment) and `terraform import` it as `module.{cluster}.azurerm_resource_group.current[0]`",
+                labels.iter().map(|l| format!("`azurerm_resource_group.{l}`")).collect::<Vec<_>>().join(", ")
+            ),
+            None,
+            None,
+        );
     }
 
     /// The label of the `azurerm_resource_group` resource the repository declares as `rg`.

@@ -450,18 +450,29 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
                     "azurerm_kubernetes_cluster.current",
                     "azurerm_kubernetes_cluster.current",
                 ),
-                // Kubestack's network exists with the azure CNI only (`count`).
-                (
-                    "azurerm_virtual_network.current[0]",
-                    "azurerm_virtual_network.current",
-                ),
-                ("azurerm_subnet.current[0]", "azurerm_subnet.nodes"),
                 (
                     "azurerm_log_analytics_workspace.current",
                     "azurerm_log_analytics_workspace.current",
                 ),
             ] {
                 mv(format!("{k}{from}"), format!("{p}{to}"));
+            }
+            // Kubestack's network exists with the azure CNI only (`count`), as Plinth's with
+            // `network_layout = "kubestack"` or `"kubestack-legacy"`. The moves go to the
+            // unindexed addresses, which the module's own `moved` blocks (from Plinth's versions
+            // without `count`) take on to `[0]`: two moves to `[0]` would be ambiguous. A flat
+            // module named as the cluster already has the vnet at Plinth's address.
+            for (from, to) in [
+                (
+                    "azurerm_virtual_network.current",
+                    "azurerm_virtual_network.current",
+                ),
+                ("azurerm_subnet.current", "azurerm_subnet.nodes"),
+            ] {
+                let (from, to) = (format!("{k}{from}[0]"), format!("{p}{to}"));
+                if from != format!("{to}[0]") {
+                    mv(from, to);
+                }
             }
             for (pool, pm) in &o.node_pools {
                 mv(
@@ -685,33 +696,6 @@ pub fn script(p: &Platform, r: &Resolution, source: &str) -> String {
             }
         }
         let _ = writeln!(s, "  push {dir} \"$ws\" {}", sh(&file));
-        // Plinth's AKS module manages the resource group Kubestack only read (one the
-        // repository declared moved with the cluster above).
-        for c in clusters {
-            let Some(o) = &c.kubestack else { continue };
-            if c.provider.id != "aks" || !o.resources.is_empty() {
-                continue;
-            }
-            let _ = writeln!(s, "  case \"$ws\" in");
-            for env in &envs {
-                let Some(rg) = r
-                    .get(env)
-                    .and_then(|e| e.clusters.get(&c.key))
-                    .and_then(|rc| rc.config.get("resource_group"))
-                    .and_then(Value::as_str)
-                else {
-                    continue;
-                };
-                let _ = writeln!(
-                    s,
-                    "    {}) adopt {dir} \"$ws\" {} \"/subscriptions/${{ARM_SUBSCRIPTION_ID:?set ARM_SUBSCRIPTION_ID: Plinth manages the resource groups Kubestack only read}}/resourceGroups/\"{} ;;",
-                    sh(env),
-                    sh(&format!("module.{}.azurerm_resource_group.current", c.key)),
-                    sh(rg)
-                );
-            }
-            s.push_str("  esac\n");
-        }
     }
     s.push_str("  # What stays in the Kubestack state (modules Plinth does not import, other resources).\n");
     s.push_str("  cp kubestack.tfstate \"$BACKUP/kubestack-$ws-not-migrated.tfstate\"\ndone\n");

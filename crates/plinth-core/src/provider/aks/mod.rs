@@ -44,6 +44,9 @@ const KUBECONFIG_AUTH: &[&str] = &[
 // `kubernetes_cluster_node_pool_resource.go` (hashicorp/terraform-provider-azurerm). Properties
 // of a pool that Azure cannot change in place (VM size, OS disk, zones, max pods) are not
 // replacements: the provider rotates the pool through `temporary_name_for_rotation`.
+/// The values of `network_layout`: Plinth's own network, then the shapes of Kubestack's.
+pub const NETWORK_LAYOUTS: &[&str] = &["plinth", "managed", "kubestack", "kubestack-legacy"];
+
 pub static CLUSTER_KEYS: &[Key] = &[
     name_prefix_key(),
     base_domain_key(),
@@ -82,6 +85,13 @@ pub static CLUSTER_KEYS: &[Key] = &[
         "Control plane tier (`sku_tier`): `Standard` adds the uptime SLA production clusters want.",
     )
     .default(Default::Str("Free")),
+    Key::new(
+        "network_layout",
+        Ty::Enum(NETWORK_LAYOUTS),
+        "Which network the nodes are in. `plinth`: a virtual network named as the cluster with one node subnet `<name>-nodes`, which every pool uses. The others adopt a Kubestack cluster's network as it is, so an imported cluster is not replaced (`plinth import kubestack` sets them): `managed`, no virtual network of ours, AKS manages the nodes' network (Kubestack's kubenet clusters); `kubestack`, Kubestack's azure CNI network (virtual network `<name>`, subnet `<name>-<default pool name>-node-pool`); `kubestack-legacy`, its older names (`vnet-aks-<environment>-cluster`, subnet `aks-node-subnet`, Kubestack's `legacy_vnet_name`).",
+    )
+    .default(Default::Str("plinth"))
+    .replaces(),
     Key::new(
         "vnet_address_space",
         CIDRS,
@@ -404,6 +414,26 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
             )
             .at_value(x.origin, "no public IP is created"),
         );
+    }
+    if c.get("network_layout").and_then(Value::as_str) == Some("managed") {
+        for key in [
+            "vnet_address_space",
+            "subnet_address_prefixes",
+            "subnet_service_endpoints",
+        ] {
+            if let Some(x) = explicit(c, key) {
+                out.push(
+                    Diagnostic::warning(
+                        "no-effect",
+                        format!(
+                            "{}: `{key}` has no effect with `network_layout = \"managed\"`: AKS manages the nodes' network",
+                            v.what
+                        ),
+                    )
+                    .at_value(x.origin, "no virtual network is created"),
+                );
+            }
+        }
     }
     if let Some(x) = explicit(c, "pod_cidr")
         && c.get("network_plugin").and_then(Value::as_str) != Some("kubenet")

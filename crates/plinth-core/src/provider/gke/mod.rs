@@ -189,6 +189,13 @@ pub static CLUSTER_KEYS: &[Key] = &[
     .default(Default::Bool(false))
     .replaces(),
     Key::new(
+        "network_mode",
+        Ty::Enum(&["custom", "auto"]),
+        "The cluster's VPC (`google_compute_network`, named as the cluster). `custom`: a custom-mode network with one node subnetwork of Plinth's (`10.128.0.0/20`, flow logs). `auto`: Kubestack's auto-mode network (`auto_create_subnetworks`), the nodes in the region's automatic subnetwork, the node pools naming their cluster as Kubestack's do, so a cluster imported from Kubestack keeps its network and is not replaced (`plinth import kubestack` sets it).",
+    )
+    .default(Default::Str("custom"))
+    .replaces(),
+    Key::new(
         "enable_vpc_flow_logs",
         Ty::Boolean,
         "VPC flow logs of the node subnet (`log_config`: 5-minute aggregation, half the flows sampled, all metadata), billed by Cloud Logging volume.",
@@ -409,6 +416,12 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
                 "there is no Cloud NAT (and no Cloud Router) with `enable_cloud_nat = false`",
             );
         }
+    }
+    if c.get("network_mode").and_then(Value::as_str) == Some("auto") {
+        inert(
+            "enable_vpc_flow_logs",
+            "an auto-mode network's subnetworks are Google's, not Plinth's",
+        );
     }
     if flag("enable_private_nodes") == Some(false) {
         inert(

@@ -81,7 +81,7 @@ resource "azurerm_kubernetes_cluster" "current" {
     os_disk_type    = local.default_cfg.os_disk_type
     os_disk_size_gb = local.default_cfg.os_disk_size_gb
     zones           = local.default_cfg.availability_zones != null ? local.default_cfg.availability_zones : var.config.availability_zones
-    vnet_subnet_id  = azurerm_subnet.nodes.id
+    vnet_subnet_id  = local.subnet_id
     node_labels     = local.default_cfg.node_labels
     # `CriticalAddonsOnly=true:NoSchedule`: system pods only, workloads go to the other pools.
     only_critical_addons_enabled = var.config.default_node_pool_only_critical_addons
@@ -164,7 +164,7 @@ module "node_pool" {
     id                 = azurerm_kubernetes_cluster.current.id
     kubernetes_version = var.config.kubernetes_version
     zones              = var.config.availability_zones
-    subnet_id          = azurerm_subnet.nodes.id
+    subnet_id          = local.subnet_id
     tags               = local.tags
   }
 }

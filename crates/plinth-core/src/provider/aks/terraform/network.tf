@@ -36,8 +36,26 @@ check "resource_group_location" {
   }
 }
 
+locals {
+  # `network_layout`: Plinth's network, none (AKS manages it), or a Kubestack cluster's,
+  # adopted under the names Kubestack gave it.
+  layout      = var.config.network_layout
+  own_network = local.layout != "managed"
+  legacy      = local.layout == "kubestack-legacy"
+  vnet_name   = local.legacy ? "vnet-aks-${var.metadata.workspace}-cluster" : var.metadata.name
+  subnet_name = (
+    local.legacy ? "aks-node-subnet" :
+    local.layout == "kubestack" ? "${var.metadata.name}-${local.default.name}-node-pool" :
+    "${var.metadata.name}-nodes"
+  )
+  # Every pool's subnet; null lets AKS place the nodes.
+  subnet_id = one(azurerm_subnet.nodes[*].id)
+}
+
 resource "azurerm_virtual_network" "current" {
-  name                = var.metadata.name
+  count = local.own_network ? 1 : 0
+
+  name                = local.vnet_name
   location            = local.location
   resource_group_name = local.resource_group
   address_space       = var.config.vnet_address_space
@@ -47,9 +65,11 @@ resource "azurerm_virtual_network" "current" {
 
 # One node subnet, shared by the default pool and every other pool.
 resource "azurerm_subnet" "nodes" {
-  name                 = "${var.metadata.name}-nodes"
+  count = local.own_network ? 1 : 0
+
+  name                 = local.subnet_name
   resource_group_name  = local.resource_group
-  virtual_network_name = azurerm_virtual_network.current.name
+  virtual_network_name = azurerm_virtual_network.current[0].name
   address_prefixes     = var.config.subnet_address_prefixes
   service_endpoints    = var.config.subnet_service_endpoints
 }
@@ -58,9 +78,20 @@ resource "azurerm_subnet" "nodes" {
 # load balancer IPs in it. A system-assigned identity only exists once the cluster does, so it
 # is granted here; a user-assigned identity must be granted this role by its owner.
 resource "azurerm_role_assignment" "subnet" {
-  count = local.user_assigned ? 0 : 1
+  count = local.user_assigned || !local.own_network ? 0 : 1
 
-  scope                = azurerm_subnet.nodes.id
+  scope                = azurerm_subnet.nodes[0].id
   role_definition_name = "Network Contributor"
   principal_id         = azurerm_kubernetes_cluster.current.identity[0].principal_id
+}
+
+# Plinth's first versions always created the network, without `count`.
+moved {
+  from = azurerm_virtual_network.current
+  to   = azurerm_virtual_network.current[0]
+}
+
+moved {
+  from = azurerm_subnet.nodes
+  to   = azurerm_subnet.nodes[0]
 }

@@ -20,8 +20,8 @@ output "resource_group" {
 }
 
 output "subnet_id" {
-  description = "ID of the node subnet."
-  value       = azurerm_subnet.nodes.id
+  description = "ID of the node subnet (null with `network_layout = \"managed\"`: AKS manages it)."
+  value       = local.subnet_id
 }
 
 output "principal_id" {

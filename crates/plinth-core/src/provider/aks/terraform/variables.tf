@@ -26,6 +26,7 @@ variable "config" {
     availability_zones                     = list(string)
     dns_prefix                             = string
     sku_tier                               = string
+    network_layout                         = string
     vnet_address_space                     = list(string)
     subnet_address_prefixes                = list(string)
     subnet_service_endpoints               = optional(list(string))

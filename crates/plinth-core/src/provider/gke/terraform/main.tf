@@ -28,8 +28,8 @@ resource "google_container_cluster" "current" {
   enable_tpu                  = var.config.enable_tpu
   resource_labels             = local.labels
 
-  network    = google_compute_network.current.id
-  subnetwork = google_compute_subnetwork.current.id
+  network    = local.auto ? google_compute_network.current.self_link : google_compute_network.current.id
+  subnetwork = one(google_compute_subnetwork.current[*].id)
 
   # NetworkPolicies are enforced: by Calico (as Kubestack), or by Dataplane V2, which has it
   # built in (and then refuses the Calico settings).
@@ -176,7 +176,8 @@ module "node_pool" {
   metadata = var.metadata
   pool     = each.value
   cluster = {
-    id                    = google_container_cluster.current.id
+    # Kubestack's pools name their cluster; `cluster` replaces a pool when it changes.
+    id                    = local.auto ? google_container_cluster.current.name : google_container_cluster.current.id
     location              = var.metadata.region
     node_locations        = var.config.cluster_node_locations
     service_account_email = google_service_account.nodes.email

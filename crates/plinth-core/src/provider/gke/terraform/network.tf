@@ -5,6 +5,11 @@ locals {
   # that GKE creates (see ip_allocation_policy).
   node_cidr = "10.128.0.0/20"
 
+  # `network_mode = "auto"` is Kubestack's network, adopted as it is: an auto-mode VPC (one
+  # subnetwork per region, Google's), referenced the way Kubestack did, and no subnetwork of
+  # Plinth's. The cluster then runs in the region's automatic subnetwork.
+  auto = var.config.network_mode == "auto"
+
   advertise = var.config.router_advertise_config
   # Groups and ranges are only advertised in CUSTOM mode; as Kubestack, other modes drop them.
   custom = local.advertise == null ? false : local.advertise.mode == "CUSTOM"
@@ -12,10 +17,12 @@ locals {
 
 resource "google_compute_network" "current" {
   name                    = var.metadata.name
-  auto_create_subnetworks = false
+  auto_create_subnetworks = local.auto
 }
 
 resource "google_compute_subnetwork" "current" {
+  count = local.auto ? 0 : 1
+
   name          = var.metadata.name
   region        = var.metadata.region
   network       = google_compute_network.current.id
@@ -35,6 +42,12 @@ resource "google_compute_subnetwork" "current" {
   }
 }
 
+# Plinth's first versions always created the subnetwork, without `count`.
+moved {
+  from = google_compute_subnetwork.current
+  to   = google_compute_subnetwork.current[0]
+}
+
 # Cloud NAT gives private nodes outbound access. Its router only carries BGP settings when
 # `router_asn` is set; without Cloud NAT there is no router and both router keys are unused.
 resource "google_compute_router" "current" {
@@ -42,7 +55,7 @@ resource "google_compute_router" "current" {
 
   name    = var.metadata.name
   region  = var.metadata.region
-  network = google_compute_network.current.id
+  network = local.auto ? google_compute_network.current.name : google_compute_network.current.id
 
   dynamic "bgp" {
     for_each = var.config.router_asn == null ? [] : [var.config.router_asn]

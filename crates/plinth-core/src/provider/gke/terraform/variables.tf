@@ -40,6 +40,7 @@ variable "config" {
     services_ipv4_cidr_block                      = optional(string)
     enable_network_policy                         = bool
     enable_dataplane_v2                           = bool
+    network_mode                                  = string
     enable_vpc_flow_logs                          = bool
     enable_cloud_nat                              = bool
     cloud_nat_ip_count                            = number
