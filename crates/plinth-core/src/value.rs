@@ -433,23 +433,9 @@ impl From<Vec<Value>> for List {
     }
 }
 
-impl From<&[Value]> for List {
-    fn from(items: &[Value]) -> List {
-        List(Arc::new(items.to_vec()))
-    }
-}
-
 impl FromIterator<Value> for List {
     fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> List {
         List(Arc::new(iter.into_iter().collect()))
-    }
-}
-
-impl<'a> IntoIterator for &'a List {
-    type Item = &'a Value;
-    type IntoIter = std::slice::Iter<'a, Value>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
     }
 }
 

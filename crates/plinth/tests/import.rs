@@ -749,22 +749,7 @@ fn a_kubestack_eks_platform_migrates_without_replacing_anything() {
         let root = env.join(root);
         assert!(root.join("kubestack_moved.tf").is_file(), "{what}");
         std::fs::write(root.join("moto_override.tf"), &endpoints).expect("override");
-        let script = env.join(&format!("{out}/kubestack-state-migration.sh"));
-        let run = std::process::Command::new("bash")
-            .arg(&script)
-            .arg(&repo)
-            .arg(env.join(&format!("{out}/generated")))
-            .current_dir(env.path())
-            .envs(tf.mirror.env())
-            .env("BACKUP", env.join(&format!("backup-{layout}")))
-            .output()
-            .expect("bash");
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        );
-        assert!(run.status.success(), "{what}: the script failed:\n{said}");
+        let said = run_state_migration(&env, &tf, &repo, out, &format!("backup-{layout}"), &what);
         for want in [
             "took module.eks_zero\n",
             "took module.eks_zero_node_pool_extra\n",
@@ -827,6 +812,35 @@ fn moves(plan: &Json) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Runs the state migration script `plinth import kubestack --state-migration` wrote into
+/// `out/` against the Kubestack repository `repo`, backing up to `backup`; asserts it
+/// succeeded and returns what it said.
+fn run_state_migration(
+    env: &TestEnv,
+    tf: &engines::Terraform,
+    repo: &Path,
+    out: &str,
+    backup: &str,
+    what: &str,
+) -> String {
+    let run = std::process::Command::new("bash")
+        .arg(env.join(&format!("{out}/kubestack-state-migration.sh")))
+        .arg(repo)
+        .arg(env.join(&format!("{out}/generated")))
+        .current_dir(env.path())
+        .envs(tf.mirror.env())
+        .env("BACKUP", env.join(backup))
+        .output()
+        .expect("bash");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "{what}: the script failed:\n{said}");
+    said
+}
+
 /// A Kubestack-layout repository applied in `ops` through the provider doubles, imported to
 /// `out/` and migrated with the state migration script, ready for Plinth's first plan.
 struct DoubleMigration {
@@ -861,21 +875,7 @@ impl DoubleMigration {
             "--state-migration",
         ]);
         env.run_ok(&["generate", "out"]);
-        let run = std::process::Command::new("bash")
-            .arg(env.join("out/kubestack-state-migration.sh"))
-            .arg(&repo)
-            .arg(env.join("out/generated"))
-            .current_dir(env.path())
-            .envs(tf.mirror.env())
-            .env("BACKUP", env.join("backup"))
-            .output()
-            .expect("bash");
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        );
-        assert!(run.status.success(), "the script failed:\n{said}");
+        let said = run_state_migration(&env, &tf, &repo, "out", "backup", case);
         assert!(said.contains("pushed to"), "{said}");
         Some(DoubleMigration {
             env,

@@ -92,6 +92,24 @@ fn generated_code_matches_the_real_provider_schemas() {
     }
 }
 
+/// Terraform in `dir` through the doubles' mirror: its exit code and everything it said.
+fn terraform_in(mirror: &tf_double::Mirror, dir: &Path, args: &[&str]) -> (i32, String) {
+    let o = mirror
+        .terraform(dir)
+        .args(args)
+        .arg("-no-color")
+        .output()
+        .expect("terraform");
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
 /// GKE, AKS and kind through provider doubles: init, validate, then in every environment's
 /// workspace plan, apply, and a second plan with no changes.
 #[test]
@@ -104,22 +122,7 @@ fn gke_aks_and_kind_apply_through_provider_doubles() {
     env.run_ok(&["generate", "doubles"]);
     let out = dir.join("generated");
     let mirror = doubles_mirror(&env);
-    let run = |args: &[&str]| -> (i32, String) {
-        let o = mirror
-            .terraform(&out)
-            .args(args)
-            .arg("-no-color")
-            .output()
-            .expect("terraform");
-        (
-            o.status.code().unwrap_or(-1),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            ),
-        )
-    };
+    let run = |args: &[&str]| terraform_in(&mirror, &out, args);
     let ok = |args: &[&str]| {
         let (code, text) = run(args);
         assert_eq!(code, 0, "terraform {args:?}:\n{text}");
@@ -180,18 +183,8 @@ fn kubestack_network_shapes_match_the_schemas_and_plan_through_provider_doubles(
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     let mirror = doubles_mirror(&env);
     let tf = |args: &[&str]| -> String {
-        let o = mirror
-            .terraform(&out)
-            .args(args)
-            .arg("-no-color")
-            .output()
-            .expect("terraform");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(o.status.success(), "terraform {args:?}:\n{text}");
+        let (code, text) = terraform_in(&mirror, &out, args);
+        assert_eq!(code, 0, "terraform {args:?}:\n{text}");
         text
     };
     tf(&["init"]);

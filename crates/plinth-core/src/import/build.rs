@@ -844,6 +844,13 @@ impl<'a> Builder<'a> {
         };
         let s = |x: &str| VKind::String(x.into());
         let mut defaults: Vec<(&str, VKind, String)> = Vec::new();
+        // Where an environment sets `metadata_options` (an EKS pool's launch template).
+        let metadata_options = comp
+            .envs
+            .values()
+            .flat_map(|e| e.entries.iter())
+            .find(|x| x.key == "metadata_options")
+            .map(|x| x.at);
         match (p.id, role) {
             ("eks", Role::Cluster) if release && before((0, 16, 0)) => defaults.push((
                 "cluster_vpc_legacy_node_subnets",
@@ -862,9 +869,7 @@ impl<'a> Builder<'a> {
             )),
             // The current modules create a launch template only for `metadata_options`;
             // without it their node groups are the release's.
-            ("eks", Role::DefaultPool | Role::Pool)
-                if release || !sets_key(comp, "metadata_options") =>
-            {
+            ("eks", Role::DefaultPool | Role::Pool) if release || metadata_options.is_none() => {
                 defaults.push((
                     "kubestack_node_group",
                     VKind::Boolean(true),
@@ -872,16 +877,10 @@ impl<'a> Builder<'a> {
                 ))
             }
             ("eks", Role::DefaultPool | Role::Pool) => {
-                let at = comp
-                    .envs
-                    .values()
-                    .flat_map(|e| e.entries.iter())
-                    .find(|x| x.key == "metadata_options")
-                    .map_or(At::new(crate::source::FileId::BUILTIN, None), |x| x.at);
                 self.decide(
                     Some(label),
                     None,
-                    at,
+                    metadata_options.unwrap_or(At::new(crate::source::FileId::BUILTIN, None)),
                     format!("{era} gives a node group with `metadata_options` a launch template of its own (`<cluster>-<pool>-<hash>`), which Plinth does not adopt: the first plan creates Plinth's launch template and replaces the node group (a new group first, then the old one drained and deleted); plan it in `ops` before promoting"),
                     None,
                     None,
@@ -2559,13 +2558,6 @@ fn shape_dialect(p: &Provider, config: &Node, role: Role) -> Option<Dialect> {
         (false, true) => Some(Dialect::Current),
         _ => None,
     }
-}
-
-/// Whether any environment of the component sets `key`.
-fn sets_key(comp: &Comp, key: &str) -> bool {
-    comp.envs
-        .values()
-        .any(|e| e.entries.iter().any(|x| x.key == key))
 }
 
 /// The EKS AMI type AWS chose for a node group created without one before Kubernetes 1.30
