@@ -561,10 +561,11 @@ fn a_later_tag_with_typed_values_imports_as_current() {
 /// block on node groups (engines.md), which the real provider then wants to remove by
 /// replacing the node group; such a replacement is allowed when `remote_access` is the only
 /// reason.
-fn assert_migrated_without_replacement(plan: &Json, what: &str) {
+fn assert_migrated_without_replacement(plan: &Json, what: &str, expected: &[(&str, &str)]) {
     const KEPT: &[&str] = &[
         "aws_eks_cluster",
         "aws_eks_node_group",
+        "aws_launch_template",
         "aws_vpc",
         "aws_subnet",
         "aws_internet_gateway",
@@ -611,36 +612,7 @@ fn assert_migrated_without_replacement(plan: &Json, what: &str) {
             );
         }
     }
-    for (from, to) in [
-        (
-            "module.eks_zero.module.cluster.aws_eks_cluster.current",
-            "module.eks_zero.aws_eks_cluster.current",
-        ),
-        (
-            "module.eks_zero.module.cluster.aws_vpc.current",
-            "module.eks_zero.aws_vpc.current",
-        ),
-        (
-            "module.eks_zero.module.cluster.aws_subnet.current[1]",
-            "module.eks_zero.aws_subnet.control[1]",
-        ),
-        (
-            "module.eks_zero.module.cluster.aws_subnet.node_pool[0]",
-            "module.eks_zero.aws_subnet.node[0]",
-        ),
-        (
-            "module.eks_zero.module.cluster.module.node_pool.aws_eks_node_group.nodes",
-            "module.eks_zero.module.node_pool[\"default\"].aws_eks_node_group.pool",
-        ),
-        (
-            "module.eks_zero_node_pool_extra.module.node_pool.aws_eks_node_group.nodes",
-            "module.eks_zero.module.node_pool[\"extra\"].aws_eks_node_group.pool",
-        ),
-        (
-            "module.eks_zero.module.cluster.aws_iam_role_policy_attachment.master_cluster_policy",
-            "module.eks_zero.aws_iam_role_policy_attachment.master[\"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy\"]",
-        ),
-    ] {
+    for (from, to) in expected {
         assert!(
             moved.iter().any(|(f, t)| f == from && t == to),
             "{what}: `{from}` did not move to `{to}`; moves: {moved:#?}"
@@ -699,41 +671,86 @@ fn moved_blocks_and_state_migration_of_every_provider() {
     }
 }
 
-/// Issue 18: a Kubestack-layout EKS root (Kubestack's addresses and arguments, applied with the
-/// real aws provider against moto) is imported; the state migration script and the `moved`
-/// blocks bring its state to Plinth's root — the platform's, and with `--state cluster` the
-/// cluster's own — and Plinth's first plan against the same state destroys and replaces no
-/// cluster, node pool or network. (No namespaces here: the kustomization provider cannot run
-/// offline; catalog services' `p0`–`p2` → `wave0`–`wave2` moves are checked by snapshot.)
-#[test]
-fn a_kubestack_eks_platform_migrates_without_replacing_anything() {
-    let env = TestEnv::new();
-    let Some(tf) = engines::require(
-        "terraform and the real aws provider mirror (tf-plugins)",
-        engines::Terraform::new(env.path()),
-    ) else {
-        return;
-    };
-    let Some(moto) = engines::require(
-        "moto_server (pip install 'moto[server]')",
-        engines::Moto::start(),
-    ) else {
-        return;
-    };
-    let repo = env.copy_fixture(&fixture("migration-eks"), "repo");
-    let endpoints = moto.override_for(&["eks_zero"]);
-    std::fs::write(repo.join("moto_override.tf"), &endpoints).expect("override");
-    tf.run(&repo, &["init", "-input=false"]);
-    tf.run(&repo, &["workspace", "new", "ops"]);
-    let applied = tf.run(&repo, &["apply", "-auto-approve", "-input=false"]);
-    assert!(applied.contains("Apply complete!"), "{applied}");
-    let kubestack_state = tf.run(&repo, &["state", "list"]);
+/// Kubestack's release-era EKS addresses → Plinth's, which the first plan must show moved.
+const RELEASE_EKS_MOVES: &[(&str, &str)] = &[
+    (
+        "module.eks_zero.module.cluster.aws_eks_cluster.current",
+        "module.eks_zero.aws_eks_cluster.current",
+    ),
+    (
+        "module.eks_zero.module.cluster.aws_vpc.current",
+        "module.eks_zero.aws_vpc.current",
+    ),
+    (
+        "module.eks_zero.module.cluster.aws_subnet.current[1]",
+        "module.eks_zero.aws_subnet.control[1]",
+    ),
+    (
+        "module.eks_zero.module.cluster.aws_subnet.node_pool[0]",
+        "module.eks_zero.aws_subnet.node[0]",
+    ),
+    (
+        "module.eks_zero.module.cluster.module.node_pool.aws_eks_node_group.nodes",
+        "module.eks_zero.module.node_pool[\"default\"].aws_eks_node_group.pool",
+    ),
+    (
+        "module.eks_zero_node_pool_extra.module.node_pool.aws_eks_node_group.nodes",
+        "module.eks_zero.module.node_pool[\"extra\"].aws_eks_node_group.pool",
+    ),
+    (
+        "module.eks_zero.module.cluster.aws_iam_role_policy_attachment.master_cluster_policy",
+        "module.eks_zero.aws_iam_role_policy_attachment.master[\"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy\"]",
+    ),
+];
 
-    // Both layouts at once (their roots and state files are separate; the Kubestack state is
-    // only read).
-    let migrate = |layout: &str, out: &str, root: &str| {
+/// A Kubestack-layout EKS root (Kubestack's addresses and arguments) applied in `ops` with the
+/// real aws provider against moto.
+struct MotoKubestack {
+    env: TestEnv,
+    tf: engines::Terraform,
+    // Kept alive for the plans.
+    _moto: engines::Moto,
+    repo: PathBuf,
+    endpoints: String,
+    /// `terraform state list` of the Kubestack root after its apply.
+    kubestack_state: String,
+}
+
+impl MotoKubestack {
+    fn apply(case: &str) -> Option<MotoKubestack> {
+        let env = TestEnv::new();
+        let tf = engines::require(
+            "terraform and the real aws provider mirror (tf-plugins)",
+            engines::Terraform::new(env.path()),
+        )?;
+        let moto = engines::require(
+            "moto_server (pip install 'moto[server]')",
+            engines::Moto::start(),
+        )?;
+        let repo = env.copy_fixture(&fixture(case), "repo");
+        let endpoints = moto.override_for(&["eks_zero"]);
+        std::fs::write(repo.join("moto_override.tf"), &endpoints).expect("override");
+        tf.run(&repo, &["init", "-input=false"]);
+        tf.run(&repo, &["workspace", "new", "ops"]);
+        let applied = tf.run(&repo, &["apply", "-auto-approve", "-input=false"]);
+        assert!(applied.contains("Apply complete!"), "{applied}");
+        let kubestack_state = tf.run(&repo, &["state", "list"]);
+        Some(MotoKubestack {
+            env,
+            tf,
+            _moto: moto,
+            repo,
+            endpoints,
+            kubestack_state,
+        })
+    }
+
+    /// Imports the repository into `out` with the state layout `layout`, generates, runs the
+    /// state migration script (which must say each of `said`) and returns Plinth's first plan
+    /// of `ops` in `root`.
+    fn migrate(&self, layout: &str, out: &str, root: &str, said: &[&str]) -> Json {
         let what = format!("state = {layout}");
-        env.run_ok(&[
+        self.env.run_ok(&[
             "import",
             "kubestack",
             "repo",
@@ -743,28 +760,66 @@ fn a_kubestack_eks_platform_migrates_without_replacing_anything() {
             "--state",
             layout,
         ]);
-        let moved = env.read(&format!("{out}/clusters/eks_zero.toml"));
+        let moved = self.env.read(&format!("{out}/clusters/eks_zero.toml"));
         assert!(moved.contains("[kubestack]\n"), "{moved}");
-        env.run_ok(&["generate", out]);
-        let root = env.join(root);
-        assert!(root.join("kubestack_moved.tf").is_file(), "{what}");
-        std::fs::write(root.join("moto_override.tf"), &endpoints).expect("override");
-        let said = run_state_migration(&env, &tf, &repo, out, &format!("backup-{layout}"), &what);
-        for want in [
-            "took module.eks_zero\n",
-            "took module.eks_zero_node_pool_extra\n",
-            "left out module.eks_zero.module.cluster.aws_security_group.masters",
-            "left out module.eks_zero.module.cluster.aws_route.current",
-            "pushed to",
-            "apps: no such Kubestack workspace; skipped",
-        ] {
-            assert!(said.contains(want), "{what}: `{want}` not in\n{said}");
+        self.env.run_ok(&["generate", out]);
+        assert!(
+            self.env.join(root).join("kubestack_moved.tf").is_file(),
+            "{what}"
+        );
+        let backup = format!("backup-{layout}");
+        let output = run_state_migration(&self.env, &self.tf, &self.repo, out, &backup, &what);
+        for want in said {
+            assert!(output.contains(want), "{what}: `{want}` not in\n{output}");
         }
-        tf.run(&root, &["workspace", "select", "ops"]);
-        tf.run(&root, &["plan", "-input=false", "-out=first.tfplan"]);
-        let plan: Json =
-            serde_json::from_str(&tf.run(&root, &["show", "-json", "first.tfplan"])).expect("plan");
-        assert_migrated_without_replacement(&plan, &what);
+        self.plan(root)
+    }
+
+    /// Plinth's plan of `ops` in `root` (moto's endpoints added), as `terraform show -json`
+    /// has it.
+    fn plan(&self, root: &str) -> Json {
+        let root = self.env.join(root);
+        std::fs::write(root.join("moto_override.tf"), &self.endpoints).expect("override");
+        self.tf.run(&root, &["workspace", "select", "ops"]);
+        self.tf
+            .run(&root, &["plan", "-input=false", "-out=first.tfplan"]);
+        serde_json::from_str(&self.tf.run(&root, &["show", "-json", "first.tfplan"]))
+            .expect("plan json")
+    }
+
+    /// The Kubestack state stays as it was: the rollback point.
+    fn assert_kubestack_state_kept(&self) {
+        assert_eq!(
+            self.tf.run(&self.repo, &["state", "list"]),
+            self.kubestack_state
+        );
+    }
+}
+
+/// Issue 18: a Kubestack-layout EKS root of the release era (`module.cluster`; fixture
+/// `migration-eks`) is imported; the state migration script and the `moved` blocks bring its
+/// state to Plinth's root — the platform's, and with `--state cluster` the cluster's own — and
+/// Plinth's first plan against the same state destroys and replaces no cluster, node pool or
+/// network. (No namespaces here: the kustomization provider cannot run offline; catalog
+/// services' `p0`–`p2` → `wave0`–`wave2` moves are checked by snapshot.)
+#[test]
+fn a_kubestack_eks_platform_migrates_without_replacing_anything() {
+    let Some(k) = MotoKubestack::apply("migration-eks") else {
+        return;
+    };
+    let said = [
+        "took module.eks_zero\n",
+        "took module.eks_zero_node_pool_extra\n",
+        "left out module.eks_zero.module.cluster.aws_security_group.masters",
+        "left out module.eks_zero.module.cluster.aws_route.current",
+        "pushed to",
+        "apps: no such Kubestack workspace; skipped",
+    ];
+    // Both layouts at once (their roots and state files are separate; the Kubestack state is
+    // only read).
+    let migrate = |layout: &str, out: &str, root: &str| {
+        let plan = k.migrate(layout, out, root, &said);
+        assert_migrated_without_replacement(&plan, &format!("state = {layout}"), RELEASE_EKS_MOVES);
     };
     std::thread::scope(|scope| {
         let platform = scope.spawn(|| migrate("platform", "out", "out/generated"));
@@ -776,8 +831,115 @@ fn a_kubestack_eks_platform_migrates_without_replacing_anything() {
             }
         }
     });
-    // The Kubestack state stays as it was: the rollback point.
-    assert_eq!(tf.run(&repo, &["state", "list"]), kubestack_state);
+    k.assert_kubestack_state_kept();
+}
+
+/// Issue 18, the current era (flat modules; fixture `migration-eks-current`): both pools set
+/// `metadata_options`, so each has Kubestack's launch template. The import keeps node groups and
+/// templates as Kubestack made them (`kubestack_node_group`); Plinth's first plan replaces no
+/// cluster, network, node group or launch template, and changes neither template's volumes or
+/// metadata options (a new template version would roll every node). Without
+/// `kubestack_node_group` the same plan replaces the node group: the check can fail.
+#[test]
+fn a_current_kubestack_eks_platform_with_launch_templates_migrates_without_replacing_anything() {
+    let Some(k) = MotoKubestack::apply("migration-eks-current") else {
+        return;
+    };
+    let plan = k.migrate(
+        "platform",
+        "out",
+        "out/generated",
+        &[
+            "took module.eks_zero\n",
+            "took module.eks_zero_node_pool_extra\n",
+            "left out module.eks_zero.aws_security_group.masters",
+            "left out module.eks_zero.aws_route.current",
+            "pushed to",
+        ],
+    );
+    let pool = |p: &str, r: &str| format!("module.eks_zero.module.node_pool[\"{p}\"].{r}");
+    let expected = [
+        (
+            "module.eks_zero.aws_subnet.current[1]".to_string(),
+            "module.eks_zero.aws_subnet.control[1]".to_string(),
+        ),
+        (
+            "module.eks_zero.aws_subnet.node_pool[0]".to_string(),
+            "module.eks_zero.aws_subnet.node[0]".to_string(),
+        ),
+        (
+            "module.eks_zero.module.node_pool.aws_eks_node_group.nodes".to_string(),
+            pool("default", "aws_eks_node_group.pool"),
+        ),
+        (
+            "module.eks_zero.module.node_pool.aws_launch_template.current[0]".to_string(),
+            pool("default", "aws_launch_template.pool[0]"),
+        ),
+        (
+            "module.eks_zero_node_pool_extra.aws_eks_node_group.nodes".to_string(),
+            pool("extra", "aws_eks_node_group.pool"),
+        ),
+        (
+            "module.eks_zero_node_pool_extra.aws_launch_template.current[0]".to_string(),
+            pool("extra", "aws_launch_template.pool[0]"),
+        ),
+    ];
+    let expected: Vec<(&str, &str)> = expected
+        .iter()
+        .map(|(f, t)| (f.as_str(), t.as_str()))
+        .collect();
+    assert_migrated_without_replacement(&plan, "current", &expected);
+    let templates: Vec<&Json> = plan["resource_changes"]
+        .as_array()
+        .expect("resource_changes")
+        .iter()
+        .filter(|rc| rc["type"] == "aws_launch_template")
+        .collect();
+    assert_eq!(templates.len(), 2, "{templates:#?}");
+    // What Kubestack wrote is in the state, so an unchanged attribute is a real comparison.
+    let default = templates
+        .iter()
+        .find(|rc| rc["address"] == pool("default", "aws_launch_template.pool[0]").as_str())
+        .expect("the default pool's template");
+    let before = &default["change"]["before"];
+    assert_eq!(
+        before["block_device_mappings"][0]["ebs"][0]["volume_size"],
+        50
+    );
+    assert_eq!(
+        before["metadata_options"][0]["http_put_response_hop_limit"],
+        2
+    );
+    for rc in templates {
+        for attribute in ["block_device_mappings", "metadata_options", "name"] {
+            assert_eq!(
+                rc["change"]["before"][attribute], rc["change"]["after"][attribute],
+                "{}: {attribute} changes (actions {})",
+                rc["address"], rc["change"]["actions"]
+            );
+        }
+    }
+    k.assert_kubestack_state_kept();
+
+    // Without `kubestack_node_group` (the last one written: the pool `extra`), Plinth's own
+    // node group (a name prefix) and launch template replace Kubestack's.
+    let file = "out/clusters/eks_zero.toml";
+    let text = k.env.read(file);
+    let line = "kubestack_node_group = true\n";
+    let at = text.rfind(line).expect("kubestack_node_group written");
+    k.env.write(
+        file,
+        &format!("{}{}", &text[..at], &text[at + line.len()..]),
+    );
+    k.env.run_ok(&["generate", "out"]);
+    let replaced = replacements(&k.plan("out/generated"), &["aws_eks_node_group"]);
+    assert!(
+        replaced
+            .iter()
+            .any(|r| r
+                .starts_with(&Json::from(pool("extra", "aws_eks_node_group.pool")).to_string())),
+        "{replaced:#?}"
+    );
 }
 
 /// The replacements in a plan (`terraform show -json`): address and replace paths of every
@@ -937,7 +1099,9 @@ impl DoubleMigration {
         let replaced = replacements(&self.plan(), kept);
         for a in addresses {
             assert!(
-                replaced.iter().any(|r| r.starts_with(&format!("\"{a}\""))),
+                replaced
+                    .iter()
+                    .any(|r| r.starts_with(&Json::from(*a).to_string())),
                 "{a} not replaced without `{line}`: {replaced:#?}"
             );
         }
@@ -945,12 +1109,14 @@ impl DoubleMigration {
 }
 
 /// Issue 18 for GKE: a Kubestack-layout GKE root (release layout: an auto-mode network, the
-/// cluster on it by self link, the default pool naming its cluster) applied through the google
-/// provider double, imported, migrated with the state migration script and the `moved` blocks:
-/// Plinth's first plan replaces no network, cluster or node pool. The double replaces what the
-/// real provider's `ForceNew` attributes say (`tf_double::force_new`), and the same plan without
-/// the imported `network_mode = "auto"` (Plinth's custom-mode network) replaces the network and
-/// the cluster: the check can fail.
+/// cluster on it by self link, the default pool naming its cluster, a pool module whose pool has
+/// a service account of its own) applied through the google provider double, imported, migrated
+/// with the state migration script and the `moved` blocks: Plinth's first plan replaces no
+/// network, cluster, node pool or service account, and deletes no IAM membership. The double
+/// replaces what the real provider's `ForceNew` attributes say (`tf_double::force_new`), and the
+/// same plan without the imported `network_mode = "auto"` (Plinth's custom-mode network)
+/// replaces the network and the cluster, and without `kubestack_service_account` the extra pool:
+/// the check can fail.
 #[test]
 fn a_kubestack_gke_platform_migrates_without_replacing_its_network_or_cluster() {
     const KEPT: &[&str] = &[
@@ -961,6 +1127,7 @@ fn a_kubestack_gke_platform_migrates_without_replacing_its_network_or_cluster() 
         "google_compute_router",
         "google_compute_router_nat",
         "google_service_account",
+        "google_project_iam_member",
     ];
     let Some(m) = DoubleMigration::new("migration-gke") else {
         return;
@@ -984,7 +1151,27 @@ fn a_kubestack_gke_platform_migrates_without_replacing_its_network_or_cluster() 
                 "module.gke_zero.module.cluster.module.node_pool.google_container_node_pool.current",
                 "module.gke_zero.module.node_pool[\"default\"].google_container_node_pool.pool",
             ),
+            (
+                "module.gke_zero_node_pool_extra.module.node_pool.google_container_node_pool.current",
+                "module.gke_zero.module.node_pool[\"extra\"].google_container_node_pool.pool",
+            ),
+            (
+                "module.gke_zero_node_pool_extra.module.node_pool.google_service_account.current[0]",
+                "module.gke_zero.module.node_pool[\"extra\"].google_service_account.kubestack[0]",
+            ),
+            (
+                "module.gke_zero_node_pool_extra.module.node_pool.google_project_iam_member.metric_writer[0]",
+                "module.gke_zero.module.node_pool[\"extra\"].google_project_iam_member.metric_writer[0]",
+            ),
         ],
+    );
+    // A pool's service account cannot change in place: without the key, Plinth's pool (on the
+    // cluster's account) replaces Kubestack's.
+    m.assert_replaced_without(
+        "gke_zero",
+        "kubestack_service_account = true",
+        KEPT,
+        &["module.gke_zero.module.node_pool[\"extra\"].google_container_node_pool.pool"],
     );
     // Plinth's own network is no auto-mode one: without the key the plan replaces it all.
     m.assert_replaced_without(

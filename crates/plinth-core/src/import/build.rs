@@ -844,13 +844,6 @@ impl<'a> Builder<'a> {
         };
         let s = |x: &str| VKind::String(x.into());
         let mut defaults: Vec<(&str, VKind, String)> = Vec::new();
-        // Where an environment sets `metadata_options` (an EKS pool's launch template).
-        let metadata_options = comp
-            .envs
-            .values()
-            .flat_map(|e| e.entries.iter())
-            .find(|x| x.key == "metadata_options")
-            .map(|x| x.at);
         match (p.id, role) {
             ("eks", Role::Cluster) if release && before((0, 16, 0)) => defaults.push((
                 "cluster_vpc_legacy_node_subnets",
@@ -867,24 +860,31 @@ impl<'a> Builder<'a> {
                 s(&keys::placeholder("the cluster's release channel: `gcloud container clusters describe <name> --format='value(releaseChannel.channel)'`")),
                 format!("{era} sets no release channel, so GKE chose one when the cluster was created; Plinth's default `STABLE` could change it"),
             )),
-            // The current modules create a launch template only for `metadata_options`;
-            // without it their node groups are the release's.
-            ("eks", Role::DefaultPool | Role::Pool) if release || metadata_options.is_none() => {
+            // Kubestack's node groups have a fixed name; the current modules' launch template
+            // (only for `metadata_options`) is the one a `kubestack_node_group` keeps.
+            ("eks", Role::DefaultPool | Role::Pool) => defaults.push((
+                "kubestack_node_group",
+                VKind::Boolean(true),
+                if release {
+                    format!("{era}'s node groups have a fixed name and no launch template: kept so, the import replaces no node group")
+                } else {
+                    format!("{era}'s node groups have a fixed name and a launch template only for `metadata_options`: kept so, the import replaces no node group")
+                },
+            )),
+            // Kubestack's node pool modules create a service account for their pool unless it
+            // names one.
+            ("gke", Role::Pool)
+                if !comp
+                    .envs
+                    .values()
+                    .flat_map(|e| e.entries.iter())
+                    .any(|x| x.key == "service_account_email") =>
+            {
                 defaults.push((
-                    "kubestack_node_group",
+                    "kubestack_service_account",
                     VKind::Boolean(true),
-                    format!("{era}'s node groups have a fixed name and no launch template: kept so, the import replaces no node group"),
+                    format!("{era} gives a node pool module's pool a service account of its own, which its nodes use: kept so, the import replaces no node pool"),
                 ))
-            }
-            ("eks", Role::DefaultPool | Role::Pool) => {
-                self.decide(
-                    Some(label),
-                    None,
-                    metadata_options.unwrap_or(At::new(crate::source::FileId::BUILTIN, None)),
-                    format!("{era} gives a node group with `metadata_options` a launch template of its own (`<cluster>-<pool>-<hash>`), which Plinth does not adopt: the first plan creates Plinth's launch template and replaces the node group (a new group first, then the old one drained and deleted); plan it in `ops` before promoting"),
-                    None,
-                    None,
-                );
             }
             ("aks", Role::DefaultPool) if release => {
                 for (k, v) in [

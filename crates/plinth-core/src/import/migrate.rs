@@ -432,10 +432,30 @@ pub fn steps(c: &ClusterDef, o: &KubestackOrigin, zones: usize) -> Vec<Step> {
                 format!("{}google_container_node_pool.pool", pool_to(DEFAULT_POOL)),
             );
             for (pool, pm) in &o.node_pools {
-                mv(
-                    format!("{}google_container_node_pool.current", pool_module(pm)),
-                    format!("{}google_container_node_pool.pool", pool_to(pool)),
-                );
+                // The pool's own service account (`kubestack_service_account`) and its roles.
+                for (from, to) in [
+                    (
+                        "google_container_node_pool.current",
+                        "google_container_node_pool.pool",
+                    ),
+                    (
+                        "google_service_account.current",
+                        "google_service_account.kubestack",
+                    ),
+                    (
+                        "google_project_iam_member.log_writer",
+                        "google_project_iam_member.log_writer",
+                    ),
+                    (
+                        "google_project_iam_member.metric_writer",
+                        "google_project_iam_member.metric_writer",
+                    ),
+                ] {
+                    mv(
+                        format!("{}{from}", pool_module(pm)),
+                        format!("{}{to}", pool_to(pool)),
+                    );
+                }
             }
             forget.push((format!("{k}google_compute_address.current"), INGRESS_IP));
             forget.push((format!("{k}google_compute_address.nat"), NAT));

@@ -234,9 +234,9 @@ pub static POOL_KEYS: &[Key] = &[
     Key::new("availability_zones", STRINGS, "Zones of the pool: its subnets are the cluster's node subnets (or its own subnets) in these zones.").default(Default::ClusterKey("cluster_availability_zones")).replaces(),
     Key::new("disk_size", POSITIVE, "Size in GiB of each node's encrypted gp3 data volume (the root volume; Bottlerocket's data volume), in the pool's launch template.").default(Default::Int(20)),
     Key::new("ami_type", Ty::Enum(AMI_TYPES), "EKS AMI type of the node group.").default(Default::Computed(default_ami_type, "follows the first instance type: arm64 → `AL2023_ARM_64_STANDARD`, GPU → `AL2023_x86_64_NVIDIA`, else `AL2023_x86_64_STANDARD`")).replaces(),
-    Key::new("kubestack_node_group", Ty::Boolean, "Keep the node group as Kubestack creates it: a fixed name (`node_group_name`) and no launch template (`disk_size` on the node group; volumes encrypted only by the account's EBS default; instance metadata as AWS defaults it). `plinth import kubestack` sets it so that migrating replaces no node group; a change that replaces the node group then fails on the name in use instead of creating the new group first.").default(Default::Bool(false)).replaces(),
+    Key::new("kubestack_node_group", Ty::Boolean, "Keep the node group and its launch template as Kubestack creates them: a fixed name (`node_group_name`), and a launch template only with `metadata_options`, holding the root volume's size and those options as given (without it, `disk_size` is on the node group). Volumes are then encrypted only by the account's EBS default and instance metadata is as AWS defaults it. `plinth import kubestack` sets it so that migrating replaces no node group and rolls no node; a change that replaces the node group then fails on the name in use instead of creating the new group first.").default(Default::Bool(false)).replaces(),
     Key::new("ami_release_version", Ty::String, "AMI release version of the node group (`release_version`); the latest for the cluster's version when unset."),
-    Key::new("metadata_options", Ty::Object(METADATA_OPTIONS), "Instance metadata options of the pool's launch template. Unset fields: endpoint `enabled`, tokens `required` (IMDSv2 only), hop limit 1 (pods without host networking cannot reach the node's credentials: use IAM roles for service accounts; give add-ons their region and VPC explicitly or raise it to 2)."),
+    Key::new("metadata_options", Ty::Object(METADATA_OPTIONS), "Instance metadata options of the pool's launch template. Unset fields: endpoint `enabled`, tokens `required` (IMDSv2 only), hop limit 1 (pods without host networking cannot reach the node's credentials: use IAM roles for service accounts; give add-ons their region and VPC explicitly or raise it to 2); a `kubestack_node_group` leaves them to AWS, as Kubestack did."),
     Key::new("vpc_subnet_ids", STRINGS, "Existing subnets for the node group instead of the cluster's node subnets.").replaces(),
     Key::new("vpc_secondary_cidr", Ty::Cidr, "A secondary CIDR associated with the cluster's VPC (`aws_vpc_ipv4_cidr_block_association`) in which the pool gets subnets of its own, one per zone, routed like the node subnets. Each pool needs its own CIDR, outside the VPC CIDR (e.g. in `100.64.0.0/10`).").replaces(),
     Key::new("vpc_subnet_newbits", COUNT, "Newbits of the pool's own subnets within `vpc_secondary_cidr` (2 when unset); only with `vpc_secondary_cidr`.").replaces(),
@@ -348,24 +348,6 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
         );
     }
     check_access(v, out);
-    for (name, pool) in v.pools {
-        if pool
-            .config
-            .get("kubestack_node_group")
-            .and_then(Value::as_bool)
-            == Some(true)
-            && let Some(m) = explicit(&pool.config, "metadata_options")
-        {
-            out.push(
-                Diagnostic::error(
-                    "unsupported-combination",
-                    format!("{}: node pool `{name}`: `metadata_options` needs a launch template, which a `kubestack_node_group` has none of", v.what),
-                )
-                .at_value(m.origin, "set in the launch template")
-                .hint("remove `metadata_options`, or `kubestack_node_group` (which replaces the node group)"),
-            );
-        }
-    }
     let private = c
         .get("cluster_vpc_subnet_map_public_ip")
         .and_then(Value::as_bool)

@@ -344,6 +344,13 @@ pub static POOL_KEYS: &[Key] = &[
     )
     .replaces(),
     Key::new(
+        "kubestack_service_account",
+        Ty::Boolean,
+        "A service account of the pool's own, as Kubestack creates one for each node pool module: account id `<first 24 characters of <pool>-<cluster>>-<first 5 hex digits of its SHA-512>`, with the log and metric writer roles. `plinth import kubestack` sets it on such pools so that migrating replaces no node pool (a pool's service account cannot change in place).",
+    )
+    .default(Default::Bool(false))
+    .replaces(),
+    Key::new(
         "guest_accelerator",
         Ty::Object(GUEST_ACCELERATOR),
         "GPUs attached to each node (`guest_accelerator`).",
@@ -434,6 +441,24 @@ fn check_resolved(v: &ResolvedView<'_>, out: &mut Vec<Diagnostic>) {
             "enable_network_policy",
             "Dataplane V2 always enforces NetworkPolicies",
         );
+    }
+    for (name, pool) in v.pools {
+        if pool
+            .config
+            .get("kubestack_service_account")
+            .and_then(Value::as_bool)
+            == Some(true)
+            && let Some(email) = explicit(&pool.config, "service_account_email")
+        {
+            out.push(
+                Diagnostic::error(
+                    "unsupported-combination",
+                    format!("{}: node pool `{name}`: `service_account_email` and `kubestack_service_account` both name the nodes' service account", v.what),
+                )
+                .at_value(email.origin, "this account")
+                .hint("keep one: `kubestack_service_account` is the account Kubestack created for the pool"),
+            );
+        }
     }
     if let Some(x) = explicit(c, "router_advertise_config")
         && !c.contains_key("router_asn")

@@ -178,6 +178,8 @@ module "node_pool" {
   cluster = {
     # Kubestack's pools name their cluster; `cluster` replaces a pool when it changes.
     id                    = local.auto ? google_container_cluster.current.name : google_container_cluster.current.id
+    name                  = var.metadata.name
+    project               = var.config.project_id
     location              = var.metadata.region
     node_locations        = var.config.cluster_node_locations
     service_account_email = google_service_account.nodes.email

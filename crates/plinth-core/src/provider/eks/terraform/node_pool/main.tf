@@ -19,14 +19,17 @@ locals {
 
   # Bottlerocket keeps its OS on /dev/xvda and containers and images on /dev/xvdb; the other
   # AMIs have one root volume, /dev/xvda.
+  # A Kubestack node group's template sets only the root volume's size, on the root device of
+  # the EKS-optimized AMIs Kubestack looks up (/dev/xvda).
+  kubestack    = local.config.kubestack_node_group
   bottlerocket = startswith(local.config.ami_type, "BOTTLEROCKET")
-  volumes = local.bottlerocket ? [
+  volumes = local.bottlerocket && !local.kubestack ? [
     { device = "/dev/xvda", size = null },
     { device = "/dev/xvdb", size = local.config.disk_size },
   ] : [{ device = "/dev/xvda", size = local.config.disk_size }]
 
   # IMDSv2 only, and one hop: pods without host networking cannot take the node's credentials
-  # (they use IAM roles for service accounts).
+  # (they use IAM roles for service accounts). A Kubestack template has the options as given.
   metadata = local.config.metadata_options == null ? {
     http_endpoint               = null
     http_tokens                 = null
@@ -34,6 +37,14 @@ locals {
     http_protocol_ipv6          = null
     instance_metadata_tags      = null
   } : local.config.metadata_options
+  metadata_defaults = local.kubestack ? {
+    http_endpoint = null, http_tokens = null, http_put_response_hop_limit = null
+    } : {
+    http_endpoint = "enabled", http_tokens = "required", http_put_response_hop_limit = 1
+  }
+
+  # Kubestack creates a launch template only for `metadata_options`.
+  launch_template = !local.kubestack || local.config.metadata_options != null
 }
 
 resource "aws_vpc_ipv4_cidr_block_association" "pool" {
@@ -63,18 +74,20 @@ resource "aws_route_table_association" "pool" {
 }
 
 # Every pool has a launch template: encrypted volumes, IMDSv2 and tags on the instances. A pool
-# imported from Kubestack (`kubestack_node_group`) keeps its node group as it is: adding a launch
-# template would replace it.
+# imported from Kubestack (`kubestack_node_group`) keeps its node group and launch template as
+# Kubestack made them (a template only with `metadata_options`, holding the root volume's size and
+# those options): adding or changing a template's settings would replace the node group or roll
+# its nodes.
 resource "aws_launch_template" "pool" {
-  count = local.config.kubestack_node_group ? 0 : 1
+  count = local.launch_template ? 1 : 0
 
   # Launch template names are limited to 128 characters: Kubestack's truncation plus a hash.
   name = "${substr("${var.cluster.name}-${var.pool.name}", 0, 120)}-${substr(sha256("${var.cluster.name}-${var.pool.name}"), 0, 7)}"
 
   metadata_options {
-    http_endpoint               = coalesce(local.metadata.http_endpoint, "enabled")
-    http_tokens                 = coalesce(local.metadata.http_tokens, "required")
-    http_put_response_hop_limit = coalesce(local.metadata.http_put_response_hop_limit, 1)
+    http_endpoint               = try(coalesce(local.metadata.http_endpoint, local.metadata_defaults.http_endpoint), null)
+    http_tokens                 = try(coalesce(local.metadata.http_tokens, local.metadata_defaults.http_tokens), null)
+    http_put_response_hop_limit = try(coalesce(local.metadata.http_put_response_hop_limit, local.metadata_defaults.http_put_response_hop_limit), null)
     http_protocol_ipv6          = local.metadata.http_protocol_ipv6
     instance_metadata_tags      = local.metadata.instance_metadata_tags
   }
@@ -87,21 +100,20 @@ resource "aws_launch_template" "pool" {
 
       ebs {
         volume_size           = block_device_mappings.value.size
-        volume_type           = "gp3"
-        encrypted             = true
-        delete_on_termination = true
+        volume_type           = local.kubestack ? null : "gp3"
+        encrypted             = local.kubestack ? null : true
+        delete_on_termination = local.kubestack ? null : true
       }
     }
   }
 
-  tag_specifications {
-    resource_type = "instance"
-    tags          = local.tags
-  }
+  dynamic "tag_specifications" {
+    for_each = local.kubestack ? [] : ["instance", "volume"]
 
-  tag_specifications {
-    resource_type = "volume"
-    tags          = local.tags
+    content {
+      resource_type = tag_specifications.value
+      tags          = local.tags
+    }
   }
 
   tags = local.tags
@@ -115,7 +127,7 @@ resource "aws_eks_node_group" "pool" {
   node_group_name        = local.config.kubestack_node_group ? var.pool.name : null
   node_group_name_prefix = local.config.kubestack_node_group ? null : "${var.pool.name}-"
   node_role_arn          = var.cluster.node_role_arn
-  disk_size              = local.config.kubestack_node_group ? local.config.disk_size : null
+  disk_size              = local.launch_template ? null : local.config.disk_size
   subnet_ids             = local.subnet_ids
   instance_types         = local.config.instance_types
   ami_type               = local.config.ami_type

@@ -18,6 +18,37 @@ locals {
     local.config.extra_oauth_scopes == null ? [] : local.config.extra_oauth_scopes,
   ))
   accelerator = local.config.guest_accelerator
+
+  # Kubestack's account id for a pool of its own: 24 characters of `<pool>-<cluster>` and a hash.
+  kubestack_account = "${var.pool.name}-${var.cluster.name}"
+  service_account = (
+    local.config.service_account_email != null ? local.config.service_account_email :
+    local.config.kubestack_service_account ? google_service_account.kubestack[0].email :
+    var.cluster.service_account_email
+  )
+}
+
+resource "google_service_account" "kubestack" {
+  count = local.config.kubestack_service_account ? 1 : 0
+
+  account_id = "${substr(local.kubestack_account, 0, 24)}-${substr(sha512(local.kubestack_account), 0, 5)}"
+  project    = var.cluster.project
+}
+
+resource "google_project_iam_member" "log_writer" {
+  count = local.config.kubestack_service_account ? 1 : 0
+
+  project = var.cluster.project
+  role    = "roles/logging.logWriter"
+  member  = "serviceAccount:${google_service_account.kubestack[0].email}"
+}
+
+resource "google_project_iam_member" "metric_writer" {
+  count = local.config.kubestack_service_account ? 1 : 0
+
+  project = var.cluster.project
+  role    = "roles/monitoring.metricWriter"
+  member  = "serviceAccount:${google_service_account.kubestack[0].email}"
 }
 
 resource "google_container_node_pool" "pool" {
@@ -48,7 +79,7 @@ resource "google_container_node_pool" "pool" {
     labels          = local.config.labels
     tags            = local.config.instance_tags
     oauth_scopes    = local.oauth_scopes
-    service_account = local.config.service_account_email != null ? local.config.service_account_email : var.cluster.service_account_email
+    service_account = local.service_account
     # The VMs carry the cluster's GCP labels; `labels` above are Kubernetes node labels.
     resource_labels = var.cluster.labels
 

@@ -39,10 +39,11 @@ variable "pool" {
         value  = optional(string)
         effect = string
       })))
-      labels                = optional(map(string))
-      instance_tags         = optional(list(string))
-      extra_oauth_scopes    = optional(list(string))
-      service_account_email = optional(string)
+      labels                    = optional(map(string))
+      instance_tags             = optional(list(string))
+      extra_oauth_scopes        = optional(list(string))
+      service_account_email     = optional(string)
+      kubestack_service_account = bool
       guest_accelerator = optional(object({
         type               = string
         count              = number
