@@ -703,6 +703,15 @@ const RELEASE_EKS_MOVES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Applies the Kubestack root `repo` in a new workspace `ops`; returns its `terraform state list`.
+fn apply_in_ops(tf: &engines::Terraform, repo: &Path) -> String {
+    tf.run(repo, &["init", "-input=false"]);
+    tf.run(repo, &["workspace", "new", "ops"]);
+    let applied = tf.run(repo, &["apply", "-auto-approve", "-input=false"]);
+    assert!(applied.contains("Apply complete!"), "{applied}");
+    tf.run(repo, &["state", "list"])
+}
+
 /// A Kubestack-layout EKS root (Kubestack's addresses and arguments) applied in `ops` with the
 /// real aws provider against moto.
 struct MotoKubestack {
@@ -730,11 +739,7 @@ impl MotoKubestack {
         let repo = env.copy_fixture(&fixture(case), "repo");
         let endpoints = moto.override_for(&["eks_zero"]);
         std::fs::write(repo.join("moto_override.tf"), &endpoints).expect("override");
-        tf.run(&repo, &["init", "-input=false"]);
-        tf.run(&repo, &["workspace", "new", "ops"]);
-        let applied = tf.run(&repo, &["apply", "-auto-approve", "-input=false"]);
-        assert!(applied.contains("Apply complete!"), "{applied}");
-        let kubestack_state = tf.run(&repo, &["state", "list"]);
+        let kubestack_state = apply_in_ops(&tf, &repo);
         Some(MotoKubestack {
             env,
             tf,
@@ -1023,11 +1028,7 @@ impl DoubleMigration {
             engines::Terraform::new(env.path()),
         )?;
         let repo = env.copy_fixture(&fixture(case), "repo");
-        tf.run(&repo, &["init", "-input=false"]);
-        tf.run(&repo, &["workspace", "new", "ops"]);
-        let applied = tf.run(&repo, &["apply", "-auto-approve", "-input=false"]);
-        assert!(applied.contains("Apply complete!"), "{applied}");
-        let kubestack_state = tf.run(&repo, &["state", "list"]);
+        let kubestack_state = apply_in_ops(&tf, &repo);
         let report = env.run_ok(&[
             "import",
             "kubestack",
