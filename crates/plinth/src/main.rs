@@ -76,6 +76,12 @@ impl CliError {
 }
 
 fn main() -> ExitCode {
+    // The main thread is one of the pool's workers rather than waiting idle for them: what it
+    // frees after reading the definition (its own allocator heap) is reused by the half of the
+    // resolution it then does itself (issue 20: 1 MiB less at the fleet's peak).
+    let _ = rayon::ThreadPoolBuilder::new()
+        .use_current_thread()
+        .build_global();
     let cli = cli::Cli::parse();
     let ui = ui::Ui::new(&cli.global);
     if !cli.global.quiet {
@@ -112,3 +118,4 @@ fn main() -> ExitCode {
     };
     ExitCode::from(exit as u8)
 }
+
