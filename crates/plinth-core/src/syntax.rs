@@ -195,15 +195,14 @@ impl Node {
     fn into_table(self, file: FileId, diags: &mut Diagnostics) -> Table {
         let mut entries = self.entries;
         entries.sort_unstable_by(|a, b| a.key.name.cmp(&b.key.name));
-        let mut values: Vec<(Str, Value)> = entries
-            .into_iter()
-            .filter_map(|e| {
-                let v = e.slot.into_value(file, e.key.span, diags)?;
-                Some((e.key.name, v))
-            })
-            .collect();
-        // Collected in place of the larger entries: give the spare room back.
-        values.shrink_to_fit();
+        // A buffer of its own, exactly as long: collected in place of the larger entries, the
+        // values kept the entries' buffer (with its growth room), as mimalloc does not move a
+        // block that shrinks by less than half (issue 20).
+        let mut values: Vec<(Str, Value)> = Vec::with_capacity(entries.len());
+        values.extend(entries.into_iter().filter_map(|e| {
+            let v = e.slot.into_value(file, e.key.span, diags)?;
+            Some((e.key.name, v))
+        }));
         // Sorted, and the keys are unique (a repeated key is refused while reading).
         Table::from_sorted(values)
     }
