@@ -50,6 +50,9 @@ impl<V> ByEnv<V> {
         match self.find(&env) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, v)),
             Err(i) => {
+                // A component has a handful of environments, and tens of thousands of
+                // components hold these: no room to grow (issue 20).
+                self.entries.reserve_exact(1);
                 self.entries.insert(i, (env, v));
                 None
             }

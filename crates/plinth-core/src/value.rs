@@ -386,10 +386,21 @@ impl<K: Into<Str>> FromIterator<(K, Value)> for Table {
             entries.dedup_by(|a, b| a.0 == b.0);
             entries.reverse();
         }
-        // A collected vector may have kept a larger buffer (in place of what it was made from).
-        entries.shrink_to_fit();
+        // A collected vector may have kept a larger buffer (in place of what it was made from),
+        // which shrinking would not give back: mimalloc leaves a block shrunk by less than half
+        // where it is (issue 20). An exact copy does.
+        if entries.capacity() > entries.len() {
+            entries = exact(entries);
+        }
         Table::from_sorted(entries)
     }
+}
+
+/// The same items in a buffer of their own, exactly as long.
+fn exact<T>(items: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(items.len());
+    out.extend(items);
+    out
 }
 
 impl std::ops::Index<&str> for Table {
