@@ -14,7 +14,11 @@ fn status(stage: &str) {
             .find_map(|l| l.strip_prefix(k))
             .map_or(String::new(), |v| v.trim().to_string())
     };
-    eprintln!("{stage:>10}: rss {:>10}  hwm {:>10}", get("VmRSS:"), get("VmHWM:"));
+    eprintln!(
+        "{stage:>10}: rss {:>10}  hwm {:>10}",
+        get("VmRSS:"),
+        get("VmHWM:")
+    );
 }
 
 fn main() {

@@ -116,6 +116,21 @@ fn main() -> ExitCode {
             exit
         }
     };
+    if let Some(kib) = peak_memory_kib() {
+        ui.debug(&format!("peak memory: {kib} KiB"));
+    }
     ExitCode::from(exit as u8)
 }
 
+/// The process's peak resident memory (Linux: `VmHWM`), for `-v` and the test that keeps
+/// large platforms' memory in check (issue 20).
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}

@@ -235,6 +235,58 @@ fn a_ten_megabyte_definition() {
     refused_with(&env, &dir, "file-too-large", "plinth.toml");
 }
 
+/// `plinth -v <args>`'s peak resident memory in KiB (its last line on stderr), on two worker
+/// threads whatever the machine's cores (each thread's allocator heap holds memory of its own).
+fn peak_kib(env: &TestEnv, args: &[&str]) -> u64 {
+    let out = env
+        .cmd()
+        .env("RAYON_NUM_THREADS", "2")
+        .arg("-v")
+        .args(args)
+        .timeout(HANG)
+        .output()
+        .expect("run plinth");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "plinth {args:?}:\n{}", short(&stderr));
+    stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("peak memory: ")?
+                .strip_suffix(" KiB")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no peak memory in:\n{}", short(&stderr)))
+}
+
+/// Issue 20: `show --output json` of `plinth-bench fleet` (500 EKS clusters x 10 pools in one
+/// 1.5 MB `plinth.toml`) peaked at 42 MiB, 37 MiB above what the program itself takes; reading
+/// left the values in the parser's larger buffers, and the allocator kept them there. What the
+/// platform adds to the peak, measured against a one-cluster platform (the binary's own pages):
+/// at most BUDGET_MIB.
+#[test]
+fn regression_20_show_json_of_the_fleet_stays_within_its_memory_budget() {
+    const BUDGET_MIB: u64 = 30;
+    let env = TestEnv::new();
+    let small = init(&env, "small", "minimal");
+    let fleet = env.join("fleet");
+    std::fs::create_dir_all(&fleet).expect("mkdir");
+    std::fs::write(fleet.join("plinth.toml"), plinth_bench::fleet(500, 10, 1)).expect("write");
+    let show = |dir: &Path| {
+        peak_kib(
+            &env,
+            &["show", &dir.display().to_string(), "--output", "json"],
+        )
+    };
+    let (base, peak) = (show(&small), show(&fleet));
+    let added = peak.saturating_sub(base) / 1024;
+    eprintln!("show --output json: {base} KiB for one cluster, {peak} KiB for the fleet");
+    assert!(
+        added <= BUDGET_MIB,
+        "the fleet adds {added} MiB to show's peak ({base} KiB -> {peak} KiB); the budget is {BUDGET_MIB} MiB"
+    );
+}
+
 #[test]
 fn ten_thousand_cluster_files() {
     let env = TestEnv::new();
