@@ -405,13 +405,21 @@ impl Platform {
 }
 
 /// Holds an earlier environment's table instead of `t` when they are identical (origins
-/// included): an environment that overrides nothing of a component then costs nothing.
+/// included): an environment that overrides nothing of a component then costs nothing. One
+/// that overrides a few values holds an earlier table and those values.
 fn share<'a>(t: &mut Table, earlier: impl Iterator<Item = &'a Table>) {
+    let mut patched = None;
     for e in earlier {
         if t.identical(e) {
             *t = e.clone();
             return;
         }
+        if patched.is_none() {
+            patched = t.patched_over(e);
+        }
+    }
+    if let Some(p) = patched {
+        *t = p;
     }
 }
 

@@ -55,6 +55,11 @@ impl Str {
         &self.0
     }
 
+    /// The very same string (a clone of the other), not only equal text.
+    fn same(&self, other: &Str) -> bool {
+        arcstr::ArcStr::ptr_eq(&self.0, &other.0)
+    }
+
     /// A name from Plinth's own tables (a key's name, a default), made once per thread and
     /// shared after that: defaults are filled into hundreds of thousands of tables.
     pub fn from_static(s: &'static str) -> Str {
@@ -176,23 +181,105 @@ impl serde::Serialize for Str {
 /// dozen keys) and there are hundreds of thousands of them on a large platform; a B-tree node
 /// reserves room for eleven entries however few it holds. The entries are shared, copied only
 /// when a table that is also held elsewhere changes: an environment that overrides nothing
-/// holds its base table, not a copy of it.
+/// holds its base table, not a copy of it, and one that overrides a few values holds another
+/// environment's table and those values ([`Table::patched_over`]).
 #[derive(Clone, Default)]
 pub struct Table {
     /// `None` for an empty table (no allocation).
-    entries: Option<Arc<Vec<(Str, Value)>>>,
+    entries: Option<Arc<Entries>>,
 }
+
+/// A table's entries, whole or as another table's with some values replaced.
+#[derive(Clone)]
+struct Entries {
+    /// Sorted by key, each key once: every entry, or (with `base`) the replaced ones, their
+    /// keys the very strings of `base`'s.
+    own: Vec<(Str, Value)>,
+    /// The table whose keys, in order, and other values these are (itself whole).
+    base: Option<Arc<Entries>>,
+}
+
+impl Entries {
+    fn whole(own: Vec<(Str, Value)>) -> Entries {
+        Entries { own, base: None }
+    }
+
+    /// The keys, in order, and the values before any replacement.
+    fn keys(&self) -> &[(Str, Value)] {
+        match &self.base {
+            Some(base) => &base.own,
+            None => &self.own,
+        }
+    }
+
+    /// The replaced values (none for a whole table).
+    fn patch(&self) -> &[(Str, Value)] {
+        match &self.base {
+            Some(_) => &self.own,
+            None => &[],
+        }
+    }
+}
+
+/// A table's entries in key order.
+#[derive(Clone)]
+pub struct Iter<'a> {
+    keys: &'a [(Str, Value)],
+    patch: &'a [(Str, Value)],
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> Iter<'a> {
+    fn at(&self, i: usize) -> Option<(&'a Str, &'a Value)> {
+        let (k, v) = self.keys.get(i)?;
+        // A replaced value's key is the base's own string: an address comparison finds it.
+        let v = self
+            .patch
+            .iter()
+            .find(|(pk, _)| pk.same(k))
+            .map_or(v, |(_, pv)| pv);
+        Some((k, v))
+    }
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a Str, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let i = self.range.next()?;
+        self.at(i)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let i = self.range.next_back()?;
+        self.at(i)
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
 
 impl PartialEq for Table {
     fn eq(&self, other: &Table) -> bool {
-        self.as_slice() == other.as_slice()
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
 impl fmt::Debug for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct List<'a>(&'a Table);
+        impl fmt::Debug for List<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.0.iter()).finish()
+            }
+        }
         f.debug_struct("Table")
-            .field("entries", &self.as_slice())
+            .field("entries", &List(self))
             .finish()
     }
 }
@@ -204,7 +291,7 @@ impl Table {
 
     pub fn with_capacity(n: usize) -> Table {
         Table {
-            entries: (n > 0).then(|| Arc::new(Vec::with_capacity(n))),
+            entries: (n > 0).then(|| Arc::new(Entries::whole(Vec::with_capacity(n)))),
         }
     }
 
@@ -213,17 +300,35 @@ impl Table {
     pub(crate) fn from_sorted(entries: Vec<(Str, Value)>) -> Table {
         debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
         Table {
-            entries: (!entries.is_empty()).then(|| Arc::new(entries)),
+            entries: (!entries.is_empty()).then(|| Arc::new(Entries::whole(entries))),
         }
     }
 
-    fn as_slice(&self) -> &[(Str, Value)] {
-        self.entries.as_deref().map_or(&[], Vec::as_slice)
+    /// The keys in order, with the values before any replacement.
+    fn keys_slice(&self) -> &[(Str, Value)] {
+        self.entries.as_deref().map_or(&[], Entries::keys)
     }
 
-    /// The entries to change: copied first if another table shares them.
+    /// The entries to change: copied first if another table shares them, and made whole if
+    /// this one replaces values of another.
     fn entries_mut(&mut self) -> &mut Vec<(Str, Value)> {
-        Arc::make_mut(self.entries.get_or_insert_with(Default::default))
+        let entries = Arc::make_mut(
+            self.entries
+                .get_or_insert_with(|| Arc::new(Entries::whole(Vec::new()))),
+        );
+        if let Some(base) = entries.base.take() {
+            let patch = std::mem::take(&mut entries.own);
+            entries.own = Table {
+                entries: Some(Arc::new(Entries {
+                    own: patch,
+                    base: Some(base),
+                })),
+            }
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        }
+        &mut entries.own
     }
 
     /// Whether both hold the very same entries (one is a clone of the other, unchanged since).
@@ -240,18 +345,61 @@ impl Table {
         self.shares(other)
             || self.len() == other.len()
                 && self
-                    .as_slice()
                     .iter()
-                    .zip(other.as_slice())
+                    .zip(other.iter())
                     .all(|((ka, a), (kb, b))| ka == kb && a.identical(b))
     }
 
+    /// This table as `other`'s entries with a few values replaced, when it has the same keys
+    /// and at most a quarter of its values differ (origins included): an environment that
+    /// overrides a value or two of a component then holds those, not a copy of every entry
+    /// (issue 20: half the resolved tables of a large platform). `None` otherwise.
+    pub fn patched_over(&self, other: &Table) -> Option<Table> {
+        let theirs = other.entries.as_ref()?;
+        let base = theirs.base.clone().unwrap_or_else(|| theirs.clone());
+        let keys = base.keys();
+        if keys.len() != self.len() {
+            return None;
+        }
+        let mut patch = Vec::new();
+        for ((k, v), (bk, bv)) in self.iter().zip(keys) {
+            if k != bk {
+                return None;
+            }
+            if !v.identical(bv) {
+                if (patch.len() + 1) * 4 > keys.len() {
+                    return None;
+                }
+                patch.push((bk.clone(), v.clone()));
+            }
+        }
+        Some(Table {
+            entries: Some(Arc::new(Entries {
+                own: exact(patch),
+                base: Some(base),
+            })),
+        })
+    }
+
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.as_slice().binary_search_by(|(k, _)| (**k).cmp(key))
+        self.keys_slice().binary_search_by(|(k, _)| (**k).cmp(key))
+    }
+
+    fn iter_from(&self, i: usize) -> Iter<'_> {
+        let (keys, patch) = self
+            .entries
+            .as_deref()
+            .map_or((&[][..], &[][..]), |e| (e.keys(), e.patch()));
+        Iter {
+            keys,
+            patch,
+            range: i.min(keys.len())..keys.len(),
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.find(key).ok().map(|i| &self.as_slice()[i].1)
+        let i = self.find(key).ok()?;
+        self.iter_from(i).next().map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
@@ -286,15 +434,15 @@ impl Table {
     }
 
     pub fn len(&self) -> usize {
-        self.as_slice().len()
+        self.keys_slice().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.as_slice().is_empty()
+        self.keys_slice().is_empty()
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&Str, &Value)> + ExactSizeIterator {
-        self.as_slice().iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> Iter<'_> {
+        self.iter_from(0)
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Str, &mut Value)> {
@@ -307,11 +455,11 @@ impl Table {
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Str> + ExactSizeIterator + Clone {
-        self.as_slice().iter().map(|(k, _)| k)
+        self.keys_slice().iter().map(|(k, _)| k)
     }
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
-        self.as_slice().iter().map(|(_, v)| v)
+        self.iter().map(|(_, v)| v)
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
@@ -325,7 +473,7 @@ impl Table {
             return;
         }
         let mut entries = Vec::with_capacity(self.len() + extra.len());
-        entries.extend(self.as_slice().iter().cloned());
+        entries.extend(self.iter().map(|(k, v)| (k.clone(), v.clone())));
         entries.extend(extra);
         // A stable sort of two sorted runs is one merge; on a repeated key the earlier entry
         // (the table's own, then the first of `extra`) stays.
@@ -356,23 +504,20 @@ impl<K: Into<Str>> Extend<(K, Value)> for Table {
 
 impl<'a> IntoIterator for &'a Table {
     type Item = (&'a Str, &'a Value);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Str, Value)>,
-        fn(&'a (Str, Value)) -> (&'a Str, &'a Value),
-    >;
-    fn into_iter(self) -> Self::IntoIter {
-        self.as_slice().iter().map(|(k, v)| (k, v))
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 
 impl IntoIterator for Table {
     type Item = (Str, Value);
     type IntoIter = std::vec::IntoIter<(Str, Value)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries
-            .map(Arc::unwrap_or_clone)
-            .unwrap_or_default()
-            .into_iter()
+    fn into_iter(mut self) -> Self::IntoIter {
+        if self.entries.is_none() {
+            return Vec::new().into_iter();
+        }
+        std::mem::take(self.entries_mut()).into_iter()
     }
 }
 
@@ -906,6 +1051,106 @@ mod table_tests {
             .map(|(k, v)| (k.to_string(), Value::string(v)))
             .collect();
         assert_eq!(Value::table(t).to_string(), r#"{ y = "2", z = "3" }"#);
+    }
+}
+
+#[cfg(test)]
+mod patch_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn int(v: i64, line: u32) -> Value {
+        Value::new(
+            Kind::Integer(v),
+            Origin {
+                value: Span::new(line as usize..line as usize + 1),
+                ..Origin::BUILTIN
+            },
+        )
+    }
+
+    fn table(entries: &[(String, i64, u32)]) -> Table {
+        entries
+            .iter()
+            .map(|(k, v, line)| (k.clone(), int(*v, *line)))
+            .collect()
+    }
+
+    /// Everything a reader sees of a table, origins included.
+    fn seen(t: &Table) -> String {
+        let forward: Vec<String> = t
+            .iter()
+            .map(|(k, v)| format!("{k}={v}@{:?}", v.origin))
+            .collect();
+        let mut backward: Vec<String> = t
+            .iter()
+            .rev()
+            .map(|(k, v)| format!("{k}={v}@{:?}", v.origin))
+            .collect();
+        backward.reverse();
+        assert_eq!(forward, backward);
+        let got: Vec<String> = t
+            .keys()
+            .map(|k| format!("{k}={}@{:?}", t[k], t[k].origin))
+            .collect();
+        assert_eq!(forward, got);
+        assert_eq!(t.len(), forward.len());
+        format!("{forward:?} {t:?}")
+    }
+
+    proptest! {
+        /// Issue 20: a table held as another's entries with some values replaced reads, and
+        /// changes, exactly as the table it stands for; and it is made only when the keys are
+        /// the same and few values differ.
+        #[test]
+        fn regression_20_patched_tables_read_as_the_tables_they_stand_for(
+            base in proptest::collection::btree_map("[a-h]{1,2}", (0..3i64, 0..3u32), 1..12),
+            changes in proptest::collection::vec((0..12usize, 0..3i64, 0..3u32), 0..4),
+            extra in proptest::option::of("[a-h]{1,2}"),
+            edit in ("[a-h]{1,2}", 0..3i64),
+        ) {
+            let base: Vec<(String, i64, u32)> =
+                base.into_iter().map(|(k, (v, l))| (k, v, l)).collect();
+            let mut mine = base.clone();
+            for (i, v, l) in &changes {
+                let n = mine.len();
+                let e = &mut mine[i % n];
+                (e.1, e.2) = (*v, *l);
+            }
+            if let Some(k) = &extra {
+                mine.push((k.clone(), 9, 9));
+            }
+            let (other, t) = (table(&base), table(&mine));
+            // Over a whole table, and over one already patched (whose base it takes).
+            let over_patched = table(&mine).patched_over(&other).unwrap_or_else(|| other.clone());
+            for over in [&other, &over_patched] {
+                match t.patched_over(over) {
+                    Some(p) => {
+                        prop_assert!(t.keys().eq(other.keys()));
+                        let differ = t.iter().zip(other.iter()).filter(|(a, b)| !a.1.identical(b.1)).count();
+                        prop_assert!(differ * 4 <= t.len());
+                        prop_assert_eq!(seen(&p), seen(&t));
+                        prop_assert!(p.identical(&t) && t.identical(&p) && p == t);
+                        // Changing it changes a whole copy; what it patched stays as it was.
+                        let (mut a, mut b) = (p.clone(), t.clone());
+                        let before = seen(over);
+                        a.insert(edit.0.clone(), int(edit.1, 7));
+                        b.insert(edit.0.clone(), int(edit.1, 7));
+                        prop_assert_eq!(seen(&a), seen(&b));
+                        prop_assert_eq!(a.remove(&edit.0).is_some(), b.remove(&edit.0).is_some());
+                        prop_assert_eq!(seen(&a), seen(&b));
+                        prop_assert_eq!(seen(over), before);
+                        let owned: Vec<(Str, Value)> = p.clone().into_iter().collect();
+                        prop_assert_eq!(format!("{owned:?}"), format!("{:?}", t.clone().into_iter().collect::<Vec<_>>()));
+                    }
+                    None => {
+                        let same_keys = t.keys().eq(other.keys());
+                        let differ = t.iter().zip(other.iter()).filter(|(a, b)| !a.1.identical(b.1)).count();
+                        prop_assert!(!same_keys || differ * 4 > t.len());
+                    }
+                }
+            }
+        }
     }
 }
 
