@@ -251,6 +251,26 @@ pub fn decode_configs(
     configs
 }
 
+impl Header {
+    fn is_empty(&self) -> bool {
+        self.inheritance.is_none()
+            && self.intent.is_empty()
+            && self.description.is_none()
+            && self.load.is_empty()
+    }
+
+    /// Shared: most node pools declare nothing beside `config`, and a large platform has tens
+    /// of thousands of them (one empty header for all, issue 20).
+    pub fn shared(self) -> std::sync::Arc<Header> {
+        static EMPTY: std::sync::OnceLock<std::sync::Arc<Header>> = std::sync::OnceLock::new();
+        if self.is_empty() {
+            EMPTY.get_or_init(Default::default).clone()
+        } else {
+            std::sync::Arc::new(self)
+        }
+    }
+}
+
 /// Reads `inheritance`, `tenant`, `stage`, `workload` and `description` from a component table.
 pub fn decode_header(what: &str, table: &Table, diags: &mut Diagnostics) -> Header {
     let mut h = Header::default();

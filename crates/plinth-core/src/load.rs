@@ -1075,7 +1075,7 @@ impl Loader<'_> {
         Some(ClusterDef {
             key: key.to_string(),
             provider,
-            header: header.into(),
+            header: header.shared(),
             configs,
             node_pools,
             services,
@@ -1134,7 +1134,7 @@ impl Loader<'_> {
         );
         Some(NodePoolDef {
             key: key.to_string(),
-            header: header.into(),
+            header: header.shared(),
             configs,
             origin: v.origin,
         })
