@@ -342,12 +342,22 @@ impl Table {
 
     /// Equal, origins included: the same values written in the same places.
     pub fn identical(&self, other: &Table) -> bool {
-        self.shares(other)
-            || self.len() == other.len()
-                && self
-                    .iter()
-                    .zip(other.iter())
-                    .all(|((ka, a), (kb, b))| ka == kb && a.identical(b))
+        let same = |(ka, a): (&Str, &Value), (kb, b): (&Str, &Value)| ka == kb && a.identical(b);
+        if self.shares(other) {
+            return true;
+        }
+        if self.len() != other.len() {
+            return false;
+        }
+        match (self.entries.as_deref(), other.entries.as_deref()) {
+            // Both whole (the usual case): slices, without looking for replaced values.
+            (Some(a), Some(b)) if a.base.is_none() && b.base.is_none() => a
+                .own
+                .iter()
+                .zip(&b.own)
+                .all(|((ka, a), (kb, b))| same((ka, a), (kb, b))),
+            _ => self.iter().zip(other.iter()).all(|(a, b)| same(a, b)),
+        }
     }
 
     /// This table as `other`'s entries with a few values replaced, when it has the same keys
@@ -363,7 +373,7 @@ impl Table {
         }
         let mut patch = Vec::new();
         for ((k, v), (bk, bv)) in self.iter().zip(keys) {
-            if k != bk {
+            if !k.same(bk) && k != bk {
                 return None;
             }
             if !v.identical(bv) {
@@ -398,8 +408,17 @@ impl Table {
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        let i = self.find(key).ok()?;
-        self.iter_from(i).next().map(|(_, v)| v)
+        let entries = self.entries.as_deref()?;
+        let keys = entries.keys();
+        let i = keys.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        let (k, v) = keys.get(i)?;
+        Some(
+            entries
+                .patch()
+                .iter()
+                .find(|(pk, _)| pk.same(k))
+                .map_or(v, |(_, pv)| pv),
+        )
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
