@@ -73,12 +73,23 @@ impl Platform {
                 (resolved, agg, plain)
             })
             .collect();
+        // Built from sorted runs, a map's nodes are full; inserted one by one in order, each
+        // node split leaves half of one empty (issue 20).
+        let mut by_env: Vec<Vec<(String, ResolvedCluster)>> = envs
+            .iter()
+            .map(|_| Vec::with_capacity(clusters.len()))
+            .collect();
         for (resolved, a, p) in per_cluster {
             for (i, rc) in resolved.into_iter().enumerate() {
-                out[i].clusters.insert(rc.key.clone(), rc);
+                if let Some(env) = by_env.get_mut(i) {
+                    env.push((rc.key.clone(), rc));
+                }
             }
             agg.merge(a);
             plain.extend(p);
+        }
+        for (r, env) in out.iter_mut().zip(by_env) {
+            r.clusters = env.into_iter().collect();
         }
         for r in &out {
             check_unique_names(self, r, &mut agg);
@@ -407,18 +418,10 @@ impl Platform {
 /// Holds an earlier environment's table instead of `t` when they are identical (origins
 /// included): an environment that overrides nothing of a component then costs nothing. One
 /// that overrides a few values holds an earlier table and those values.
-fn share<'a>(t: &mut Table, earlier: impl Iterator<Item = &'a Table>) {
-    let mut patched = None;
-    for e in earlier {
-        if t.identical(e) {
-            *t = e.clone();
-            return;
-        }
-        if patched.is_none() {
-            patched = t.patched_over(e);
-        }
-    }
-    if let Some(p) = patched {
+fn share<'a>(t: &mut Table, earlier: impl Iterator<Item = &'a Table> + Clone) {
+    if let Some(e) = earlier.clone().find(|e| t.identical(e)) {
+        *t = e.clone();
+    } else if let Some(p) = earlier.into_iter().find_map(|e| t.patched_over(e)) {
         *t = p;
     }
 }
