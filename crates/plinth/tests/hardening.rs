@@ -260,13 +260,14 @@ fn peak_kib(env: &TestEnv, args: &[&str]) -> u64 {
 }
 
 /// Issue 20: `show --output json` of `plinth-bench fleet` (500 EKS clusters x 10 pools in one
-/// 1.5 MB `plinth.toml`) peaked at 42 MiB, 37 MiB above what the program itself takes; reading
-/// left the values in the parser's larger buffers, and the allocator kept them there. What the
-/// platform adds to the peak, measured against a one-cluster platform (the binary's own pages):
-/// at most BUDGET_MIB.
+/// 1.5 MB `plinth.toml`) peaked at 42 MiB: reading left the values in the parser's larger
+/// buffers (the allocator keeps a block shrunk by less than half), and every environment held
+/// a whole copy of each table it overrode a value of. What the platform adds to the peak,
+/// measured against a one-cluster platform (the binary's own pages), in a debug build: 33 MiB
+/// then, 19 MiB since, 23 MiB with whole copies again; the budget leaves room for noise only.
 #[test]
 fn regression_20_show_json_of_the_fleet_stays_within_its_memory_budget() {
-    const BUDGET_MIB: u64 = 30;
+    const BUDGET_MIB: u64 = 22;
     let env = TestEnv::new();
     let small = init(&env, "small", "minimal");
     let fleet = env.join("fleet");
