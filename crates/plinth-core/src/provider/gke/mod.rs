@@ -620,4 +620,32 @@ mod tests {
         assert_eq!(classify("t2a-standard-4"), (Arch::Arm64, false));
         assert_eq!(classify("g2-standard-8"), (Arch::Amd64, true));
     }
+
+    /// A pool's nodes have one service account: Kubestack's own, or one named, not both.
+    #[test]
+    fn kubestack_service_account_and_an_email_are_refused_together() {
+        let errors = |pool: &str| {
+            crate::test_support::errors(
+                "[platform]\n",
+                "gke_zero",
+                &format!(
+                    "provider = \"gke\"\n[config.apps]\nproject_id = \"p\"\nregion = \"europe-west1\"\n\
+                     [node_pools.default.config.apps]\nmachine_type = \"e2-standard-4\"\nmax_node_count = 2\n{pool}\n"
+                ),
+            )
+        };
+        assert_eq!(
+            errors("kubestack_service_account = true"),
+            Vec::<String>::new()
+        );
+        let both = errors(
+            "kubestack_service_account = true\nservice_account_email = \"n@p.iam.gserviceaccount.com\"",
+        );
+        assert!(
+            both.iter()
+                .any(|e| e.starts_with("unsupported-combination:")
+                    && e.contains("`service_account_email` and `kubestack_service_account`")),
+            "{both:?}"
+        );
+    }
 }

@@ -37,11 +37,6 @@ locals {
     http_protocol_ipv6          = null
     instance_metadata_tags      = null
   } : local.config.metadata_options
-  metadata_defaults = local.kubestack ? {
-    http_endpoint = null, http_tokens = null, http_put_response_hop_limit = null
-    } : {
-    http_endpoint = "enabled", http_tokens = "required", http_put_response_hop_limit = 1
-  }
 
   # Kubestack creates a launch template only for `metadata_options`.
   launch_template = !local.kubestack || local.config.metadata_options != null
@@ -85,9 +80,9 @@ resource "aws_launch_template" "pool" {
   name = "${substr("${var.cluster.name}-${var.pool.name}", 0, 120)}-${substr(sha256("${var.cluster.name}-${var.pool.name}"), 0, 7)}"
 
   metadata_options {
-    http_endpoint               = try(coalesce(local.metadata.http_endpoint, local.metadata_defaults.http_endpoint), null)
-    http_tokens                 = try(coalesce(local.metadata.http_tokens, local.metadata_defaults.http_tokens), null)
-    http_put_response_hop_limit = try(coalesce(local.metadata.http_put_response_hop_limit, local.metadata_defaults.http_put_response_hop_limit), null)
+    http_endpoint               = local.kubestack ? local.metadata.http_endpoint : coalesce(local.metadata.http_endpoint, "enabled")
+    http_tokens                 = local.kubestack ? local.metadata.http_tokens : coalesce(local.metadata.http_tokens, "required")
+    http_put_response_hop_limit = local.kubestack ? local.metadata.http_put_response_hop_limit : coalesce(local.metadata.http_put_response_hop_limit, 1)
     http_protocol_ipv6          = local.metadata.http_protocol_ipv6
     instance_metadata_tags      = local.metadata.instance_metadata_tags
   }
