@@ -50,38 +50,147 @@ type FastHash = BuildHasherDefault<Fnv>;
 /// `toml`'s limit on nesting (arrays and inline tables) and on the parts of a dotted key.
 const DEPTH_LIMIT: u32 = 80;
 
+/// Files smaller than this are read in one piece: finding where to split costs a pass of the
+/// lexer (a tenth of reading), which only pays off when each core gets enough to read.
+const SPLIT_FROM: usize = 256 * 1024;
+
 /// Reads a valid TOML document into values with origins; `None` when `toml` must read it
 /// (the file is invalid, or uses something only `toml` handles, such as dates).
+///
+/// A large file is read in pieces, one per core, each starting at a table header: reading
+/// was a third of `plinth show` on a 1.5 MB definition, on one core (issue 20).
 pub(crate) fn read(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Table> {
+    let threads = rayon::current_num_threads();
+    let root = if text.len() < SPLIT_FROM || threads < 2 {
+        read_piece(text, 0)
+    } else {
+        read_pieces(text, &pieces(text, threads))
+    };
+    root.map(|root| root.into_table(file, diags))
+}
+
+/// Reads each piece of `text` on its own, then puts the pieces' tables together in order.
+fn read_pieces(text: &str, pieces: &[std::ops::Range<usize>]) -> Option<Node> {
+    use rayon::prelude::*;
+    let roots: Vec<Option<Node>> = pieces
+        .par_iter()
+        .map(|r| read_piece(text.get(r.clone())?, r.start))
+        .collect();
+    let mut roots = roots.into_iter();
+    let mut root = roots.next()??;
+    for piece in roots {
+        merge_children(&mut root, piece?).ok()?;
+    }
+    Some(root)
+}
+
+/// Whether `token` starts a table header: a `[` first on its line, outside any array or inline
+/// table. `depth` and `line_start` carry what the tokens before it said.
+fn starts_header(token: &Token, depth: &mut i64, line_start: &mut bool) -> bool {
+    let kind = token.kind();
+    let header = kind == TokenKind::LeftSquareBracket && *line_start && *depth == 0;
+    match kind {
+        TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => *depth += 1,
+        TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => *depth -= 1,
+        _ => {}
+    }
+    *line_start = match kind {
+        TokenKind::Newline => true,
+        TokenKind::Whitespace => *line_start,
+        _ => false,
+    };
+    header
+}
+
+/// Splits `text` into up to `want` pieces of about equal length, each after the first starting
+/// at a table header (found with the same rule the reader splits its runs by).
+fn pieces(text: &str, want: usize) -> Vec<std::ops::Range<usize>> {
+    let mut starts = vec![0];
+    let mut depth = 0i64;
+    let mut line_start = true;
+    let step = text.len().div_ceil(want.max(1)).max(1);
+    for token in Source::new(text).lex() {
+        let at = token.span().start();
+        if starts_header(&token, &mut depth, &mut line_start)
+            && at >= starts.last().copied().unwrap_or(0) + step
+        {
+            starts.push(at);
+        }
+    }
+    let mut ends: Vec<usize> = starts.iter().skip(1).copied().collect();
+    ends.push(text.len());
+    starts.into_iter().zip(ends).map(|(s, e)| s..e).collect()
+}
+
+/// Reads one piece of a document (the whole of it, or from a table header on) into its tree;
+/// `offset` is where the piece starts in the file, so positions are the file's.
+fn read_piece(text: &str, offset: usize) -> Option<Node> {
     let source = Source::new(text);
-    let mut doc = Document::new(source);
+    let mut doc = Document::new(source, offset);
     let mut tokens: Vec<Token> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
     let mut depth = 0i64;
     let mut line_start = true;
     for token in source.lex() {
-        let kind = token.kind();
-        // A `[` that starts a line outside any array or inline table opens a table header:
-        // the parser sees the lines before it as a document of their own.
-        if kind == TokenKind::LeftSquareBracket && line_start && depth == 0 && !tokens.is_empty() {
+        // A table header: the parser sees the lines before it as a document of their own.
+        if starts_header(&token, &mut depth, &mut line_start) && !tokens.is_empty() {
             doc.parse(&tokens, &mut events).ok()?;
             tokens.clear();
         }
-        match kind {
-            TokenKind::LeftSquareBracket | TokenKind::LeftCurlyBracket => depth += 1,
-            TokenKind::RightSquareBracket | TokenKind::RightCurlyBracket => depth -= 1,
-            _ => {}
-        }
-        line_start = match kind {
-            TokenKind::Newline => true,
-            TokenKind::Whitespace => line_start,
-            _ => false,
-        };
         tokens.push(token);
     }
     doc.parse(&tokens, &mut events).ok()?;
     doc.finish_table().ok()?;
-    Some(doc.root.into_table(file, diags))
+    Some(doc.root)
+}
+
+/// Adds the tables a later piece read to the ones the pieces before it read, where reading them
+/// in one go would give the same: tables both created by header paths, or defined by a header
+/// on one side only, and arrays of tables continued. Anything else (a dotted key or an inline
+/// table meeting a header, a table defined twice) is left to `toml`, whose reader is the
+/// reference: slower, never different.
+fn merge_children(into: &mut Node, from: Node) -> Step {
+    for entry in from.entries {
+        match into.find(&entry.key.name) {
+            None => {
+                into.push(entry.key, entry.slot);
+            }
+            Some(i) => merge_entry(&mut into.entries[i], entry)?,
+        }
+    }
+    Ok(())
+}
+
+fn merge_entry(into: &mut Entry, from: Entry) -> Step {
+    match (&mut into.slot.item, from.slot.item) {
+        (Item::Table(a), Item::Table(b)) => {
+            if a.inline || b.inline || a.dotted || b.dotted || !a.implicit && !b.implicit {
+                return Err(Fallback);
+            }
+            if !b.implicit {
+                // Defined by the later piece's header: the header's key and position, as when
+                // a header fills a table its path created before.
+                a.implicit = false;
+                into.key = from.key;
+                into.slot.span = from.slot.span;
+            }
+            merge_children(a, b)
+        }
+        (
+            Item::Array {
+                items,
+                of_tables: true,
+            },
+            Item::Array {
+                items: more,
+                of_tables: true,
+            },
+        ) => {
+            items.extend(more);
+            Ok(())
+        }
+        _ => Err(Fallback),
+    }
 }
 
 /// Remembers that the parser or a decoder found a problem (its message is `toml`'s to give).
@@ -98,10 +207,6 @@ impl ErrorSink for Failed {
 struct Fallback;
 
 type Step<T = ()> = Result<T, Fallback>;
-
-fn span(s: toml_parser::Span) -> Span {
-    Span::new(s.start()..s.end())
-}
 
 /// A key as written: its decoded text (one allocation per distinct key in the file) and where
 /// it is.
@@ -154,6 +259,9 @@ struct Node {
 }
 
 const INDEX_FROM: usize = 16;
+
+/// Tables with this many entries are converted in parallel.
+const PARALLEL_FROM: usize = 64;
 
 /// Pushes one at a time up to four: most tables and lists read hold one to three items, and
 /// a vector's first room is for four (192 bytes too many for a one-key table of the parse
@@ -209,10 +317,28 @@ impl Node {
         // values kept the entries' buffer (with its growth room), as mimalloc does not move a
         // block that shrinks by less than half (issue 20).
         let mut values: Vec<(Str, Value)> = Vec::with_capacity(entries.len());
-        values.extend(entries.into_iter().filter_map(|e| {
-            let v = e.slot.into_value(file, e.key.span, diags)?;
-            Some((e.key.name, v))
-        }));
+        if entries.len() >= PARALLEL_FROM {
+            // A table of many tables (a fleet's clusters): converted on every core, problems
+            // reported in the same order.
+            use rayon::prelude::*;
+            let converted: Vec<(Option<(Str, Value)>, Diagnostics)> = entries
+                .into_par_iter()
+                .map(|e| {
+                    let mut local = Diagnostics::default();
+                    let v = e.slot.into_value(file, e.key.span, &mut local);
+                    (v.map(|v| (e.key.name, v)), local)
+                })
+                .collect();
+            for (v, local) in converted {
+                diags.extend(local);
+                values.extend(v);
+            }
+        } else {
+            values.extend(entries.into_iter().filter_map(|e| {
+                let v = e.slot.into_value(file, e.key.span, diags)?;
+                Some((e.key.name, v))
+            }));
+        }
         // Sorted, and the keys are unique (a repeated key is refused while reading).
         Table::from_sorted(values)
     }
@@ -262,6 +388,8 @@ struct Header {
 /// The document being read, across the parser's runs over each header's lines.
 struct Document<'i> {
     source: Source<'i>,
+    /// Where the text read starts in its file.
+    offset: usize,
     /// Every key read so far: `instance_types` in five thousand pools is one string.
     names: HashSet<Str, FastHash>,
     root: Node,
@@ -292,14 +420,20 @@ impl Events<'_> {
 }
 
 impl<'i> Document<'i> {
-    fn new(source: Source<'i>) -> Document<'i> {
+    fn new(source: Source<'i>, offset: usize) -> Document<'i> {
         Document {
             source,
+            offset,
             names: HashSet::default(),
             root: Node::default(),
             current: Node::default(),
             header: None,
         }
+    }
+
+    /// A position in the file.
+    fn span(&self, s: toml_parser::Span) -> Span {
+        Span::new(self.offset + s.start()..self.offset + s.end())
     }
 
     /// Parses one run of tokens and reads its events into the document.
@@ -359,7 +493,7 @@ impl<'i> Document<'i> {
                     return Ok(Header {
                         path,
                         key,
-                        span: span(open.span().append(event.span())),
+                        span: self.span(open.span().append(event.span())),
                         is_array,
                     });
                 }
@@ -425,7 +559,7 @@ impl<'i> Document<'i> {
         };
         Ok(Key {
             name,
-            span: span(event.span()),
+            span: self.span(event.span()),
         })
     }
 
@@ -457,7 +591,7 @@ impl<'i> Document<'i> {
             ScalarKind::DateTime => return Err(Fallback),
         };
         Ok(Slot {
-            span: span(event.span()),
+            span: self.span(event.span()),
             item,
         })
     }
@@ -485,7 +619,7 @@ impl<'i> Document<'i> {
                         push_small(&mut items, item);
                     }
                     return Ok(Slot {
-                        span: span(open.span().append(event.span())),
+                        span: self.span(open.span().append(event.span())),
                         item: Item::Array {
                             items,
                             of_tables: false,
@@ -528,7 +662,7 @@ impl<'i> Document<'i> {
                     }
                     if event.kind() == EventKind::InlineTableClose {
                         return Ok(Slot {
-                            span: span(open.span().append(event.span())),
+                            span: self.span(open.span().append(event.span())),
                             item: Item::Table(table),
                         });
                     }
@@ -721,11 +855,28 @@ mod tests {
         ))
     }
 
+    /// Read in pieces, one from each table header on, however short the file.
+    fn by_syntax_in_pieces(text: &str) -> Option<(String, String)> {
+        let mut diags = Diagnostics::default();
+        let table = read_pieces(text, &pieces(text, text.len()))?.into_table(FileId(0), &mut diags);
+        Some((
+            format!("{table:?}"),
+            format!("{:?}", diags.iter().collect::<Vec<_>>()),
+        ))
+    }
+
     /// Both readers agree: same values, origins and diagnostics, and this one refuses exactly
     /// what `toml` refuses (then `toml` reads the file and reports why), and dates, which it
-    /// leaves to `toml` (they are an error in a definition).
+    /// leaves to `toml` (they are an error in a definition). Read in pieces, it reads the same
+    /// or leaves the file to `toml`.
     fn agree(text: &str) -> Result<(), String> {
         let (mine, theirs) = (by_syntax(text), by_toml(text));
+        let split = by_syntax_in_pieces(text);
+        if split.is_some() && split != mine {
+            return Err(format!(
+                "on:\n{text}\nin pieces: {split:?}\nin one: {mine:?}"
+            ));
+        }
         let dates = theirs
             .as_ref()
             .is_some_and(|(_, d)| d.contains("dates and times"));
@@ -788,6 +939,31 @@ mod tests {
         }
     }
 
+    /// Issue 20: a large definition is read on every core, in pieces starting at table
+    /// headers; tables that span pieces (a cluster's header in one, its pools in the next,
+    /// arrays of tables continued) are put together as one reading would, not left to `toml`.
+    #[test]
+    fn regression_20_a_definition_read_in_pieces_reads_as_in_one() {
+        let mut text = String::from("[platform]\nname = \"p\"\n");
+        for c in 0..100 {
+            text.push_str(&format!(
+                "[clusters.c{c:03}]\nprovider = \"eks\"\n[clusters.c{c:03}.config.apps]\nregion = \"r\"\n\
+                 [clusters.c{c:03}.node_pools.p.config.apps]\nmin = {c}\nbig = 99999999999999999999\n\
+                 [[clusters.c{c:03}.services]]\nkind = \"k\"\n[[clusters.c{c:03}.services]]\nkind = \"j\"\n\
+                 [clusters.c{c:03}.node_pools.q]\nx = {{ y = 1 }}\n"
+            ));
+        }
+        text.push_str("[clusters]\n[clusters.c000.node_pools]\n");
+        let split = pieces(&text, text.len());
+        assert!(split.len() > 500, "{} pieces", split.len());
+        assert!(read_pieces(&text, &split).is_some(), "left to toml");
+        // More than `PARALLEL_FROM` clusters: converted in parallel, problems in order.
+        agree(&text).unwrap_or_else(|e| panic!("{e}"));
+        let mut diags = Diagnostics::default();
+        read(FileId(0), &text, &mut diags).expect("reads");
+        assert_eq!(diags.iter().count(), 100);
+    }
+
     #[test]
     fn what_toml_refuses_is_refused() {
         for text in [
@@ -803,6 +979,12 @@ mod tests {
             "t = { a = 1, a = 2 }\n",
             "t = { a = { b = 1 }, a.c = 2 }\n",
             "x = 1979-05-27\n",
+            "[a]\nb.c = 1\n[a.b.d]\n",
+            "[a]\nb = { c = 1 }\n[a.b.d]\n",
+            "[a.b]\n[a]\nb.c = 1\n",
+            "[a.b.c]\n[a]\nb = 1\n",
+            "[[a]]\n[a.b]\n[a]\n",
+            "[a]\nb = [1]\n[[a.b]]\n",
             "[a\nb = 1\n",
             "x = [1,\n[y]\n",
             "x = \"\\q\"\n",
