@@ -553,9 +553,27 @@ impl Loader<'_> {
         if let Some(v) = root.remove("clusters") {
             match v.kind {
                 Kind::Table(t) => {
-                    for (key, cv) in t {
-                        let at = cv.origin;
-                        if let Some(c) = self.cluster(&key, cv, root_file, &envs) {
+                    // Each cluster on its own (a fleet's thousands on every core), problems
+                    // reported in the order of the keys.
+                    use rayon::prelude::*;
+                    let mode = self.mode;
+                    let entries: Vec<_> = t.into_iter().collect();
+                    let read: Vec<_> = entries
+                        .into_par_iter()
+                        .map(|(key, cv)| {
+                            let mut diags = Diagnostics::default();
+                            let mut loader = Loader {
+                                diags: &mut diags,
+                                mode,
+                            };
+                            let at = cv.origin;
+                            let c = loader.cluster(&key, cv, root_file, &envs);
+                            (key, at, c, diags)
+                        })
+                        .collect();
+                    for (key, at, c, local) in read {
+                        self.diags.extend(local);
+                        if let Some(c) = c {
                             defined_at.insert(key.to_string(), at);
                             clusters.insert(key.to_string(), c);
                         }
