@@ -52,6 +52,13 @@ pub fn run(ui: &Ui, command: Command) -> Result<Exit, CliError> {
     }
 }
 
+/// Ends a read command without freeing what it read, one value at a time: the process exits
+/// next and the system takes the memory back at once (freeing a fleet's resolution was 4 ms of
+/// the 80 `plinth show` took, issue 20). Nothing read holds a resource to release.
+pub fn leave<T>(read: T) {
+    std::mem::forget(read);
+}
+
 /// A platform that read and resolved without errors.
 pub struct Valid {
     pub platform: Platform,

@@ -1,7 +1,7 @@
 //! `plinth show`: the resolved platform per environment, and `--explain` for where a value
 //! came from.
 
-use super::{Valid, check_env, load_valid};
+use super::{Valid, check_env, leave, load_valid};
 use crate::cli::{Output, ShowArgs};
 use crate::ui::Ui;
 use crate::{CliError, Exit};
@@ -41,6 +41,8 @@ pub fn run(ui: &Ui, args: ShowArgs) -> Result<Exit, CliError> {
             ui.data(&out);
         }
     }
+    drop(selected);
+    leave(v);
     Ok(Exit::Ok)
 }
 

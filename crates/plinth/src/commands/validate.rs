@@ -1,3 +1,4 @@
+use super::leave;
 use crate::cli::{Output, ValidateArgs};
 use crate::ui::Ui;
 use crate::{CliError, Exit};
@@ -71,5 +72,6 @@ pub fn run(ui: &Ui, args: ValidateArgs) -> Result<Exit, CliError> {
             }
         }
     }
+    leave(checked);
     Ok(if errors > 0 { Exit::Invalid } else { Exit::Ok })
 }
