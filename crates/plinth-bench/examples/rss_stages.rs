@@ -1,4 +1,4 @@
-//! Resident memory after each stage of `plinth show --output json`, on mimalloc as the CLI
+//! Resident memory and elapsed time after each stage of `plinth show --output json`, on mimalloc as the CLI
 //! runs it: `cargo run --release -p plinth-bench --example rss_stages -- DIR`. Heap profilers
 //! run on the system allocator (`show_profile`) and miss what mimalloc holds beyond what was
 //! asked for: a block shrunk by less than half stays where it is, and memory one thread freed
@@ -7,7 +7,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn status(stage: &str) {
+fn status(stage: &str, since: std::time::Instant) {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let get = |k: &str| {
         s.lines()
@@ -15,7 +15,8 @@ fn status(stage: &str) {
             .map_or(String::new(), |v| v.trim().to_string())
     };
     eprintln!(
-        "{stage:>10}: rss {:>10}  hwm {:>10}",
+        "{stage:>10}: {:>7.1} ms  rss {:>10}  hwm {:>10}",
+        since.elapsed().as_secs_f64() * 1e3,
         get("VmRSS:"),
         get("VmHWM:")
     );
@@ -28,14 +29,15 @@ fn main() {
         .build_global();
     let dir = std::env::args().nth(1).unwrap_or_else(|| ".".into());
     let dir = std::path::Path::new(&dir);
-    status("start");
+    let t = std::time::Instant::now();
+    status("start", t);
     let loaded = plinth_core::load::load(dir);
-    status("load");
+    status("load", t);
     let checked = plinth_core::check_loaded(loaded);
-    status("check");
+    status("check", t);
     let resolution = checked.resolution.expect("resolves");
     let envs: Vec<_> = resolution.environments.iter().collect();
     let mut sink = std::io::BufWriter::new(std::io::sink());
     plinth_core::write_show_json(&mut sink, &envs, true).expect("json");
-    status("json");
+    status("json", t);
 }
