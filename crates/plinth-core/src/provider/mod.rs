@@ -11,7 +11,7 @@ pub mod kind;
 
 use crate::diagnostic::Diagnostic;
 use crate::keys::{Field, Key, Ty};
-use crate::value::{Kind, Origin, Table, Value};
+use crate::value::{Origin, Table, Value};
 use std::collections::BTreeMap;
 
 /// Everything Plinth knows about one provider.
@@ -285,10 +285,6 @@ pub(crate) fn strings(t: &Table, k: &str) -> Vec<String> {
     t.get(k)
         .map(|v| v.str_list().into_iter().map(String::from).collect())
         .unwrap_or_default()
-}
-
-pub(crate) fn kind_str(s: &str) -> Kind {
-    Kind::String(s.into())
 }
 
 /// The first and last address of an IPv4 CIDR, for overlap checks.

@@ -2,7 +2,7 @@
 
 use super::{
     Arch, CIDRS, COUNT, POSITIVE, PoolShape, Provider, ResolvedView, STRING_MAP, STRINGS, Scaffold,
-    SizeKeys, TAINTS, base_domain_key, cidrs_overlap, explicit, int, kind_str, name_prefix_key,
+    SizeKeys, TAINTS, base_domain_key, cidrs_overlap, explicit, int, name_prefix_key,
     object_taints, string, string_map, strings,
 };
 use crate::diagnostic::Diagnostic;
@@ -249,13 +249,21 @@ pub static POOL_KEYS: &[Key] = &[
 
 /// The EKS AMI type Kubestack picks from the first instance type.
 fn default_ami_type(ctx: &DefaultCtx<'_>) -> Option<Kind> {
-    let first = strings(ctx.config, "instance_types").into_iter().next()?;
-    let (arch, gpu) = classify(&first);
-    Some(kind_str(match (arch, gpu) {
-        (Arch::Arm64, _) => "AL2023_ARM_64_STANDARD",
-        (Arch::Amd64, true) => "AL2023_x86_64_NVIDIA",
-        (Arch::Amd64, false) => "AL2023_x86_64_STANDARD",
-    }))
+    // Computed for every pool of every environment: read in place, the name shared.
+    let first = ctx
+        .config
+        .get("instance_types")?
+        .as_array()?
+        .iter()
+        .find_map(Value::as_str)?;
+    let (arch, gpu) = classify(first);
+    Some(Kind::String(crate::value::Str::from_static(
+        match (arch, gpu) {
+            (Arch::Arm64, _) => "AL2023_ARM_64_STANDARD",
+            (Arch::Amd64, true) => "AL2023_x86_64_NVIDIA",
+            (Arch::Amd64, false) => "AL2023_x86_64_STANDARD",
+        },
+    )))
 }
 
 /// Architecture and GPU of an EC2 instance type, from its family (`m7g.large` → arm64).
@@ -267,18 +275,14 @@ pub fn classify(instance_type: &str) -> (Arch, bool) {
         .split('-')
         .next()
         .unwrap_or_default();
-    let prefix: String = family
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
-    let attrs: String = family
-        .chars()
-        .skip(prefix.len())
-        .skip_while(char::is_ascii_digit)
-        .collect();
+    let letters = family
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(family.len());
+    let (prefix, rest) = family.split_at(letters);
+    let attrs = rest.trim_start_matches(|c: char| c.is_ascii_digit());
     // Graviton families carry a `g` after the generation (m7g, c6gn, t4g, x2gd); `a1` too.
     let arm = family == "a1" || attrs.contains('g');
-    let gpu = matches!(prefix.as_str(), "p" | "g" | "gr");
+    let gpu = matches!(prefix, "p" | "g" | "gr");
     (if arm { Arch::Arm64 } else { Arch::Amd64 }, gpu)
 }
 
