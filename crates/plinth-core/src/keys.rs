@@ -195,7 +195,7 @@ pub fn check_layer(
                 .maybe_hint(suggest(name, keys.iter().map(|k| k.name))),
             ),
             Some(key) => {
-                if check_value_in(&key.ty, value, name, complete, diags) {
+                if check_value_in(&key.ty, value, At::Key(name), complete, diags) {
                     good.push((name, value));
                 }
             }
@@ -324,7 +324,7 @@ fn check_sensitive(
 
 /// Checks a value against a type; reports each problem with its position. True when it fits.
 pub fn check_value(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) -> bool {
-    check_value_in(ty, value, path, true, diags)
+    check_value_in(ty, value, At::Key(path), true, diags)
 }
 
 /// A value that needs a human decision, as `plinth import kubestack` writes it where the source
@@ -344,12 +344,31 @@ pub fn placeholder_question(s: &str) -> Option<&str> {
 /// The code of the diagnostic for a placeholder (the import writes platforms with them).
 pub const UNDECIDED: &str = "undecided";
 
+/// Where a value is (`labels.team`, `taints[0]`), spelled out only when a message needs it:
+/// checking a fleet's values built a string for every list item and table entry (issue 20).
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Key(&'a str),
+    Item(&'a At<'a>, usize),
+    Field(&'a At<'a>, &'a str),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Key(k) => f.write_str(k),
+            At::Item(of, i) => write!(f, "{of}[{i}]"),
+            At::Field(of, k) => write!(f, "{of}.{k}"),
+        }
+    }
+}
+
 /// [`check_value`]; `complete`: whether tables must hold their required fields (see
 /// [`check_layer`]).
 fn check_value_in(
     ty: &Ty,
     value: &Value,
-    path: &str,
+    path: At<'_>,
     complete: bool,
     diags: &mut Diagnostics,
 ) -> bool {
@@ -370,7 +389,7 @@ fn check_value_in(
         && let Kind::Table(t) = &value.kind
         && t.contains_key("sensitive")
     {
-        return check_sensitive(ty, value, t, path, diags);
+        return check_sensitive(ty, value, t, &path.to_string(), diags);
     }
     let mismatch = |diags: &mut Diagnostics, expected: &str| {
         let mut d = Diagnostic::error(
@@ -471,7 +490,7 @@ fn check_value_in(
         (Ty::List(inner), Kind::Array(items)) => {
             let mut ok = true;
             for (i, item) in items.iter().enumerate() {
-                ok &= check_value_in(inner, item, &format!("{path}[{i}]"), true, diags);
+                ok &= check_value_in(inner, item, At::Item(&path, i), true, diags);
             }
             ok
         }
@@ -479,7 +498,7 @@ fn check_value_in(
         (Ty::Map(inner), Kind::Table(t)) => {
             let mut ok = true;
             for (k, v) in t {
-                ok &= check_value_in(inner, v, &format!("{path}.{k}"), complete, diags);
+                ok &= check_value_in(inner, v, At::Field(&path, k), complete, diags);
             }
             ok
         }
@@ -489,7 +508,7 @@ fn check_value_in(
             for (k, v) in t {
                 match fields.iter().find(|f| f.name == k) {
                     Some(f) => {
-                        ok &= check_value_in(&f.ty, v, &format!("{path}.{k}"), complete, diags);
+                        ok &= check_value_in(&f.ty, v, At::Field(&path, k), complete, diags);
                     }
                     None => {
                         ok = false;
@@ -505,7 +524,7 @@ fn check_value_in(
                 }
             }
             if complete {
-                ok &= required_fields(fields, t, value, path, diags);
+                ok &= required_fields(fields, t, value, &path, diags);
             }
             ok
         }
@@ -522,7 +541,7 @@ fn required_fields(
     fields: &[Field],
     t: &Table,
     value: &Value,
-    path: &str,
+    path: &dyn std::fmt::Display,
     diags: &mut Diagnostics,
 ) -> bool {
     let mut ok = true;
@@ -548,7 +567,7 @@ fn required_fields(
 pub fn missing_fields(ty: &Ty, value: &Value, path: &str, diags: &mut Diagnostics) -> bool {
     match (ty, &value.kind) {
         (Ty::Object(fields), Kind::Table(t)) if value.sensitive().is_none() => {
-            let mut ok = required_fields(fields, t, value, path, diags);
+            let mut ok = required_fields(fields, t, value, &path, diags);
             for (k, v) in t {
                 if let Some(f) = fields.iter().find(|f| f.name == k) {
                     ok &= missing_fields(&f.ty, v, &format!("{path}.{k}"), diags);
