@@ -501,21 +501,22 @@ fn apply_defaults(
 ) {
     use std::cmp::Ordering;
     let own: Vec<(&Str, &Value)> = config.iter().collect();
-    // The fills of absent keys, in order (`None`: to compute later).
-    let mut absent: Vec<(&Str, Option<Value>)> = Vec::new();
+    // The fills of absent keys, in order (`None`: to compute later), borrowed: each is cloned
+    // once, into the table.
+    let mut absent: Vec<(&Str, Option<&Value>)> = Vec::new();
     let mut i = 0;
     for (name, fill) in defaults {
-        while i < own.len() && own[i].0 < name {
+        while i < own.len() && crate::value::cmp_key(own[i].0, name) == Ordering::Less {
             i += 1;
         }
-        if i < own.len() && own[i].0 == name {
+        if i < own.len() && crate::value::cmp_key(own[i].0, name) == Ordering::Equal {
             continue;
         }
         match fill {
-            Fill::Value(v) => absent.push((name, Some(v.clone()))),
+            Fill::Value(v) => absent.push((name, Some(v))),
             Fill::ClusterKey(ck) => {
                 if let Some(v) = cluster.and_then(|c| c.get(ck)) {
-                    absent.push((name, Some(v.clone())));
+                    absent.push((name, Some(v)));
                 }
             }
             Fill::Later(_) => absent.push((name, None)),
@@ -529,7 +530,7 @@ fn apply_defaults(
     let (mut own_it, mut abs_it) = (own.iter().peekable(), absent.iter().peekable());
     loop {
         let next_own = match (own_it.peek(), abs_it.peek()) {
-            (Some((ko, _)), Some((ka, _))) => ko.cmp(ka) == Ordering::Less,
+            (Some((ko, _)), Some((ka, _))) => crate::value::cmp_key(ko, ka) == Ordering::Less,
             (Some(_), None) => true,
             (None, Some(_)) => false,
             (None, None) => break,
@@ -541,7 +542,7 @@ fn apply_defaults(
         } else if let Some((k, v)) = abs_it.next()
             && let Some(v) = v
         {
-            merged.push(((*k).clone(), v.clone()));
+            merged.push(((*k).clone(), (*v).clone()));
         }
     }
     *config = Table::from_sorted(merged);
