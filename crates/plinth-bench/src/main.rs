@@ -10,6 +10,10 @@
 //! * `synth <dir> [--clusters 500]` — writes the synthetic platform, for timing by hand.
 //! * `fleet <dir> [--clusters 500] [--pools 10]` — writes a fleet: one `plinth.toml` with every
 //!   cluster inline, all EKS, shallow inheritance, no services.
+//! * `process <dir> [--runs 21] [--against <other plinth>] [-- <args>]` — whole `plinth`
+//!   processes as a user runs them (default `show --output json`), in `dir`: median, quartiles
+//!   and fastest wall time, median CPU and peak memory; with `--against`, another build's runs
+//!   interleaved with these, so both see the same machine.
 //! * `phase <name> <dir>` — one phase in this process, printing its peak memory (internal).
 
 use plinth_bench::{Spec, files, write};
@@ -45,6 +49,18 @@ fn main() {
             flag("--clusters", "1000").parse().unwrap_or(1000),
             flag("--commits", "100").parse().unwrap_or(100),
         ),
+        Some("process") => process(
+            Path::new(args.get(1).map_or(".", String::as_str)),
+            flag("--runs", "21").parse().unwrap_or(21),
+            args.iter()
+                .position(|a| a == "--against")
+                .and_then(|i| args.get(i + 1))
+                .map(PathBuf::from),
+            args.iter().position(|a| a == "--").map_or_else(
+                || vec!["show".to_string(), "--output".into(), "json".into()],
+                |i| args[i + 1..].to_vec(),
+            ),
+        ),
         Some("phase") => phase(
             args.get(1).map_or("", String::as_str),
             Path::new(args.get(2).map_or(".", String::as_str)),
@@ -58,7 +74,9 @@ fn main() {
             flag("--clusters", "500").parse().unwrap_or(500),
             flag("--pools", "10").parse().unwrap_or(10),
         ),
-        _ => Err("usage: plinth-bench scale|terraform|affected|synth|fleet [options]".into()),
+        _ => {
+            Err("usage: plinth-bench scale|terraform|affected|synth|fleet|process [options]".into())
+        }
     };
     match result {
         Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
@@ -112,8 +130,51 @@ fn peak_mib() -> f64 {
         .map_or(0.0, |kb| (kb / 1024.0 * 10.0).round() / 10.0)
 }
 
+/// One whole process, as a user runs it: wall time (ms), CPU time (ms, user and system, at the
+/// kernel's 10 ms resolution) and peak resident memory (MiB), which GNU `time` reads from
+/// `wait4`.
+fn process_once(
+    program: &Path,
+    args: &[&std::ffi::OsStr],
+    dir: Option<&Path>,
+) -> Result<(f64, f64, f64), String> {
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%M %U %S"])
+        .arg(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let t = Instant::now();
+    let out = cmd.output().map_err(|e| format!("/usr/bin/time: {e}"))?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            program.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let last = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let n: Vec<f64> = last
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let (kib, user, sys) = match n[..] {
+        [k, u, s] => (k, u, s),
+        _ => return Err(format!("unexpected output of /usr/bin/time: {last}")),
+    };
+    Ok((ms, (user + sys) * 1000.0, kib / 1024.0))
+}
+
 /// Median wall time (ms) and the peak resident memory (MiB) of the median run of a whole
-/// process, as a user runs it (GNU `time -f %M` reads the peak from `wait4`).
+/// process.
 fn process_median(
     runs: usize,
     program: &Path,
@@ -121,33 +182,56 @@ fn process_median(
 ) -> Result<(f64, f64), String> {
     let mut v: Vec<(f64, f64)> = Vec::new();
     for _ in 0..runs.max(1) {
-        let t = Instant::now();
-        let out = Command::new("/usr/bin/time")
-            .args(["-f", "%M"])
-            .arg(program)
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .output()
-            .map_err(|e| format!("/usr/bin/time: {e}"))?;
-        let ms = t.elapsed().as_secs_f64() * 1000.0;
-        if !out.status.success() {
-            return Err(format!(
-                "{} failed: {}",
-                program.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let kib: f64 = String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .last()
-            .and_then(|l| l.trim().parse().ok())
-            .unwrap_or(0.0);
-        v.push((ms, kib / 1024.0));
+        let (ms, _, mib) = process_once(program, args, None)?;
+        v.push((ms, mib));
     }
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (ms, mib) = v[v.len() / 2];
-    Ok(((ms * 10.0).round() / 10.0, (mib * 10.0).round() / 10.0))
+    Ok((round1(ms), round1(mib)))
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// `plinth <args>` in `dir`, `runs` times; with `against`, that build's runs interleaved.
+fn process(dir: &Path, runs: usize, against: Option<PathBuf>, args: Vec<String>) -> Res {
+    let mut programs = vec![plinth_bin()?];
+    programs.extend(against);
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    let mut samples: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); programs.len()];
+    for _ in 0..runs.max(1) {
+        for (p, s) in programs.iter().zip(&mut samples) {
+            s.push(process_once(p, &args, Some(dir))?);
+        }
+    }
+    let at = |v: &[f64], q: usize| v[(v.len() - 1) * q / 4];
+    let rows: Vec<serde_json::Value> = programs
+        .iter()
+        .zip(samples)
+        .map(|(p, s)| {
+            let sorted = |f: fn(&(f64, f64, f64)) -> f64| {
+                let mut v: Vec<f64> = s.iter().map(f).collect();
+                v.sort_by(f64::total_cmp);
+                v
+            };
+            let (wall, cpu, peak) = (sorted(|x| x.0), sorted(|x| x.1), sorted(|x| x.2));
+            serde_json::json!({
+                "program": p.display().to_string(),
+                "wall_ms": {"median": round1(at(&wall, 2)), "p25": round1(at(&wall, 1)),
+                            "p75": round1(at(&wall, 3)), "min": round1(wall[0])},
+                "cpu_ms_median": round1(at(&cpu, 2)),
+                "peak_mib_median": round1(at(&peak, 2)),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "dir": dir.display().to_string(),
+        "args": args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>(),
+        "runs": runs.max(1),
+        "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "results": rows,
+    }))
 }
 
 /// The release `plinth` beside this binary.
