@@ -145,10 +145,11 @@ fn read_piece(text: &str, offset: usize) -> Option<Node> {
 }
 
 /// Adds the tables a later piece read to the ones the pieces before it read, where reading them
-/// in one go would give the same: tables both created by header paths, or defined by a header
-/// on one side only, and arrays of tables continued. Anything else (a dotted key or an inline
-/// table meeting a header, a table defined twice) is left to `toml`, whose reader is the
-/// reference: slower, never different.
+/// in one go would give the same: tables created by paths (of headers, or of dotted keys on one
+/// side), a table defined by a header on one side only where the other side's is a header
+/// path's, and arrays of tables continued. Anything else (an inline table meeting a header, a
+/// dotted key reaching into a header's table, a table defined twice) is left to `toml`, whose
+/// reader is the reference: slower, never different.
 fn merge_children(into: &mut Node, from: Node) -> Step {
     for entry in from.entries {
         match into.find(&entry.key.name) {
@@ -164,15 +165,24 @@ fn merge_children(into: &mut Node, from: Node) -> Step {
 fn merge_entry(into: &mut Entry, from: Entry) -> Step {
     match (&mut into.slot.item, from.slot.item) {
         (Item::Table(a), Item::Table(b)) => {
-            if a.inline || b.inline || a.dotted || b.dotted || !a.implicit && !b.implicit {
+            if a.inline || b.inline {
                 return Err(Fallback);
             }
-            if !b.implicit {
-                // Defined by the later piece's header: the header's key and position, as when
-                // a header fills a table its path created before.
-                a.implicit = false;
-                into.key = from.key;
-                into.slot.span = from.slot.span;
+            match (a.implicit, b.implicit) {
+                // Both made by paths: a header's path goes through a table dotted keys made
+                // (and dotted keys into one a header's path made), which stays dotted. Both
+                // made by dotted keys would need both pieces' bodies in one table.
+                (true, true) if !(a.dotted && b.dotted) => a.dotted |= b.dotted,
+                // A later header's path through a table an earlier header defined.
+                (false, true) if !b.dotted => {}
+                // Defined by the later piece's header, filling a table only header paths made:
+                // the header's key and position, as when one reading fills it.
+                (true, false) if !a.dotted => {
+                    a.implicit = false;
+                    into.key = from.key;
+                    into.slot.span = from.slot.span;
+                }
+                _ => return Err(Fallback),
             }
             merge_children(a, b)
         }
@@ -934,6 +944,13 @@ mod tests {
             "n = [0x1F, 0o17, 0b101, 1_000, -5, +7]\nf = [1e3, -0.5, 6.02e+23, 1_0.5]\n",
             "big = 99999999999999999999\ninf = [inf, -inf, nan]\n",
             "[ a . b ]\nc=1\n[ [ d ] ]\n",
+            // Dotted keys and headers reaching the same tables (read in pieces too).
+            "[x.a.b]\n[x]\na.c = 1\n",
+            "[x]\na.b = 1\n[x.a.c]\nd = 2\n",
+            "[x.a.b]\n[x]\na.c = 1\n[x.a]\n",
+            "[x]\na.b = 1\n[x.a]\n",
+            "[x.a.b]\n[x]\na.b.c = 1\n",
+            "[x]\na = { b = 1 }\n[x.a.c]\n",
         ] {
             agree(text).unwrap_or_else(|e| panic!("{e}"));
         }
@@ -950,7 +967,8 @@ mod tests {
                 "[clusters.c{c:03}]\nprovider = \"eks\"\n[clusters.c{c:03}.config.apps]\nregion = \"r\"\n\
                  [clusters.c{c:03}.node_pools.p.config.apps]\nmin = {c}\nbig = 99999999999999999999\n\
                  [[clusters.c{c:03}.services]]\nkind = \"k\"\n[[clusters.c{c:03}.services]]\nkind = \"j\"\n\
-                 [clusters.c{c:03}.node_pools.q]\nx = {{ y = 1 }}\n"
+                 [clusters.c{c:03}.node_pools.q]\nx = {{ y = 1 }}\n\
+                 [clusters.d{c:03}]\nconfig.apps.region = \"r\"\n[clusters.d{c:03}.config.ops]\nregion = \"s\"\n"
             ));
         }
         text.push_str("[clusters]\n[clusters.c000.node_pools]\n");
