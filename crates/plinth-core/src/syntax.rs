@@ -199,6 +199,18 @@ fn merge_entry(into: &mut Entry, from: Entry) -> Step {
             items.extend(more);
             Ok(())
         }
+        // `[a.b]` after an earlier piece's `[[a]]`: into the array's last table, as the path
+        // of a header goes.
+        (
+            Item::Array {
+                items,
+                of_tables: true,
+            },
+            Item::Table(b),
+        ) if b.implicit && !b.dotted && !b.inline => match items.last_mut().map(|s| &mut s.item) {
+            Some(Item::Table(last)) => merge_children(last, b),
+            _ => Err(Fallback),
+        },
         _ => Err(Fallback),
     }
 }
@@ -968,7 +980,8 @@ mod tests {
                  [clusters.c{c:03}.node_pools.p.config.apps]\nmin = {c}\nbig = 99999999999999999999\n\
                  [[clusters.c{c:03}.services]]\nkind = \"k\"\n[[clusters.c{c:03}.services]]\nkind = \"j\"\n\
                  [clusters.c{c:03}.node_pools.q]\nx = {{ y = 1 }}\n\
-                 [clusters.d{c:03}]\nconfig.apps.region = \"r\"\n[clusters.d{c:03}.config.ops]\nregion = \"s\"\n"
+                 [clusters.d{c:03}]\nconfig.apps.region = \"r\"\n[clusters.d{c:03}.config.ops]\nregion = \"s\"\n\
+                 [[clusters.d{c:03}.services]]\nkind = \"k\"\n[clusters.d{c:03}.services.config.apps]\nx = 1\n"
             ));
         }
         text.push_str("[clusters]\n[clusters.c000.node_pools]\n");
