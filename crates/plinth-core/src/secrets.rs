@@ -97,9 +97,11 @@ fn find_split(s: &str, step: usize) -> Vec<(std::ops::Range<usize>, &'static str
     let mut pieces = Vec::new();
     let mut start = 0;
     while start < s.len() {
+        // A newline byte is always where a character ends, whatever the text around it.
         let end = s
+            .as_bytes()
             .get(start + step..)
-            .and_then(|rest| rest.find('\n'))
+            .and_then(|rest| rest.iter().position(|b| *b == b'\n'))
             .map_or(s.len(), |n| start + step + n + 1);
         pieces.push(start..end);
         start = end;
@@ -853,7 +855,7 @@ labels = { cost-center = "public" }
                 "url = \"postgres://admin:hunter2@db/x\"", "sig=abc&sv=2020", "AccountKey=abc==",
                 "Zx8Hq2LmP0vR7tYc/4KdN1sWb9Fe+Gj3Ua6Ih5Ow", "aws_secret = \"abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123\"",
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-                "region = \"eu-west-1\"", "", "# note", "a\r",
+                "region = \"eu-west-1\"", "", "# note", "a\r", "naïve = \"日本\"",
             ]), 0..40),
             step in 1usize..80,
         ) {
