@@ -76,6 +76,7 @@ impl CliError {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     // The main thread is one of the pool's workers rather than waiting idle for them: what it
     // frees after reading the definition (its own allocator heap) is reused by the half of the
     // resolution it then does itself (issue 20: 1 MiB less at the fleet's peak).
@@ -119,6 +120,11 @@ fn main() -> ExitCode {
     if let Some(kib) = peak_memory_kib() {
         ui.debug(&format!("peak memory: {kib} KiB"));
     }
+    // What the command took inside the process (the system adds starting and ending it).
+    ui.debug(&format!(
+        "took {:.1} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    ));
     ExitCode::from(exit as u8)
 }
 
