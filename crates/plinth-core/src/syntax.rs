@@ -993,6 +993,10 @@ mod tests {
         let mut diags = Diagnostics::default();
         read(FileId(0), &text, &mut diags).expect("reads");
         assert_eq!(diags.iter().count(), 100);
+        // A byte-order mark shifts nothing: positions stay the file's.
+        let marked = format!("\u{feff}{text}");
+        assert!(read_pieces(&marked, &pieces(&marked, marked.len())).is_some());
+        agree(&marked).unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[test]
