@@ -395,24 +395,31 @@ impl Scan {
         }
     }
 
+    /// A cluster's or a pool's configuration (scanned) and expected load (never sensitive).
+    fn component(
+        &mut self,
+        configs: &crate::component::Configs,
+        load: &crate::advise::declared::DeclaredLoad,
+        what: &dyn Fn() -> String,
+    ) {
+        let why = "expected load is read by `plinth capacity`, not applied";
+        for cfg in configs.by_env.values() {
+            cfg.table.values().for_each(|v| self.scan(v, what));
+        }
+        for (_, t) in load.by_env.values() {
+            t.values().for_each(|v| self.misplaced(v, what, why));
+        }
+    }
+
     /// A cluster's configuration, its pools' and its services'.
     fn cluster(&mut self, c: &crate::cluster::ClusterDef) {
-        let load = "expected load is read by `plinth capacity`, not applied";
-        let cw = || format!("cluster `{}`", c.key);
-        for cfg in c.configs.by_env.values() {
-            cfg.table.values().for_each(|v| self.scan(v, &cw));
-        }
-        for (_, t) in c.header.load.by_env.values() {
-            t.values().for_each(|v| self.misplaced(v, &cw, load));
-        }
+        self.component(&c.configs, &c.header.load, &|| {
+            format!("cluster `{}`", c.key)
+        });
         for pool in c.node_pools.values() {
-            let what = || format!("node pool `{}.{}`", c.key, pool.key);
-            for cfg in pool.configs.by_env.values() {
-                cfg.table.values().for_each(|v| self.scan(v, &what));
-            }
-            for (_, t) in pool.header.load.by_env.values() {
-                t.values().for_each(|v| self.misplaced(v, &what, load));
-            }
+            self.component(&pool.configs, &pool.header.load, &|| {
+                format!("node pool `{}.{}`", c.key, pool.key)
+            });
         }
         for s in c.services.values() {
             let what = || format!("service `{}.{}`", c.key, s.key);
